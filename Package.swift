@@ -1,0 +1,34 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "s3backup",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "s3backup", targets: ["s3backup"]),
+    ],
+    dependencies: [
+        // The one Swift dependency: a typed, documented command line (see README, "Dependencies").
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, each a module map plus a shim header of static inline wrappers.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // AWS Signature V4: pure functions of the request, the credentials and a clock value.
+        .target(name: "SigV4", dependencies: ["CCrypto"]),
+        // The S3 client: credentials, endpoints, curl transport, XML, operations, retries.
+        .target(name: "S3", dependencies: ["SigV4", "CCurl", "CCrypto"]),
+        // The command line: parsing and wiring only.
+        .executableTarget(
+            name: "s3backup",
+            dependencies: ["S3", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["S3"]),
+    ]
+)

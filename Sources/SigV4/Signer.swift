@@ -1,0 +1,127 @@
+/// AWS Signature Version 4 for header authorisation, with S3's rules: the path is signed as sent (no
+/// normalisation, no double encoding) and the payload hash is whatever `x-amz-content-sha256` says.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
+public struct Signer: Sendable {
+    /// The key pair (and token) that signs.
+    public let credentials: Credentials
+    /// The region of the credential scope, e.g. `us-west-2`.
+    public let region: String
+    /// The service of the credential scope: `s3`, `sts`.
+    public let service: String
+
+    /// Creates a signer for one scope.
+    public init(credentials: Credentials, region: String, service: String) {
+        self.credentials = credentials
+        self.region = region
+        self.service = service
+    }
+
+    /// The payload hash of an empty body.
+    public static let emptyPayloadHash = Digest.sha256([UInt8]()).hex
+    /// The payload hash that leaves the body out of the signature (streamed uploads over TLS).
+    public static let unsignedPayload = "UNSIGNED-PAYLOAD"
+
+    /// Signs a request.
+    /// - Parameters:
+    ///   - path: the path exactly as it goes on the wire, already percent-encoded (see `URIEncoding.path`).
+    ///   - query: raw (decoded) query parameters; a parameter without a value has value "".
+    ///   - headers: every header to sign, `host` included; `x-amz-date` and, for temporary credentials,
+    ///     `x-amz-security-token` are added here.
+    ///   - payloadHash: hex SHA-256 of the body, or `unsignedPayload`.
+    ///   - date: the signing time: the clock is the caller's.
+    public func sign(method: String, path: String, query: [(String, String)], headers: [(String, String)],
+                     payloadHash: String, date: AmzDate) -> Signature {
+        var headers = headers
+        headers.append(("x-amz-date", date.timestamp))
+        if let token = credentials.sessionToken { headers.append(("x-amz-security-token", token)) }
+        let canonical = CanonicalRequest(method: method, path: path, query: query, headers: headers,
+                                         payloadHash: payloadHash)
+        let scope = "\(date.day)/\(region)/\(service)/aws4_request"
+        let stringToSign = "AWS4-HMAC-SHA256\n\(date.timestamp)\n\(scope)\n\(Digest.sha256(Array(canonical.text.utf8)).hex)"
+        let key = signingKey(day: date.day)
+        let signature = Digest.hmacSHA256(key: key, Array(stringToSign.utf8)).hex
+        let authorization = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), "
+            + "SignedHeaders=\(canonical.signedHeaders), Signature=\(signature)"
+        return Signature(canonicalRequest: canonical.text, stringToSign: stringToSign, signature: signature,
+                         scope: scope, headers: headers + [("authorization", authorization)])
+    }
+
+    /// Signs one chunk of an `aws-chunked` body (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`); `previous` is the seed
+    /// signature for the first chunk and the previous chunk's signature after that.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
+    public func chunkSignature(previous: String, chunk: [UInt8], date: AmzDate) -> String {
+        let scope = "\(date.day)/\(region)/\(service)/aws4_request"
+        let stringToSign = "AWS4-HMAC-SHA256-PAYLOAD\n\(date.timestamp)\n\(scope)\n\(previous)\n"
+            + "\(Signer.emptyPayloadHash)\n\(Digest.sha256(chunk).hex)"
+        return Digest.hmacSHA256(key: signingKey(day: date.day), Array(stringToSign.utf8)).hex
+    }
+
+    /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request").
+    private func signingKey(day: Substring) -> [UInt8] {
+        let kDate = Digest.hmacSHA256(key: Array("AWS4\(credentials.secretAccessKey)".utf8), Array(day.utf8))
+        let kRegion = Digest.hmacSHA256(key: kDate, Array(region.utf8))
+        let kService = Digest.hmacSHA256(key: kRegion, Array(service.utf8))
+        return Digest.hmacSHA256(key: kService, Array("aws4_request".utf8))
+    }
+}
+
+/// The result of signing: the headers to send and the intermediate texts, which tests compare to AWS's.
+public struct Signature: Sendable {
+    /// The canonical request that was hashed.
+    public let canonicalRequest: String
+    /// The string that was signed.
+    public let stringToSign: String
+    /// The signature, lowercase hex.
+    public let signature: String
+    /// `day/region/service/aws4_request`.
+    public let scope: String
+    /// The signed headers plus `authorization`: everything to send besides unsigned transport headers.
+    public let headers: [(String, String)]
+}
+
+/// The canonical form of a request, as SigV4 hashes it.
+public struct CanonicalRequest: Sendable {
+    /// The full canonical request text.
+    public let text: String
+    /// Lowercase signed header names joined by `;`.
+    public let signedHeaders: String
+
+    /// Builds the canonical request.
+    public init(method: String, path: String, query: [(String, String)], headers: [(String, String)],
+                payloadHash: String) {
+        var merged: [String: [String]] = [:]
+        for (name, value) in headers {
+            merged[name.lowercased(), default: []].append(CanonicalRequest.trimmed(value))
+        }
+        let names = merged.keys.sorted()
+        let headerBlock = names.map { "\($0):\(merged[$0]!.joined(separator: ","))\n" }.joined()
+        signedHeaders = names.joined(separator: ";")
+        text = [method, path.isEmpty ? "/" : path, CanonicalRequest.query(query), headerBlock, signedHeaders,
+                payloadHash].joined(separator: "\n")
+    }
+
+    /// The canonical query string: names and values encoded, sorted by encoded name then value, `name=value`
+    /// joined by `&`. The same string serves as the URL's query, so the wire and the signature agree.
+    public static func query(_ items: [(String, String)]) -> String {
+        items.map { (URIEncoding.queryComponent($0.0), URIEncoding.queryComponent($0.1)) }
+            .sorted { $0.0 == $1.0 ? $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) : $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+            .map { "\($0.0)=\($0.1)" }
+            .joined(separator: "&")
+    }
+
+    /// Trims a header value and collapses inner runs of spaces to one, as SigV4 requires.
+    static func trimmed(_ value: String) -> String {
+        var out = ""
+        var pendingSpace = false
+        for character in value {
+            if character == " " || character == "\t" {
+                pendingSpace = !out.isEmpty
+            } else {
+                if pendingSpace { out.append(" ") }
+                pendingSpace = false
+                out.append(character)
+            }
+        }
+        return out
+    }
+}
