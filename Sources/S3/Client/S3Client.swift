@@ -1,0 +1,125 @@
+import Foundation
+import SigV4
+
+/// An S3 client: addresses, signs, sends and retries requests, and learns each bucket's region.
+public final class S3Client: Sendable {
+    /// The settings this client was made with.
+    public let configuration: S3Configuration
+    private let quota = RetryQuota()
+    private let regions = LockedValue<[String: String]>([:])
+
+    /// A client for `configuration`.
+    public init(configuration: S3Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Sends `request`, retrying transient failures as the retry policy allows and following a bucket's region
+    /// when S3 says it lives elsewhere.
+    func send(_ request: S3Request) async throws -> HTTPResponse {
+        let policy = configuration.retry
+        var attempt = 1
+        var spent = 0
+        var regionCorrected = false
+        while true {
+            var region = configuration.region
+            do {
+                if let known = request.region { region = known } else { region = try await self.region(of: request.bucket) }
+                let response = try await attemptOnce(request, region: region)
+                quota.release(spent: spent)
+                return response
+            } catch let error as S3Error {
+                if let bucket = request.bucket, let actual = error.bucketRegion, actual != region, !regionCorrected {
+                    remember(region: actual, of: bucket)
+                    regionCorrected = true
+                    continue
+                }
+                let verdict = RetryClassifier.classify(error)
+                guard verdict != .fatal, attempt < policy.maxAttempts, let cost = quota.acquire(for: verdict) else {
+                    throw error
+                }
+                spent += cost
+                let delay = policy.delay(afterAttempt: attempt, random: Double.random(in: 0..<1),
+                                         retryAfterSeconds: error.retryAfterSeconds)
+                try await Task.sleep(for: delay)
+                attempt += 1
+            }
+        }
+    }
+
+    /// The region `bucket` lives in, asked of S3 once (HeadBucket's `x-amz-bucket-region`) and then remembered.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html
+    public func region(of bucket: String?) async throws -> String {
+        guard let bucket else { return configuration.region }
+        if let known = regions.withLock({ $0[bucket] }) { return known }
+        let discovered: String
+        do {
+            let response = try await attemptOnce(S3Request("HeadBucket", "HEAD", bucket: bucket),
+                                                 region: configuration.region)
+            discovered = response.headers["x-amz-bucket-region"] ?? configuration.region
+        } catch let error as S3Error where error.bucketRegion != nil {
+            discovered = error.bucketRegion!
+        } catch let error as S3Error where error.status == 403 {
+            // Without s3:ListBucket HeadBucket may be refused; the configured region is the best guess left.
+            discovered = configuration.region
+        }
+        remember(region: discovered, of: bucket)
+        return discovered
+    }
+
+    /// Records where `bucket` lives, learnt without asking (the client just created it).
+    func remember(region: String, of bucket: String) {
+        regions.withLock { $0[bucket] = region }
+    }
+
+    /// One signed exchange, its failures turned into `S3Error`s with full context.
+    private func attemptOnce(_ request: S3Request, region: String) async throws -> HTTPResponse {
+        let endpoint = configuration.endpoint
+        let address = endpoint.address(bucket: request.bucket, encodedKey: request.key.map(URIEncoding.path),
+                                       region: region)
+        let payloadHash: String
+        switch request.body {
+        case let bytes as BytesBody: payloadHash = Digest.sha256(bytes.bytes).hex
+        case nil: payloadHash = Signer.emptyPayloadHash
+        default: payloadHash = Signer.unsignedPayload
+        }
+        var headers = request.headers
+        headers.append(("host", address.host))
+        headers.append(("x-amz-content-sha256", payloadHash))
+        let credentials: Credentials
+        do {
+            credentials = try await configuration.credentials.credentials()
+        } catch var error as S3Error {
+            error.operation = error.operation ?? request.operation
+            throw error
+        }
+        let signer = Signer(credentials: credentials, region: region, service: "s3")
+        let signature = signer.sign(method: request.method, path: address.path, query: request.query,
+                                    headers: headers, payloadHash: payloadHash, date: AmzDate(configuration.clock()))
+        let query = CanonicalRequest.query(request.query)
+        var http = HTTPRequest(method: request.method, url: address.base + address.path + (query.isEmpty ? "" : "?\(query)"),
+                               headers: signature.headers.filter { $0.0 != "host" }, body: request.body,
+                               sink: request.sink)
+        http.headers.append(("User-Agent", S3Client.userAgent))
+
+        let response: HTTPResponse
+        do {
+            response = try await configuration.transport.perform(http)
+        } catch let failure as TransportError {
+            var error = S3Error(failure.underlying == nil ? .transport(curlCode: failure.code) : .local,
+                                failure.underlying.map { "\($0)" } ?? failure.message,
+                                operation: request.operation, bucket: request.bucket, key: request.key)
+            error.endpoint = endpoint.isCustom ? endpoint.description : address.base
+            throw error
+        }
+        if response.isSuccess && !(request.errorMayArriveWith200 && request.sink == nil) {
+            return response
+        }
+        if let error = ErrorResponse.parse(response, request: request, endpoint: endpoint.isCustom ? endpoint.description : address.base) {
+            throw error
+        }
+        return response
+    }
+
+    /// Sent with every request, so S3 access logs name the tool.
+    static let userAgent = "s3backup/0.1"
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+extension S3Configuration {
+    /// Resolves settings the way the AWS CLI does: flags, then environment, then the profile in the shared files.
+    /// https://docs.aws.amazon.com/sdkref/latest/guide/settings-reference.html
+    /// - Parameters:
+    ///   - profile: `--profile`, if given.
+    ///   - endpointURL: `--endpoint-url`, if given.
+    ///   - region: `--region`, if given.
+    ///   - environment: the process environment.
+    public static func resolve(profile: String?, endpointURL: String?, region: String?,
+                               environment: [String: String]) throws -> S3Configuration {
+        let shared = try SharedConfig.load(environment: environment)
+        let profileName = resolveProfileName(profile, environment: environment)
+        let settings = shared.profile(profileName) ?? [:]
+        if settings.isEmpty, profile != nil || environment["AWS_PROFILE"] != nil {
+            throw S3Error(.configuration, "the profile \(profileName.debugDescription) is not in "
+                + "\(environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials") or "
+                + "\(environment["AWS_CONFIG_FILE"] ?? "~/.aws/config"): check --profile or AWS_PROFILE")
+        }
+
+        let resolvedRegion = nonEmpty(region) ?? nonEmpty(environment["AWS_REGION"])
+            ?? nonEmpty(environment["AWS_DEFAULT_REGION"]) ?? nonEmpty(settings["region"]) ?? "us-east-1"
+        guard resolvedRegion.utf8.allSatisfy({ isRegionByte($0) }), !resolvedRegion.hasPrefix("-") else {
+            throw S3Error(.configuration, "the region \(resolvedRegion.debugDescription) is not a region name "
+                + "(like us-west-2): check --region, AWS_REGION, AWS_DEFAULT_REGION or the profile")
+        }
+
+        // https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
+        var endpoint = Endpoint.aws
+        let ignoreConfigured = environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]?.lowercased() == "true"
+        let candidates: [(String?, String)] = [(endpointURL, "--endpoint-url")] + (ignoreConfigured ? [] : [
+            (environment["AWS_ENDPOINT_URL_S3"], "AWS_ENDPOINT_URL_S3"),
+            (environment["AWS_ENDPOINT_URL"], "AWS_ENDPOINT_URL"),
+            (shared.serviceSettings(profile: profileName, service: "s3")["endpoint_url"], "the profile's s3 endpoint_url"),
+            (settings["endpoint_url"], "the profile's endpoint_url"),
+        ])
+        if let (url, setting) = candidates.first(where: { nonEmpty($0.0) != nil }) {
+            endpoint = try Endpoint(url: url!, setting: setting)
+        }
+
+        var retry = RetryPolicy()
+        if let text = nonEmpty(environment["AWS_MAX_ATTEMPTS"]) ?? nonEmpty(settings["max_attempts"]) {
+            guard let attempts = Int(text), (1...20).contains(attempts) else {
+                throw S3Error(.configuration, "max attempts \(text.debugDescription) must be a whole number from 1 to 20 "
+                    + "(AWS_MAX_ATTEMPTS or the profile's max_attempts)")
+            }
+            retry.maxAttempts = attempts
+        }
+
+        var transportOptions = CurlTransport.Options()
+        transportOptions.caBundle = nonEmpty(environment["AWS_CA_BUNDLE"]) ?? nonEmpty(settings["ca_bundle"])
+        let transport = CurlTransport(options: transportOptions)
+        let credentials = CredentialChain.standard(profile: profileName, environment: environment, config: shared,
+                                                   transport: transport, region: resolvedRegion)
+        return S3Configuration(endpoint: endpoint, region: resolvedRegion, credentials: credentials, retry: retry,
+                               transport: transport)
+    }
+
+    private static func nonEmpty(_ value: String?) -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        return value
+    }
+
+    private static func isRegionByte(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            || byte == UInt8(ascii: "-")
+    }
+}

@@ -1,0 +1,37 @@
+/// What HeadObject or GetObject says about an object.
+/// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+public struct ObjectInfo: Sendable, Equatable {
+    /// Content-Length: the whole object, or one part when asked with `partNumber`.
+    public var size: Int64
+    /// The ETag, quotes included.
+    public var etag: String
+    /// Last-Modified, as S3's HTTP date.
+    public var lastModified: String?
+    /// The version id in a versioned bucket.
+    public var versionID: String?
+    /// The storage class; S3 omits it for STANDARD.
+    public var storageClass: String
+    /// Content headers and user metadata.
+    public var metadata: ObjectMetadata
+    /// Number of parts of a multipart object (`x-amz-mp-parts-count`, sent when asked with `partNumber`).
+    public var partsCount: Int?
+    /// `AES256`, `aws:kms`, …
+    public var serverSideEncryption: String?
+    /// The KMS key of an SSE-KMS object.
+    public var kmsKeyID: String?
+    /// Number of tags (`x-amz-tagging-count`); 0 when S3 does not say.
+    public var tagCount: Int
+
+    init(headers: [String: String]) {
+        size = headers["content-length"].flatMap { Int64($0) } ?? 0
+        etag = headers["etag"] ?? ""
+        lastModified = headers["last-modified"]
+        versionID = headers["x-amz-version-id"]
+        storageClass = headers["x-amz-storage-class"] ?? "STANDARD"
+        metadata = ObjectMetadata(headers: headers)
+        partsCount = headers["x-amz-mp-parts-count"].flatMap { Int($0) }
+        serverSideEncryption = headers["x-amz-server-side-encryption"]
+        kmsKeyID = headers["x-amz-server-side-encryption-aws-kms-key-id"]
+        tagCount = headers["x-amz-tagging-count"].flatMap { Int($0) } ?? 0
+    }
+}

@@ -1,0 +1,87 @@
+import SigV4
+
+/// How S3 encrypts an object at rest.
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/serv-side-encryption.html
+public enum ServerSideEncryption: Sendable, Equatable {
+    /// SSE-S3 (`AES256`).
+    case s3
+    /// SSE-KMS with a key id or ARN, or the account's default key when nil.
+    case kms(keyID: String?)
+
+    var headers: [(String, String)] {
+        switch self {
+        case .s3: [("x-amz-server-side-encryption", "AES256")]
+        case .kms(let keyID):
+            [("x-amz-server-side-encryption", "aws:kms")] + (keyID.map { [("x-amz-server-side-encryption-aws-kms-key-id", $0)] } ?? [])
+        }
+    }
+}
+
+/// One object tag.
+public struct Tag: Sendable, Equatable {
+    /// The tag's key.
+    public var key: String
+    /// The tag's value.
+    public var value: String
+    /// A tag.
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+
+    /// Tags in the `x-amz-tagging` header's URL-query form.
+    static func header(_ tags: [Tag]) -> String {
+        tags.map { "\(URIEncoding.queryComponent($0.key))=\(URIEncoding.queryComponent($0.value))" }.joined(separator: "&")
+    }
+}
+
+/// What a new object (PutObject, CreateMultipartUpload, CopyObject with REPLACE) is written with.
+public struct WriteOptions: Sendable, Equatable {
+    /// Content headers and user metadata.
+    public var metadata: ObjectMetadata
+    /// The storage class, e.g. `STANDARD_IA`; nil means S3's default (STANDARD).
+    public var storageClass: String?
+    /// Encryption at rest; nil leaves it to the bucket's default.
+    public var encryption: ServerSideEncryption?
+    /// Tags; nil sends none.
+    public var tags: [Tag]?
+
+    /// Options from their parts.
+    public init(metadata: ObjectMetadata = ObjectMetadata(), storageClass: String? = nil,
+                encryption: ServerSideEncryption? = nil, tags: [Tag]? = nil) {
+        self.metadata = metadata
+        self.storageClass = storageClass
+        self.encryption = encryption
+        self.tags = tags
+    }
+
+    /// Storage class, encryption and tags (metadata is sent separately: CopyObject may keep the source's).
+    var settingHeaders: [(String, String)] {
+        var out: [(String, String)] = []
+        if let storageClass { out.append(("x-amz-storage-class", storageClass)) }
+        if let encryption { out += encryption.headers }
+        if let tags { out.append(("x-amz-tagging", Tag.header(tags))) }
+        return out
+    }
+}
+
+/// What S3 says after writing an object.
+public struct WriteResult: Sendable, Equatable {
+    /// The new object's ETag, quotes included as S3 sends it.
+    public var etag: String
+    /// The new version's id in a versioned bucket.
+    public var versionID: String?
+}
+
+/// A key, and optionally one version of it.
+public struct ObjectVersionRef: Sendable, Equatable, Hashable {
+    /// The key.
+    public var key: String
+    /// The version; nil means the current one.
+    public var versionID: String?
+    /// A reference.
+    public init(key: String, versionID: String? = nil) {
+        self.key = key
+        self.versionID = versionID
+    }
+}

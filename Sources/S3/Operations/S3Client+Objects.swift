@@ -1,0 +1,57 @@
+import Foundation
+import SigV4
+
+extension S3Client {
+    /// HeadObject: size, ETag, metadata of a key (or one version, or with `partNumber` one part's size and the
+    /// parts count of a multipart object). https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+    public func headObject(bucket: String, key: String, versionID: String? = nil, partNumber: Int? = nil) async throws -> ObjectInfo {
+        var query: [(String, String)] = []
+        if let partNumber { query.append(("partNumber", String(partNumber))) }
+        if let versionID { query.append(("versionId", versionID)) }
+        let response = try await send(S3Request("HeadObject", "HEAD", bucket: bucket, key: key, query: query))
+        return ObjectInfo(headers: response.headers)
+    }
+
+    /// GetObject: streams the body (or `range`, inclusive bytes) into `sink`; memory does not grow with the object.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+    @discardableResult
+    public func getObject(bucket: String, key: String, versionID: String? = nil, range: ClosedRange<Int64>? = nil,
+                          to sink: any BodySink) async throws -> ObjectInfo {
+        var request = S3Request("GetObject", "GET", bucket: bucket, key: key,
+                                query: versionID.map { [("versionId", $0)] } ?? [])
+        if let range { request.headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
+        request.sink = sink
+        return ObjectInfo(headers: try await send(request).headers)
+    }
+
+    /// PutObject: uploads `body` (streamed, exact Content-Length) with `options`.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+    @discardableResult
+    public func putObject(bucket: String, key: String, body: any BodySource, options: WriteOptions = WriteOptions()) async throws -> WriteResult {
+        var request = S3Request("PutObject", "PUT", bucket: bucket, key: key)
+        request.headers = options.metadata.headers + options.settingHeaders
+        if options.metadata.contentType == nil { request.headers.append(("content-type", "application/octet-stream")) }
+        request.body = body
+        return WriteResult(headers: try await send(request).headers)
+    }
+
+    /// DeleteObject: removes a key (a delete marker in a versioned bucket) or, with `versionID`, one version for
+    /// good. Deleting a missing key succeeds. https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
+    public func deleteObject(bucket: String, key: String, versionID: String? = nil) async throws {
+        _ = try await send(S3Request("DeleteObject", "DELETE", bucket: bucket, key: key,
+                                     query: versionID.map { [("versionId", $0)] } ?? []))
+    }
+}
+
+extension WriteResult {
+    init(headers: [String: String]) {
+        self.init(etag: headers["etag"] ?? "", versionID: headers["x-amz-version-id"])
+    }
+}
+
+/// Content-MD5: base64 of the body's MD5, required by S3 on DeleteObjects, PutBucketLifecycleConfiguration and
+/// PutBucketVersioning. https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
+func contentMD5(_ body: [UInt8]) -> (String, String) {
+    ("content-md5", Data(Digest.md5(body)).base64EncodedString())
+}
+

@@ -1,0 +1,239 @@
+import CCurl
+import Dispatch
+import Foundation
+
+/// The HTTP transport over libcurl's easy interface. Transfers block, so they run on Dispatch's global
+/// threads, never on Swift's cooperative pool; each takes an idle easy handle and gives it back afterwards, so
+/// connections, DNS and TLS sessions are reused (keep-alive) and no handle is ever used by two threads at once.
+public final class CurlTransport: HTTPTransport {
+    /// Timeouts and TLS settings applied to every transfer.
+    public struct Options: Sendable {
+        /// Give up connecting after this long (CURLOPT_CONNECTTIMEOUT_MS).
+        public var connectTimeoutMilliseconds = 10_000
+        /// Abort a transfer that moves less than one byte a second for this long (CURLOPT_LOW_SPEED_TIME): stall
+        /// detection that never limits a long but live copy.
+        public var stallSeconds = 60
+        /// A CA bundle to trust instead of the system's (`AWS_CA_BUNDLE`); verification stays on either way.
+        public var caBundle: String?
+        /// The defaults above.
+        public init() {}
+    }
+
+    private let options: Options
+    private let idle = LockedValue<[EasyHandle]>([])
+
+    /// A transport with `options`; libcurl's global state is initialised once per process.
+    public init(options: Options = Options()) {
+        _ = CurlTransport.globalInit
+        self.options = options
+    }
+
+    /// curl_global_init must run once before any handle exists; SIGPIPE from a closed socket must not kill us.
+    /// https://curl.se/libcurl/c/libcurl-thread.html
+    private static let globalInit: Void = {
+        signal(SIGPIPE, SIG_IGN)
+        let code = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        precondition(code == CURLE_OK, "curl_global_init failed: \(code.rawValue)")
+    }()
+
+    /// Performs `request` on a Dispatch thread with an idle (or new) easy handle.
+    public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                let handle = self.idle.withLock { $0.popLast() } ?? EasyHandle()
+                let result = Result { try handle.perform(request, options: self.options) }
+                self.idle.withLock { $0.append(handle) }
+                continuation.resume(with: result)
+            }
+        }
+    }
+}
+
+/// One libcurl easy handle and its error buffer.
+/// `@unchecked Sendable`: a handle is either in `CurlTransport.idle` (under its mutex) or held by exactly one
+/// running transfer, so no two threads ever touch it at once.
+final class EasyHandle: @unchecked Sendable {
+    private let handle: UnsafeMutableRawPointer
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+
+    init() {
+        guard let handle = curl_easy_init() else { preconditionFailure("curl_easy_init failed: out of memory") }
+        self.handle = handle
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    func perform(_ request: HTTPRequest, options: CurlTransport.Options) throws -> HTTPResponse {
+        // Reset clears options but keeps the connection cache: https://curl.se/libcurl/c/curl_easy_reset.html
+        curl_easy_reset(handle)
+        errorBuffer[0] = 0
+        let context = TransferContext(sink: request.sink, reader: try request.body?.makeReader())
+        let contextPointer = Unmanaged.passUnretained(context).toOpaque()
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+
+        try set(CURLOPT_URL, request.url)
+        // Keys may hold `.` and `..` segments that must reach S3 verbatim.
+        try set(CURLOPT_PATH_AS_IS, 1)
+        try set(CURLOPT_NOSIGNAL, 1)
+        try set(CURLOPT_TCP_KEEPALIVE, 1)
+        try set(CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeoutMilliseconds)
+        try set(CURLOPT_LOW_SPEED_LIMIT, 1)
+        try set(CURLOPT_LOW_SPEED_TIME, options.stallSeconds)
+        if let timeout = request.timeoutMilliseconds { try set(CURLOPT_TIMEOUT_MS, timeout) }
+        if let bundle = options.caBundle { try set(CURLOPT_CAINFO, bundle) }
+        try check(s3b_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+        try check(s3b_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, onHeader))
+        try check(s3b_setopt_pointer(handle, CURLOPT_HEADERDATA, contextPointer))
+        try check(s3b_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, onData))
+        try check(s3b_setopt_pointer(handle, CURLOPT_WRITEDATA, contextPointer))
+
+        let bodyLength = request.body?.count ?? 0
+        switch request.method {
+        case "GET": try set(CURLOPT_HTTPGET, 1)
+        case "HEAD": try set(CURLOPT_NOBODY, 1)
+        case "PUT":
+            // UPLOAD with a known size sends Content-Length (even 0, which CopyObject needs).
+            try set(CURLOPT_UPLOAD, 1)
+            try check(s3b_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(bodyLength)))
+        case "POST":
+            try set(CURLOPT_POST, 1)
+            try check(s3b_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyLength)))
+        default:
+            try set(CURLOPT_CUSTOMREQUEST, request.method)
+        }
+        if request.body != nil {
+            try check(s3b_setopt_data_callback(handle, CURLOPT_READFUNCTION, onRead))
+            try check(s3b_setopt_pointer(handle, CURLOPT_READDATA, contextPointer))
+            try set(CURLOPT_UPLOAD_BUFFERSIZE, 512 * 1024)
+        }
+
+        var lines = request.headers.map { "\($0.0): \($0.1)" }
+        let names = Set(request.headers.map { $0.0.lowercased() })
+        // libcurl's default POST type is a form type, whose body moto's server silently drops: never send it.
+        if request.method == "POST" || request.method == "PUT", !names.contains("content-type") {
+            lines.append("Content-Type:")
+        }
+        // 100-continue lets S3 refuse a large upload before it is sent; for small bodies it only costs a round trip.
+        if bodyLength <= 1 << 20 { lines.append("Expect:") }
+        for line in lines {
+            guard let appended = curl_slist_append(headerList, line) else { preconditionFailure("curl_slist_append") }
+            headerList = appended
+        }
+        try check(s3b_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+
+        let code = curl_easy_perform(handle)
+        if code != CURLE_OK {
+            throw transportError(code, underlying: context.failure)
+        }
+        var status = 0
+        _ = s3b_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        try context.finish(status: status)
+        return HTTPResponse(status: status, headers: context.headers, body: context.body)
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) throws { try check(s3b_setopt_long(handle, option, value)) }
+    private func set(_ option: CURLoption, _ value: String) throws { try check(s3b_setopt_string(handle, option, value)) }
+
+    private func check(_ code: CURLcode) throws {
+        if code != CURLE_OK { throw transportError(code, underlying: nil) }
+    }
+
+    private func transportError(_ code: CURLcode, underlying: (any Error & Sendable)?) -> TransportError {
+        let detail = String(cString: errorBuffer)
+        var message = String(cString: curl_easy_strerror(code))
+        if !detail.isEmpty, detail != message { message += ": \(detail)" }
+        return TransportError(code: Int(code.rawValue), message: message, underlying: underlying)
+    }
+}
+
+/// What one transfer accumulates; used only on the thread that runs the transfer.
+private final class TransferContext {
+    let sink: (any BodySink)?
+    var reader: (any BodyReader)?
+    var writer: (any BodyWriter)?
+    var status = 0
+    var headers: [String: String] = [:]
+    var body: [UInt8] = []
+    var failure: (any Error & Sendable)?
+
+    init(sink: (any BodySink)?, reader: (any BodyReader)?) {
+        self.sink = sink
+        self.reader = reader
+    }
+
+    /// A header line; a status line (`HTTP/1.1 100 Continue`, then the final one) starts a new header block.
+    func header(_ line: UnsafeRawBufferPointer) {
+        var length = line.count
+        while length > 0, line[length - 1] == UInt8(ascii: "\n") || line[length - 1] == UInt8(ascii: "\r") { length -= 1 }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: line[..<length]), as: UTF8.self)
+        if text.hasPrefix("HTTP/") {
+            headers = [:]
+            let fields = text.split(separator: " ", maxSplits: 2)
+            status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
+        } else if let colon = text.firstIndex(of: ":") {
+            let name = text[..<colon].lowercased()
+            let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[name] = value
+        }
+    }
+
+    /// Body bytes: to the sink for a 2xx response that has one, else into memory (error documents).
+    func data(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let sink, (200..<300).contains(status) else {
+            body.append(contentsOf: bytes)
+            return true
+        }
+        do {
+            if writer == nil { writer = try sink.makeWriter() }
+            try writer!.write(bytes)
+            return true
+        } catch {
+            failure = SendableError(error)
+            return false
+        }
+    }
+
+    /// Fills an upload buffer; nil after a source failure (the transfer is then aborted).
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        do {
+            return try reader?.read(into: buffer) ?? 0
+        } catch {
+            failure = SendableError(error)
+            return nil
+        }
+    }
+
+    /// Completes the sink of a successful transfer (creating it for an empty body).
+    func finish(status: Int) throws {
+        guard let sink, (200..<300).contains(status) else { return }
+        if writer == nil { writer = try sink.makeWriter() }
+        try writer!.finish()
+    }
+}
+
+/// Carries an error thrown by a body source or sink out of a transfer.
+struct SendableError: Error, Sendable, CustomStringConvertible {
+    let description: String
+    init(_ error: any Error) { description = "\(error)" }
+}
+
+private func context(_ pointer: UnsafeMutableRawPointer?) -> TransferContext {
+    Unmanaged<TransferContext>.fromOpaque(pointer!).takeUnretainedValue()
+}
+
+private let onHeader: s3b_data_callback = { buffer, size, count, pointer in
+    context(pointer).header(UnsafeRawBufferPointer(start: buffer, count: size * count))
+    return size * count
+}
+
+private let onData: s3b_data_callback = { buffer, size, count, pointer in
+    context(pointer).data(UnsafeRawBufferPointer(start: buffer, count: size * count)) ? size * count : 0
+}
+
+private let onRead: s3b_data_callback = { buffer, size, count, pointer in
+    context(pointer).read(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count)) ?? s3b_readfunc_abort()
+}

@@ -1,0 +1,100 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// A small element tree parsed from an S3 XML document. Elements are found by name, never by position or by
+/// the root's name, since moto's documents differ from AWS's in both.
+public struct XMLTree: Sendable, Equatable {
+    /// The element's local name (namespace prefixes are not used by S3).
+    public var name: String
+    /// The element's own text, entities decoded (`&quot;` in ETags, `&amp;` in keys), whitespace kept.
+    public var text: String
+    /// Child elements in document order.
+    public var children: [XMLTree]
+
+    /// An element; used by tests and writers.
+    public init(name: String, text: String = "", children: [XMLTree] = []) {
+        self.name = name
+        self.text = text
+        self.children = children
+    }
+
+    /// The first child called `name`.
+    public func child(_ name: String) -> XMLTree? { children.first { $0.name == name } }
+
+    /// Every child called `name`.
+    public func children(_ name: String) -> [XMLTree] { children.filter { $0.name == name } }
+
+    /// The text of the first child called `name`.
+    public func text(_ name: String) -> String? { child(name)?.text }
+
+    /// The first element called `name` at any depth, this one included.
+    public func find(_ name: String) -> XMLTree? {
+        if self.name == name { return self }
+        for child in children {
+            if let found = child.find(name) { return found }
+        }
+        return nil
+    }
+
+    /// Parses a document; throws `S3Error.invalidResponse` when it is not well-formed XML.
+    public static func parse(_ bytes: [UInt8]) throws -> XMLTree {
+        let builder = TreeBuilder()
+        let parser = XMLParser(data: Data(bytes))
+        parser.delegate = builder
+        guard parser.parse(), let root = builder.root else {
+            let reason = parser.parserError.map { "\($0.localizedDescription)" } ?? "no root element"
+            let excerpt = String(decoding: bytes.prefix(200), as: UTF8.self)
+            throw S3Error(.invalidResponse, "the response is not valid XML (\(reason)): \(excerpt.debugDescription)")
+        }
+        return root
+    }
+
+    /// Whether `text` survives a trip through XML both ways: C0 control characters other than tab and line feed
+    /// are not allowed in XML 1.0 even as references (https://www.w3.org/TR/xml/#charsets), and a carriage return
+    /// that a server writes unescaped is read back as a line feed (https://www.w3.org/TR/xml/#sec-line-ends).
+    public static func roundTrips(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 >= 0x20 || $0 == 0x09 || $0 == 0x0A }
+    }
+
+    /// Escapes text for an element body: `&`, `<`, `>`, and carriage returns (which XML would turn into `\n`).
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\r": out += "&#13;"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}
+
+/// Builds an `XMLTree` from parser events; lives for one parse on one thread.
+private final class TreeBuilder: NSObject, XMLParserDelegate {
+    var stack: [XMLTree] = []
+    var root: XMLTree?
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+        stack.append(XMLTree(name: name))
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if !stack.isEmpty { stack[stack.count - 1].text += string }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        guard let element = stack.popLast() else { return }
+        if stack.isEmpty {
+            root = element
+        } else {
+            stack[stack.count - 1].children.append(element)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import S3
+
+/// The exit statuses, documented in the README and `--help`, so cron and systemd can act on them.
+enum ExitStatus: Int32 {
+    /// Everything worked.
+    case success = 0
+    /// The operation failed (S3 refused it, or an object could not be read or written).
+    case failure = 1
+    /// The command line was malformed (ArgumentParser's own status).
+    case usage = 64
+    /// The endpoint could not be reached.
+    case unavailable = 69
+    /// The credentials were refused or lack permission.
+    case permission = 77
+    /// Settings are missing or wrong: credentials, profile, region, endpoint, an s3:// URL.
+    case configuration = 78
+
+    /// The table for `--help`.
+    static let helpText = """
+        Exit status: 0 success; 1 failed; 64 bad command line; 69 endpoint unreachable;
+        77 credentials refused or not permitted; 78 configuration error (credentials, profile, region, endpoint, URL).
+        """
+
+    /// The status for an error that ended a command.
+    static func of(_ error: any Error) -> ExitStatus {
+        guard let error = error as? S3Error else { return .failure }
+        switch error.kind {
+        case .configuration: return .configuration
+        case .transport: return .unavailable
+        case .service(let status, let code):
+            let credentialCodes: Set = ["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
+                                        "AccessDenied", "AllAccessDisabled"]
+            return credentialCodes.contains(code) || status == 403 ? .permission : .failure
+        case .invalidResponse, .local: return .failure
+        }
+    }
+}
+
+extension AsyncParsableCommand {
+    /// Runs `body`; an error becomes one line on stderr (`s3backup: …`) and its documented exit status, never a
+    /// stack trace.
+    func reportingErrors(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            var standardError = StandardError()
+            print("s3backup: \(error)", to: &standardError)
+            throw ExitCode(ExitStatus.of(error).rawValue)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// The outcome of running a program to its end.
+struct CommandResult {
+    let status: Int32
+    let stdout: [UInt8]
+    let stderr: String
+    var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+}
+
+/// Runs `executable` with `arguments` and exactly `environment` (nothing inherited), bounded by `timeout`.
+func run(_ executable: URL, _ arguments: [String], environment: [String: String],
+         timeout: Duration = .seconds(60)) async throws -> CommandResult {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.environment = environment
+    let stdout = Pipe(), stderr = Pipe()
+    process.standardOutput = stdout
+    process.standardError = stderr
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Read both pipes while the program runs, so a large output cannot block it.
+    async let out = Task.detached { stdout.fileHandleForReading.readDataToEndOfFile() }.value
+    async let err = Task.detached { stderr.fileHandleForReading.readDataToEndOfFile() }.value
+    let deadline = ContinuousClock.now + timeout
+    while process.isRunning {
+        if ContinuousClock.now > deadline {
+            process.terminate()
+            throw HelperError("\(executable.lastPathComponent) \(arguments) ran longer than \(timeout)")
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return CommandResult(status: process.terminationStatus, stdout: Array(await out),
+                         stderr: String(decoding: await err, as: UTF8.self))
+}
+
+/// An environment with only what a test means to set: no credentials, profile or endpoint leak in from the
+/// machine, and IMDS pointed nowhere (never at 169.254.169.254).
+func isolatedEnvironment(_ extra: [String: String]) -> [String: String] {
+    let base = ProcessInfo.processInfo.environment
+    var environment = ["PATH": base["PATH"] ?? "/usr/bin:/bin", "HOME": "/nonexistent-home",
+                       "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent/config",
+                       "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials"]
+    environment.merge(extra) { $1 }
+    return environment
+}

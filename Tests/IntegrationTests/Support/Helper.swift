@@ -1,0 +1,75 @@
+import Foundation
+
+/// A helper server for tests (the S3 emulator, a metadata stand-in): a script under ops/test that prints its
+/// loopback port and lives until its standard input closes, so it cannot outlive the test process.
+final class HelperServer: Sendable {
+    /// The loopback port it listens on.
+    let port: Int
+    /// `http://127.0.0.1:PORT`.
+    var endpoint: String { "http://127.0.0.1:\(port)" }
+    private let process: Process
+    private let stdin: Pipe
+
+    /// Starts `ops/test/<script>` with `arguments` and waits (at most 30 s) for its port.
+    init(script: String, arguments: [String] = []) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Repository.root.appendingPathComponent("ops/test/\(script)").path] + arguments
+        let stdin = Pipe(), stdout = Pipe()
+        // The server's own log (moto prints a traceback for every request it fails) goes to a file, read only
+        // when the server does not start.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-\(script)-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        let line = try HelperServer.firstLine(of: stdout.fileHandleForReading, within: 30)
+        guard let port = Int(line) else {
+            process.terminate()
+            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            throw HelperError("\(script) did not start; is moto[server] installed? Run the README's test command, "
+                + "which installs it. Its output: \(output.suffix(2_000))")
+        }
+        self.port = port
+        self.process = process
+        self.stdin = stdin
+    }
+
+    deinit {
+        try? stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    private static func firstLine(of handle: FileHandle, within seconds: Double) throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        var bytes = [UInt8]()
+        var pollFD = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        while Date() < deadline {
+            guard poll(&pollFD, 1, 100) > 0 else { continue }
+            var byte: UInt8 = 0
+            guard read(handle.fileDescriptor, &byte, 1) == 1 else { break }
+            if byte == UInt8(ascii: "\n") { break }
+            bytes.append(byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// A failure of the test harness itself.
+struct HelperError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Paths inside this checkout.
+enum Repository {
+    /// The checkout's root, found from this file's path.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The built `s3backup` binary beside the test bundle.
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("s3backup")
+    }
+}
