@@ -688,6 +688,13 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
         #expect(!Self.chainSecrets.contains { text.contains($0) })
     }
 
+    @Test func aBadSTSEndpointMattersOnlyToRoles() async throws {
+        let environment = Self.noMetadata.merging(["AWS_ENDPOINT_URL": "127.0.0.1:5000"]) { $1 }
+        #expect(try await Self.chain("prod", environment).credentials().accessKeyID == "AKIAPROD")
+        let error = await #expect(throws: S3Error.self) { try await Self.chain("role", environment).credentials() }
+        #expect(error?.message.contains("AWS_ENDPOINT_URL \"127.0.0.1:5000\" is not a valid STS endpoint URL") == true)
+    }
+
     @Test func nothingConfiguredMeansNoCredentials() async {
         let provider = Self.chain("default", Self.noMetadata, credentials: "")
         let error = await #expect(throws: S3Error.self) { try await provider.credentials() }

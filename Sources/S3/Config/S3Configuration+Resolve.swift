@@ -12,12 +12,8 @@ extension S3Configuration {
                                environment: [String: String]) throws -> S3Configuration {
         let shared = try SharedConfig.load(environment: environment)
         let profileName = resolveProfileName(profile, environment: environment)
+        // A profile named but missing is reported by the credential chain, with the files' real paths.
         let settings = shared.profile(profileName) ?? [:]
-        if settings.isEmpty, profile != nil || environment["AWS_PROFILE"] != nil {
-            throw S3Error(.configuration, "the profile \(profileName.debugDescription) is not in "
-                + "\(environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials") or "
-                + "\(environment["AWS_CONFIG_FILE"] ?? "~/.aws/config"): check --profile or AWS_PROFILE")
-        }
 
         let resolvedRegion = nonEmpty(region) ?? nonEmpty(environment["AWS_REGION"])
             ?? nonEmpty(environment["AWS_DEFAULT_REGION"]) ?? nonEmpty(settings["region"]) ?? "us-east-1"

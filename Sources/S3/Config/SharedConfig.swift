@@ -1,6 +1,7 @@
 import Foundation
 
-/// The AWS CLI's shared files: ~/.aws/credentials and ~/.aws/config (INI; `#`/`;` comments; nested sub-sections by indentation like `s3 =\n  addressing_style = path`).
+/// The AWS CLI's shared files, ~/.aws/credentials and ~/.aws/config: INI with `#`/`;` comments and indented
+/// sub-sections (`s3 =` followed by `  addressing_style = path`).
 /// https://docs.aws.amazon.com/sdkref/latest/guide/file-format.html
 public struct SharedConfig: Sendable {
     /// The credentials file this was loaded from; nil when parsed from text.

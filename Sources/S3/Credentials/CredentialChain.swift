@@ -1,7 +1,8 @@
 import Foundation
 import SigV4
 
-/// The chain, in the AWS CLI's order: env → profile (assume role, then static keys in credentials/config) → container → IMDS. Only the sources that are configured are tried (env/profile/container decide from settings alone); IMDS is the last resort. When nothing yields credentials: S3Error(.configuration, "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or run on EC2/ECS with a role"). If an explicit --profile / AWS_PROFILE names a profile that exists in neither file: configuration error naming the profile and the two file paths.
+/// The standard credentials chain, in the AWS CLI's order: environment, profile (assume role, then static keys),
+/// container, instance metadata. Sources are chosen from settings alone; IMDS is the last resort.
 /// botocore's `create_credential_resolver` (https://github.com/boto/botocore/blob/develop/botocore/credentials.py);
 /// https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html
 public enum CredentialChain {
@@ -40,8 +41,8 @@ public enum CredentialChain {
         let profileExists = config.profile(profile) != nil
         if !profileExists && profile != "default" {
             return .failure(S3Error(.configuration, "profile \(profile.debugDescription) does not exist in "
-                + "\(config.filesDescription): check --profile / AWS_PROFILE, or add a [profile \(profile)] section to the "
-                + "config file"))
+                + "\(config.filesDescription): check --profile / AWS_PROFILE, or add a [profile \(profile)] "
+                + "section to the config file"))
         }
         // botocore drops the environment provider when the profile was given explicitly (not by AWS_PROFILE).
         let explicitProfile = profile != resolveProfileName(nil, environment: environment)
@@ -49,8 +50,9 @@ public enum CredentialChain {
         if !explicitProfile && env.isConfigured { return .environment(env) }
 
         do {
-            let endpoint = try STSEndpoint.resolve(environment: environment, config: config, profile: profile,
-                                                   region: region)
+            let endpoint = Result {
+                try STSEndpoint.resolve(environment: environment, config: config, profile: profile, region: region)
+            }
             let resolver = ProfileCredentials(config: config, environment: environment, transport: transport,
                                               endpoint: endpoint, now: now)
             if let provider = try resolver.provider(profile: profile) { return .profile(provider) }

@@ -8,8 +8,9 @@ struct ProfileCredentials {
     let config: SharedConfig
     let environment: [String: String]
     let transport: any HTTPTransport
-    /// Where every AssumeRole of this chain goes (resolved from the profile in use, as botocore's session does).
-    let endpoint: STSEndpoint
+    /// Where every AssumeRole of this chain goes (resolved from the profile in use, as botocore's session does);
+    /// a bad endpoint setting matters only to profiles that assume a role.
+    let endpoint: Result<STSEndpoint, any Error>
     let now: @Sendable () -> Date
 
     /// The provider for `name`'s own settings; nil when the profile has neither a role nor keys (or does not
@@ -68,8 +69,8 @@ struct ProfileCredentials {
         }
         let provider = try AssumeRoleCredentialsProvider(
             roleARN: roleARN, sessionName: value(settings, "role_session_name"), durationSeconds: duration,
-            externalID: value(settings, "external_id"), source: source, endpoint: endpoint, transport: transport,
-            now: now)
+            externalID: value(settings, "external_id"), source: source, endpoint: try endpoint.get(),
+            transport: transport, now: now)
         // Cached here too, so a role that is the source of another is not assumed again for every call.
         return visited.isEmpty ? provider : RefreshingCredentialsProvider(provider, now: now)
     }

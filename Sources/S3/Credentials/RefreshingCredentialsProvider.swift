@@ -1,7 +1,9 @@
 import Foundation
 import SigV4
 
-/// Caches a provider's temporary credentials and refreshes them before they expire: advisory refresh 15 min before Expiration (on failure keep using the old ones), mandatory 10 min before (failure throws). Concurrent callers share one refresh (actor). The clock is injected: `now: @Sendable () -> Date`.
+/// Caches a provider's temporary credentials and refreshes them before they expire: from 15 minutes before
+/// expiry a refresh is tried (a failure keeps the old ones), from 10 minutes before it must succeed. Concurrent
+/// callers share one refresh; the clock is injected.
 /// A source that has just answered is not asked again within a minute while its credentials are unexpired.
 /// The windows are botocore's `_DEFAULT_ADVISORY_REFRESH_TIMEOUT` and `_DEFAULT_MANDATORY_REFRESH_TIMEOUT`
 /// (https://github.com/boto/botocore/blob/develop/botocore/credentials.py).
