@@ -359,7 +359,7 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
         ([:], "default", "eu-west-1", "https://sts.eu-west-1.amazonaws.com/", "eu-west-1"),
         ([:], "default", "", "https://sts.amazonaws.com/", "us-east-1"),
         ([:], "default", "cn-north-1", "https://sts.cn-north-1.amazonaws.com.cn/", "cn-north-1"),
-        ([:], "plain", "us-west-2", "http://127.0.0.1:7001/base/", "us-west-2"),
+        ([:], "plain", "us-west-2", "http://127.0.0.1:7001/base", "us-west-2"),
         ([:], "custom", "us-west-2", "http://127.0.0.1:7002/", "us-west-2"),
         (["AWS_ENDPOINT_URL": "http://127.0.0.1:7003"], "custom", "", "http://127.0.0.1:7003/", "us-east-1"),
         (["AWS_ENDPOINT_URL": "http://127.0.0.1:7003", "AWS_ENDPOINT_URL_STS": "http://[::1]:7004"], "custom", "x-1",
@@ -692,7 +692,7 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
         let environment = Self.noMetadata.merging(["AWS_ENDPOINT_URL": "127.0.0.1:5000"]) { $1 }
         #expect(try await Self.chain("prod", environment).credentials().accessKeyID == "AKIAPROD")
         let error = await #expect(throws: S3Error.self) { try await Self.chain("role", environment).credentials() }
-        #expect(error?.message.contains("AWS_ENDPOINT_URL \"127.0.0.1:5000\" is not a valid STS endpoint URL") == true)
+        #expect(error?.message.contains("AWS_ENDPOINT_URL \"127.0.0.1:5000\" is not a valid endpoint URL") == true)
     }
 
     @Test func nothingConfiguredMeansNoCredentials() async {

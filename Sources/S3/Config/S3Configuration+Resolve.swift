@@ -22,17 +22,11 @@ extension S3Configuration {
                 + "(like us-west-2): check --region, AWS_REGION, AWS_DEFAULT_REGION or the profile")
         }
 
-        // https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
         var endpoint = Endpoint.aws
-        let ignoreConfigured = environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]?.lowercased() == "true"
-        let candidates: [(String?, String)] = [(endpointURL, "--endpoint-url")] + (ignoreConfigured ? [] : [
-            (environment["AWS_ENDPOINT_URL_S3"], "AWS_ENDPOINT_URL_S3"),
-            (environment["AWS_ENDPOINT_URL"], "AWS_ENDPOINT_URL"),
-            (shared.serviceSettings(profile: profileName, service: "s3")["endpoint_url"], "the profile's s3 endpoint_url"),
-            (settings["endpoint_url"], "the profile's endpoint_url"),
-        ])
-        if let (url, setting) = candidates.first(where: { nonEmpty($0.0) != nil }) {
-            endpoint = try Endpoint(url: url!, setting: setting)
+        if let endpointURL = nonEmpty(endpointURL) {
+            endpoint = try Endpoint(url: endpointURL, setting: "--endpoint-url")
+        } else if let (url, setting) = shared.configuredEndpoint(service: "s3", profile: profileName, environment: environment) {
+            endpoint = try Endpoint(url: url, setting: setting)
         }
 
         var retry = RetryPolicy()

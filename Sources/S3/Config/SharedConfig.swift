@@ -88,6 +88,28 @@ public struct SharedConfig: Sendable {
     }
 
     /// `NAME` from `prefix NAME` (whitespace between, optional double quotes around NAME); nil otherwise.
+    /// The endpoint configured for `service` (`s3`, `sts`) and where it was set, in the SDKs' order:
+    /// AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's `[services]` section, the profile's
+    /// `endpoint_url`; nil when none is, or when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or the profile's
+    /// `ignore_configured_endpoint_urls`) is true. https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
+    public func configuredEndpoint(service: String, profile: String,
+                                   environment: [String: String]) -> (url: String, setting: String)? {
+        let settings = self.profile(profile) ?? [:]
+        let ignore = environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? settings["ignore_configured_endpoint_urls"]
+        guard ignore?.lowercased() != "true" else { return nil }
+        let variable = "AWS_ENDPOINT_URL_\(service.uppercased())"
+        let candidates: [(String?, String)] = [
+            (environment[variable], variable),
+            (environment["AWS_ENDPOINT_URL"], "AWS_ENDPOINT_URL"),
+            (serviceSettings(profile: profile, service: service)["endpoint_url"],
+             "endpoint_url of \(service) in [services \(settings["services"] ?? "")]"),
+            (settings["endpoint_url"], "endpoint_url of profile \(profile)"),
+        ]
+        for case let (url?, setting) in candidates where !url.isEmpty { return (url, setting) }
+        return nil
+    }
+
     private static func qualifiedName(_ section: String, prefix: String) -> String? {
         guard section.hasPrefix(prefix), let separator = section.dropFirst(prefix.count).first,
               separator == " " || separator == "\t" else { return nil }
