@@ -21,14 +21,23 @@ let package = Package(
         .target(name: "SigV4", dependencies: ["CCrypto"]),
         // The S3 client: credentials, endpoints, curl transport, XML, operations, retries.
         .target(name: "S3", dependencies: ["SigV4", "CCurl", "CCrypto"]),
+        // The durable task queue; its schema migrations (sql/, linked as Migrations/) are compiled in.
+        .target(name: "Queue", dependencies: ["CSQLite"], resources: [.embedInCode("Migrations/0001_init.sql")]),
         // The command line: parsing and wiring only.
         .executableTarget(
             name: "s3backup",
             dependencies: ["S3", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // Real processes on the queue: the benchmark (ops/bench) and the multi-process tests.
+        .executableTarget(
+            name: "queue-bench",
+            dependencies: ["Queue", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
         .testTarget(name: "S3Tests", dependencies: ["S3"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["S3"]),
+        .testTarget(name: "QueueTests", dependencies: ["Queue"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["S3", "Queue"]),
     ]
 )

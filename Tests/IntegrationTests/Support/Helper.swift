@@ -19,7 +19,7 @@ final class HelperServer: Sendable {
         // The server's own log (moto prints a traceback for every request it fails) goes to a file, read only
         // when the server does not start.
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-\(script)-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = try FileHandle(forWritingTo: log)

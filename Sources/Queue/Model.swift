@@ -1,0 +1,153 @@
+import Foundation
+
+/// A run's id.
+public typealias RunID = Int64
+/// A task's id.
+public typealias TaskID = Int64
+
+/// A run's life: planned, worked, finished (or cancelled by an operator).
+public enum RunState: String, Sendable, Codable, CaseIterable {
+    /// The planner is still enqueueing tasks.
+    case planning
+    /// All tasks are enqueued; workers are on it.
+    case running
+    /// Every task succeeded or is dead; the report can be made.
+    case finished
+    /// Stopped by an operator.
+    case cancelled
+}
+
+/// A task's life: ready → running → succeeded, or back to ready for a retry, or dead after its last attempt.
+public enum TaskState: String, Sendable, Codable, CaseIterable {
+    /// Waiting to be claimed (possibly not before its backoff time).
+    case ready
+    /// Leased by a worker.
+    case running
+    /// Done.
+    case succeeded
+    /// Failed on every attempt; kept for `s3backup failed` and `retry`.
+    case dead
+}
+
+/// A task to enqueue.
+public struct NewTask: Sendable, Equatable {
+    /// What kind of work (`copy`, `delete`, …).
+    public var kind: String
+    /// Unique within its run: enqueueing the same key again does nothing.
+    public var uniqueKey: String
+    /// The work, opaque to the queue.
+    public var payload: [UInt8]
+    /// Attempts before the task is dead.
+    public var maxAttempts: Int
+
+    /// A task.
+    public init(kind: String, uniqueKey: String, payload: [UInt8], maxAttempts: Int = 5) {
+        precondition(maxAttempts >= 1, "a task needs at least one attempt")
+        self.kind = kind
+        self.uniqueKey = uniqueKey
+        self.payload = payload
+        self.maxAttempts = maxAttempts
+    }
+}
+
+/// Proof of holding a task: its id, the worker, and the fencing token of this claim.
+public struct Lease: Sendable, Hashable {
+    /// The task.
+    public let task: TaskID
+    /// The worker that claimed it.
+    public let owner: String
+    /// Increases at every claim of the task; a lease with an older token is stale.
+    public let token: Int64
+}
+
+/// A task a worker has claimed.
+public struct ClaimedTask: Sendable {
+    /// The lease to renew, complete or fail with.
+    public let lease: Lease
+    /// The task's run.
+    public let run: RunID
+    /// The kind of work.
+    public let kind: String
+    /// The work.
+    public let payload: [UInt8]
+    /// This attempt's number, from 1.
+    public let attempt: Int
+    /// The last attempt's number.
+    public let maxAttempts: Int
+}
+
+/// A run as the operator views show it.
+public struct RunSummary: Sendable, Codable, Equatable {
+    /// The run.
+    public var id: RunID
+    /// `backup`, `restore`, `verify`.
+    public var kind: String
+    /// Where it reads.
+    public var source: String
+    /// Where it writes.
+    public var destination: String
+    /// Its state.
+    public var state: RunState
+    /// Why it is as it is, if anything was noted.
+    public var note: String?
+    /// When it was created.
+    public var createdAt: Date
+    /// When it finished.
+    public var finishedAt: Date?
+    /// Tasks by state (every state present, zeros included).
+    public var tasks: [String: Int]
+    /// Age in seconds of the oldest task that is due and unclaimed; nil when none waits.
+    public var oldestReadySeconds: Double?
+    /// Tasks finished per minute over the last five minutes.
+    public var tasksPerMinute: Double
+}
+
+/// A dead task and what is known of why.
+public struct DeadTask: Sendable, Codable, Equatable {
+    /// One recorded failure inside the task (usually one object).
+    public struct Failure: Sendable, Codable, Equatable {
+        /// The object key (or other subject) that failed.
+        public var subject: String
+        /// Its error.
+        public var error: String
+    }
+
+    /// The task.
+    public var id: TaskID
+    /// Its run.
+    public var run: RunID
+    /// Its kind.
+    public var kind: String
+    /// Attempts made.
+    public var attempts: Int
+    /// The last error.
+    public var lastError: String?
+    /// When it died.
+    public var finishedAt: Date?
+    /// Per-object failures recorded by workers.
+    public var failures: [Failure]
+}
+
+/// Timing rules for leases and retries.
+public struct QueueSettings: Sendable {
+    /// How long a claim lasts without a heartbeat.
+    public var leaseDuration: Duration = .seconds(60)
+    /// First retry delay after a failure; doubles per attempt.
+    public var retryBase: Duration = .seconds(2)
+    /// The longest retry delay.
+    public var retryCap: Duration = .seconds(600)
+    /// Waiting for another process's write lock gives up after this long.
+    public var busyTimeout: Duration = .seconds(30)
+
+    /// The defaults above.
+    public init() {}
+
+    /// The delay before attempt `attempt + 1` after attempt `attempt` failed: exponential with "equal jitter"
+    /// (half fixed, half random), so a retry never comes at once yet a crowd of failures spreads out.
+    /// `random` is in [0, 1).
+    public func retryDelay(afterAttempt attempt: Int, random: Double) -> Duration {
+        precondition(attempt >= 1 && (0..<1).contains(random), "attempt is 1-based, random in [0, 1)")
+        let exponential = min(retryBase * Double(1 << min(attempt - 1, 30)), retryCap)
+        return exponential / 2 + exponential / 2 * random
+    }
+}

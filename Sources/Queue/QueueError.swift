@@ -1,0 +1,67 @@
+import CSQLite
+
+/// Every failure of the queue: what happened, the SQLite result code and statement, and what to do.
+public struct QueueError: Error, Sendable, CustomStringConvertible {
+    /// The broad class of a failure.
+    public enum Kind: Sendable, Equatable {
+        /// SQLite refused; `code` is its extended result code.
+        case sqlite(code: Int32)
+        /// The database was written by a newer s3backup.
+        case newerSchema(found: Int, supported: Int)
+        /// The file is on a network file system, where WAL's shared memory cannot work.
+        case unsafeLocation(fileSystem: String)
+        /// A lease this worker held is gone: another worker owns the task now (or it was finished).
+        case leaseLost(task: Int64)
+        /// An id the caller named does not exist.
+        case notFound
+    }
+
+    /// The broad class.
+    public let kind: Kind
+    /// What happened, for a person.
+    public let message: String
+    /// The database file.
+    public let path: String
+    /// The SQL that failed, when there was one.
+    public let sql: String?
+
+    init(_ kind: Kind, _ message: String, path: String, sql: String? = nil) {
+        self.kind = kind
+        self.message = message
+        self.path = path
+        self.sql = sql
+    }
+
+    /// The error for a lease that is no longer held.
+    static func lost(_ lease: Lease, path: String) -> QueueError {
+        QueueError(.leaseLost(task: lease.task),
+                   "task \(lease.task): the lease of \(lease.owner) (token \(lease.token)) was lost and another worker "
+                       + "owns the task now, so this worker's result was not recorded", path: path)
+    }
+
+    /// One line with the advice that fits the failure.
+    public var description: String {
+        var line = path.isEmpty ? message : "queue \(path): \(message)"
+        if case .sqlite(let code) = kind, let advice = QueueError.advice(code & 0xff) { line += "; \(advice)" }
+        return line
+    }
+
+    /// Whether waiting and trying again can help (another process held the write lock too long).
+    public var isBusy: Bool {
+        if case .sqlite(let code) = kind { return code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED }
+        return false
+    }
+
+    private static func advice(_ primary: Int32) -> String? {
+        switch primary {
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            "the file is damaged or not an s3backup queue: move it aside and plan again (S3 copies are idempotent)"
+        case SQLITE_FULL: "the disk is full: free space and run the same command again to resume"
+        case SQLITE_READONLY, SQLITE_PERM: "the file or its directory is read-only: the queue needs to write both"
+        case SQLITE_CANTOPEN: "cannot open the file: check that the directory exists and is writable"
+        case SQLITE_IOERR: "an I/O error: check the disk"
+        case SQLITE_BUSY, SQLITE_LOCKED: "another process kept the database locked too long: try again"
+        default: nil
+        }
+    }
+}

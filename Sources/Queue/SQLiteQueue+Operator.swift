@@ -1,0 +1,83 @@
+import Foundation
+
+extension SQLiteQueue {
+    /// Runs, newest first, with tasks by state, the age of the oldest due task and recent throughput.
+    public func runs(limit: Int) async throws -> [RunSummary] {
+        let now = now()
+        return try await perform { db in
+            let runs = try db.prepare("""
+                SELECT id, kind, source, destination, state, note, created_at, finished_at FROM runs ORDER BY id DESC LIMIT ?1
+                """)
+            let counts = try db.prepare("SELECT state, count(*) FROM tasks WHERE run_id = ?1 GROUP BY state")
+            let oldest = try db.prepare("SELECT min(run_at) FROM tasks WHERE run_id = ?1 AND state = 'ready' AND run_at <= ?2")
+            let recent = try db.prepare("""
+                SELECT count(*) FROM tasks WHERE run_id = ?1 AND state IN ('succeeded', 'dead') AND finished_at >= ?2
+                """)
+            return try runs.bind(.integer(Int64(limit))).rows { row in
+                RunSummary(id: row.int64(0), kind: row.text(1), source: row.text(2), destination: row.text(3),
+                           state: RunState(rawValue: row.text(4)) ?? .planning, note: row.optionalText(5),
+                           createdAt: Self.date(row.int64(6)), finishedAt: row.optionalInt64(7).map(Self.date),
+                           tasks: [:], oldestReadySeconds: nil, tasksPerMinute: 0)
+            }.map { summary in
+                var summary = summary
+                summary.tasks = Dictionary(uniqueKeysWithValues: TaskState.allCases.map { ($0.rawValue, 0) })
+                for (state, count) in try counts.bind(.integer(summary.id)).rows({ ($0.text(0), Int($0.int64(1))) }) {
+                    summary.tasks[state] = count
+                }
+                summary.oldestReadySeconds = try oldest.bind(.integer(summary.id), .integer(now))
+                    .rows { $0.optionalInt64(0) }.first!.map { Double(now - $0) / 1000 }
+                let finished = try recent.bind(.integer(summary.id), .integer(now - 300_000)).rows { $0.int64(0) }.first!
+                summary.tasksPerMinute = Double(finished) / 5
+                return summary
+            }
+        }
+    }
+
+    /// Dead tasks with their recorded failures, oldest first.
+    public func deadTasks(run: RunID?) async throws -> [DeadTask] {
+        try await perform { db in
+            let failures = try db.prepare("SELECT subject, error FROM task_failures WHERE task_id = ?1 ORDER BY rowid")
+            return try db.prepare("""
+                SELECT id, run_id, kind, attempts, last_error, finished_at FROM tasks
+                WHERE state = 'dead' AND (?1 IS NULL OR run_id = ?1) ORDER BY id
+                """).bind(run.map { .integer($0) } ?? .null).rows { row in
+                DeadTask(id: row.int64(0), run: row.int64(1), kind: row.text(2), attempts: Int(row.int64(3)),
+                         lastError: row.optionalText(4), finishedAt: row.optionalInt64(5).map(Self.date), failures: [])
+            }.map { task in
+                var task = task
+                task.failures = try failures.bind(.integer(task.id)).rows {
+                    DeadTask.Failure(subject: $0.text(0), error: $0.text(1))
+                }
+                return task
+            }
+        }
+    }
+
+    /// Dead tasks back to ready with fresh attempts; their runs are running again.
+    public func retry(run: RunID?, tasks: [TaskID]?) async throws -> Int {
+        let now = now()
+        let ids = tasks.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
+        return try await perform { db in
+            try db.writeTransaction {
+                // The chosen tasks: all dead ones, those of one run, or the listed ids (a JSON array).
+                let chosen = """
+                    SELECT id FROM tasks WHERE state = 'dead' AND (?1 IS NULL OR run_id = ?1)
+                    AND (?2 IS NULL OR id IN (SELECT value FROM json_each(?2)))
+                    """
+                let bindings: [Statement.Value] = [run.map { .integer($0) } ?? .null, ids.map { .text($0) } ?? .null]
+                try db.prepare("DELETE FROM task_failures WHERE task_id IN (\(chosen))").bind(bindings).run()
+                try db.prepare("""
+                    UPDATE runs SET state = 'running', finished_at = NULL, updated_at = ?3
+                    WHERE state = 'finished' AND id IN (SELECT run_id FROM tasks WHERE id IN (\(chosen)))
+                    """).bind(bindings + [.integer(now)]).run()
+                try db.prepare("""
+                    UPDATE tasks SET state = 'ready', attempts = 0, run_at = ?3, finished_at = NULL, updated_at = ?3
+                    WHERE id IN (\(chosen))
+                    """).bind(bindings + [.integer(now)]).run()
+                return db.changes
+            }
+        }
+    }
+
+    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// The durable task queue behind planning and workers. One protocol so SQLite (one host) and PostgreSQL (many
+/// hosts) serve the same callers. Every state change of a task is guarded by its lease: a stale worker can
+/// never overwrite a newer result.
+public protocol TaskQueue: Sendable {
+    /// Starts a run in state `planning`.
+    func createRun(kind: String, source: String, destination: String, parameters: String) async throws -> RunID
+    /// Moves a run to `state`, noting why.
+    func setRunState(_ run: RunID, _ state: RunState, note: String?) async throws
+    /// Adds tasks to a run in one transaction; tasks whose unique key the run already has are skipped.
+    /// Returns how many were new.
+    @discardableResult
+    func enqueue(_ tasks: [NewTask], run: RunID) async throws -> Int
+    /// Claims up to `limit` due tasks for `worker`, after returning expired leases to the queue (or to the dead,
+    /// when their attempts are used up). Sorted by task id.
+    func claim(worker: String, limit: Int) async throws -> [ClaimedTask]
+    /// Extends `leases`; returns those that were lost (the task is someone else's now: stop working on it).
+    func renew(_ leases: [Lease]) async throws -> [Lease]
+    /// Marks tasks done with an optional result; returns the leases that were lost (their result was not stored).
+    func complete(_ completions: [(lease: Lease, result: [UInt8]?)]) async throws -> [Lease]
+    /// Records a failed attempt: retried after a backoff, or dead when `permanent` or out of attempts.
+    /// Throws `leaseLost` when the lease is stale.
+    func fail(_ lease: Lease, error: String, permanent: Bool) async throws
+    /// Gives a task back without counting the attempt (the worker is shutting down).
+    func release(_ leases: [Lease]) async throws
+    /// Records a failure of one object inside a task, for `s3backup failed`.
+    func recordFailure(_ lease: Lease, subject: String, error: String) async throws
+
+    /// Runs, newest first, with task counts, backlog age and throughput.
+    func runs(limit: Int) async throws -> [RunSummary]
+    /// Dead tasks of one run (or all), with their recorded per-object failures.
+    func deadTasks(run: RunID?) async throws -> [DeadTask]
+    /// Puts dead tasks back to ready with fresh attempts: of one run, all runs, or the listed tasks.
+    /// Returns how many.
+    func retry(run: RunID?, tasks: [TaskID]?) async throws -> Int
+    /// Deletes finished and cancelled runs that ended before `cutoff`, with their tasks, then gives the space
+    /// back and truncates the write-ahead log. Returns how many runs were removed.
+    func prune(finishedBefore cutoff: Date) async throws -> Int
+}
+
+extension TaskQueue {
+    /// Completes one task; throws `leaseLost` when the lease is stale.
+    public func complete(_ lease: Lease, result: [UInt8]? = nil) async throws {
+        if try await !complete([(lease, result)]).isEmpty { throw QueueError.lost(lease, path: "") }
+    }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import Queue
+
+/// Drives the queue from real processes: the benchmark in ops/bench and the multi-process tests.
+@main
+struct QueueBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue-bench",
+        abstract: "Measure and exercise the SQLite task queue with real processes.",
+        subcommands: [Seed.self, Drain.self, Bench.self]
+    )
+}
+
+/// `seed`: one run with N tasks.
+struct Seed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create a run with N tasks; print its id.")
+
+    @Option var db: String
+    @Option var tasks: Int
+    @Option(help: "Tasks per enqueue transaction.") var batch = 1_000
+    @Option(help: "Attempts before a task is dead.") var maxAttempts = 5
+    @Option(help: "Payloads that make a worker kill itself (repeatable), e.g. to test poison tasks.") var poison: [Int] = []
+
+    func run() async throws {
+        let queue = try SQLiteQueue(path: db)
+        let run = try await queue.createRun(kind: "bench", source: "s3://bench-src", destination: "s3://bench-dst", parameters: "{}")
+        let started = ContinuousClock.now
+        for start in stride(from: 0, to: tasks, by: batch) {
+            let chunk = (start..<min(start + batch, tasks)).map { index in
+                NewTask(kind: "copy", uniqueKey: "t\(index)",
+                        payload: Array((poison.contains(index) ? "poison" : "task-\(index)").utf8), maxAttempts: maxAttempts)
+            }
+            try await queue.enqueue(chunk, run: run)
+        }
+        try await queue.setRunState(run, .running, note: nil)
+        let seconds = (ContinuousClock.now - started).seconds
+        print("{\"run\": \(run), \"enqueued\": \(tasks), \"seconds\": \(seconds)}")
+    }
+}
+
+/// `drain`: claim and complete until nothing is left to claim.
+struct Drain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Claim and complete tasks until none is ready.")
+
+    @Option var db: String
+    @Option var worker: String
+    @Option(help: "Tasks per claim and per completion transaction.") var batch = 100
+    @Option(help: "Lease length in milliseconds.") var leaseMs = 60_000
+    @Option(help: "Append the id of every task this worker completed to this file.") var log: String?
+    @Flag(help: "Claim one batch, print its ids, then wait to be killed.") var hold = false
+    @Option(help: "Stop after this many seconds without anything to claim (tasks may still be leased by others).")
+    var idleSeconds = 0.0
+
+    func run() async throws {
+        var settings = QueueSettings()
+        settings.leaseDuration = .milliseconds(leaseMs)
+        let queue = try SQLiteQueue(path: db, settings: settings)
+        var logHandle: FileHandle?
+        if let log {
+            if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+            logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            try logHandle?.seekToEnd()
+        }
+        var completed = 0, lost = 0
+        var idleSince = ContinuousClock.now
+        while true {
+            let claimed = try await queue.claim(worker: worker, limit: batch)
+            if claimed.isEmpty {
+                if ContinuousClock.now - idleSince >= .seconds(idleSeconds) { break }
+                try await Task.sleep(for: .milliseconds(20))
+                continue
+            }
+            idleSince = ContinuousClock.now
+            if hold {
+                FileHandle.standardOutput.write(Data((claimed.map { String($0.lease.task) }.joined(separator: " ") + "\n").utf8))
+                try await Task.sleep(for: .seconds(3_600))
+            }
+            if claimed.contains(where: { $0.payload == Array("poison".utf8) }) {
+                kill(getpid(), SIGKILL)  // a task that crashes its worker, every time
+            }
+            let lostLeases = try await queue.complete(claimed.map { ($0.lease, nil) })
+            lost += lostLeases.count
+            let done = claimed.filter { !lostLeases.contains($0.lease) }
+            completed += done.count
+            logHandle?.write(Data(done.map { "\($0.lease.task)\n" }.joined().utf8))
+        }
+        print("{\"worker\": \"\(worker)\", \"completed\": \(completed), \"lost\": \(lost)}")
+    }
+}
+
+/// `bench`: seed, then drain with P processes, for enqueue and claim+complete rates.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print enqueue and claim+complete rates for 1, 2 and 4 processes.")
+
+    @Option var tasks = 20_000
+    @Option(parsing: .upToNextOption) var processes: [Int] = [1, 2, 4]
+    @Option(parsing: .upToNextOption) var batches: [Int] = [1, 100]
+    @Option(help: "Directory for the temporary databases.") var directory = NSTemporaryDirectory()
+
+    func run() async throws {
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        print("| processes | batch | enqueue/s | claim+complete/s |")
+        print("|---:|---:|---:|---:|")
+        for batch in batches {
+            for count in processes {
+                let db = (directory as NSString).appendingPathComponent("queue-bench-\(UUID().uuidString).db")
+                defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
+                let tasks = batch == 1 ? min(self.tasks, 5_000) : self.tasks
+                let seeded = ContinuousClock.now
+                try runAndWait(me, ["seed", "--db", db, "--tasks", String(tasks)])
+                let enqueueRate = Double(tasks) / (ContinuousClock.now - seeded).seconds
+                let started = ContinuousClock.now
+                let workers = try (0..<count).map { index in
+                    try launch(me, ["drain", "--db", db, "--worker", "w\(index)", "--batch", String(batch)])
+                }
+                for worker in workers { worker.waitUntilExit() }
+                let rate = Double(tasks) / (ContinuousClock.now - started).seconds
+                print("| \(count) | \(batch) | \(Int(enqueueRate)) | \(Int(rate)) |")
+            }
+        }
+    }
+
+    private func launch(_ executable: URL, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    private func runAndWait(_ executable: URL, _ arguments: [String]) throws {
+        let process = try launch(executable, arguments)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

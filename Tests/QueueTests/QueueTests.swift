@@ -1,0 +1,211 @@
+import Foundation
+@testable import Queue
+import Synchronization
+import Testing
+
+/// A clock tests move by hand.
+final class ManualClock: Sendable {
+    private let milliseconds = Mutex<Int64>(1_800_000_000_000)
+    var now: Date { Date(timeIntervalSince1970: Double(milliseconds.withLock { $0 }) / 1000) }
+    var function: @Sendable () -> Date { { self.now } }
+    func advance(_ duration: Duration) { milliseconds.withLock { $0 += SQLiteQueue.milliseconds(duration) } }
+}
+
+/// A temporary directory removed when the test ends.
+final class TemporaryDirectory {
+    let path: String
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-queue-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+func tasks(_ count: Int, maxAttempts: Int = 3) -> [NewTask] {
+    (0..<count).map { NewTask(kind: "copy", uniqueKey: "k\($0)", payload: Array("p\($0)".utf8), maxAttempts: maxAttempts) }
+}
+
+@Suite("Queue state transitions")
+struct QueueTests {
+    let directory: TemporaryDirectory
+    let clock = ManualClock()
+    var settings = QueueSettings()
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        settings.leaseDuration = .seconds(30)
+    }
+
+    func open() throws -> SQLiteQueue { try SQLiteQueue(path: directory.file("queue.db"), settings: settings, clock: clock.function) }
+
+    @Test func schemaIsMigratedWithIncrementalVacuumAndWAL() async throws {
+        let queue = try open()
+        let (version, vacuum, journal) = try await queue.perform { db in
+            (try db.integer("PRAGMA user_version"), try db.integer("PRAGMA auto_vacuum"),
+             try db.prepare("PRAGMA journal_mode").rows { $0.text(0) }.first)
+        }
+        #expect(version == Int64(Migrations.latest))
+        #expect(vacuum == 2, "INCREMENTAL")
+        #expect(journal == "wal")
+        _ = try open()  // opening again migrates nothing and fails nothing
+    }
+
+    @Test func everyMigrationFileIsCompiledIn() throws {
+        let sql = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sql")
+        let files = try FileManager.default.contentsOfDirectory(atPath: sql.path)
+            .filter { $0.range(of: #"^\d{4}_.*\.sql$"#, options: .regularExpression) != nil }.sorted()
+        #expect(files == Migrations.all.map(\.name))
+        for (index, file) in files.enumerated() {
+            #expect(try String(contentsOf: sql.appendingPathComponent(file), encoding: .utf8) == Migrations.all[index].sql)
+        }
+    }
+
+    @Test func refusesADatabaseFromANewerVersion() async throws {
+        let queue = try open()
+        try await queue.perform { try $0.execute("PRAGMA user_version = 99") }
+        let error = #expect(throws: QueueError.self) { try open() }
+        #expect(error?.kind == .newerSchema(found: 99, supported: Migrations.latest))
+        #expect(error?.description.contains("upgrade s3backup") == true)
+    }
+
+    @Test func enqueueIsIdempotentPerRun() async throws {
+        let queue = try open()
+        let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
+        #expect(try await queue.enqueue(tasks(10), run: run) == 10)
+        #expect(try await queue.enqueue(tasks(12), run: run) == 2)
+        let other = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
+        #expect(try await queue.enqueue(tasks(3), run: other) == 3)
+        #expect(try await queue.runs(limit: 10).first { $0.id == run }?.tasks["ready"] == 12)
+    }
+
+    @Test func claimCompleteAndCounts() async throws {
+        let queue = try open()
+        let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
+        try await queue.enqueue(tasks(5), run: run)
+        let first = try await queue.claim(worker: "w1", limit: 3)
+        #expect(first.map(\.payload) == ["p0", "p1", "p2"].map { Array($0.utf8) })
+        #expect(first.allSatisfy { $0.attempt == 1 && $0.run == run })
+        let second = try await queue.claim(worker: "w2", limit: 10)
+        #expect(second.count == 2)
+        #expect(try await queue.claim(worker: "w3", limit: 10).isEmpty)
+        #expect(try await queue.complete((first + second).map { ($0.lease, Array("ok".utf8)) }).isEmpty)
+        clock.advance(.seconds(60))
+        let summary = try #require(try await queue.runs(limit: 1).first)
+        #expect(summary.tasks == ["ready": 0, "running": 0, "succeeded": 5, "dead": 0])
+        #expect(summary.tasksPerMinute == 1)
+    }
+
+    @Test func aStaleWorkerCannotCompleteOrFail() async throws {
+        let queue = try open()
+        let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
+        try await queue.enqueue(tasks(1), run: run)
+        let stale = try #require(try await queue.claim(worker: "slow", limit: 1).first)
+        clock.advance(.seconds(31))
+        // Another process (its own connection) sweeps the expired lease and claims the task anew.
+        let other = try open()
+        let fresh = try #require(try await other.claim(worker: "fast", limit: 1).first)
+        #expect(fresh.lease.token == stale.lease.token + 1)
+        #expect(fresh.attempt == 2)
+        #expect(try await queue.renew([stale.lease]) == [stale.lease])
+        #expect(try await queue.complete([(stale.lease, nil)]) == [stale.lease])
+        let failure = await #expect(throws: QueueError.self) { try await queue.fail(stale.lease, error: "late", permanent: false) }
+        #expect(failure?.kind == .leaseLost(task: stale.lease.task))
+        #expect(failure?.description.contains("another worker owns the task") == true)
+        await #expect(throws: QueueError.self) { try await queue.recordFailure(stale.lease, subject: "k", error: "late") }
+        await #expect(throws: QueueError.self) { try await queue.complete(stale.lease) }
+        try await other.complete(fresh.lease)
+        #expect(try await queue.runs(limit: 1).first?.tasks["succeeded"] == 1)
+    }
+
+    @Test func failuresBackOffThenDie() async throws {
+        let queue = try open()
+        let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
+        try await queue.enqueue(tasks(1, maxAttempts: 3), run: run)
+        for attempt in 1...3 {
+            let task = try #require(try await queue.claim(worker: "w", limit: 1).first, "attempt \(attempt)")
+            #expect(task.attempt == attempt)
+            try await queue.recordFailure(task.lease, subject: "clients/a b.txt", error: "SlowDown \(attempt)")
+            try await queue.fail(task.lease, error: "attempt \(attempt) failed", permanent: false)
+            // Not due before its backoff: at least half of 2 s × 2^(attempt-1).
+            #expect(try await queue.claim(worker: "w", limit: 1).isEmpty)
+            clock.advance(.seconds(10))
+        }
+        let dead = try await queue.deadTasks(run: run)
+        #expect(dead.count == 1)
+        #expect(dead.first?.attempts == 3)
+        #expect(dead.first?.lastError == "attempt 3 failed")
+        #expect(dead.first?.failures.count == 3)
+        #expect(dead.first?.failures.first == DeadTask.Failure(subject: "clients/a b.txt", error: "SlowDown 1"))
+
+        #expect(try await queue.retry(run: run, tasks: nil) == 1)
+        #expect(try await queue.deadTasks(run: nil).isEmpty)
+        let again = try #require(try await queue.claim(worker: "w", limit: 1).first)
+        #expect(again.attempt == 1)
+        try await queue.fail(again.lease, error: "AccessDenied", permanent: true)
+        #expect(try await queue.deadTasks(run: run).first?.attempts == 1, "a permanent failure dies at once")
+        #expect(try await queue.retry(run: nil, tasks: [again.lease.task, 9_999]) == 1)
+    }
+
+    @Test func retryDelayIsExponentialWithEqualJitter() {
+        let settings = QueueSettings()
+        #expect(settings.retryDelay(afterAttempt: 1, random: 0) == .seconds(1))
+        #expect(settings.retryDelay(afterAttempt: 1, random: 0.5) == .seconds(1.5))
+        #expect(settings.retryDelay(afterAttempt: 3, random: 0) == .seconds(4))
+        #expect(settings.retryDelay(afterAttempt: 40, random: 0.999) <= .seconds(600))
+        #expect(settings.retryDelay(afterAttempt: 40, random: 0) == .seconds(300))
+    }
+
+    @Test func releaseGivesTheAttemptBack() async throws {
+        let queue = try open()
+        let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
+        try await queue.enqueue(tasks(2), run: run)
+        let claimed = try await queue.claim(worker: "w", limit: 2)
+        try await queue.release(claimed.map(\.lease))
+        let again = try await queue.claim(worker: "w2", limit: 2)
+        #expect(again.map(\.attempt) == [1, 1])
+        #expect(try await queue.renew(again.map(\.lease)).isEmpty)
+    }
+
+    @Test func pruneRemovesOldFinishedRunsAndGivesSpaceBack() async throws {
+        let queue = try open()
+        let payload = [UInt8](repeating: 7, count: 2_000)
+        let old = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
+        try await queue.enqueue((0..<3_000).map { NewTask(kind: "copy", uniqueKey: "\($0)", payload: payload) }, run: old)
+        try await queue.setRunState(old, .finished, note: nil)
+        clock.advance(.seconds(40 * 86_400))
+        let recent = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
+        try await queue.enqueue(tasks(5), run: recent)
+        try await queue.setRunState(recent, .finished, note: nil)
+        let before = try queue.fileSizes()
+        #expect(try await queue.prune(finishedBefore: clock.now.addingTimeInterval(-30 * 86_400)) == 1)
+        let after = try queue.fileSizes()
+        #expect(try await queue.runs(limit: 10).map(\.id) == [recent])
+        #expect(after.wal == 0, "the WAL is truncated")
+        #expect(after.database < before.database / 2, "\(before) → \(after)")
+    }
+
+    @Test func setRunStateOfAMissingRunIsAnError() async throws {
+        let queue = try open()
+        await #expect(throws: QueueError.self) { try await queue.setRunState(42, .finished, note: nil) }
+    }
+
+    @Test(arguments: [
+        ("/work/q", "ext4", nil), ("/mnt/nas/q", "nfs4", "nfs4"), ("/mnt/share", "cifs", "cifs"),
+        ("/home/me/remote/x", "fuse.sshfs", "fuse.sshfs"), ("/mnt/nas-backup/x", "ext4", nil),
+    ])
+    func recognisesNetworkFileSystems(directory: String, type: String, refused: String?) {
+        let mounts = """
+            /dev/vda / ext4 rw 0 0
+            server:/export /mnt/nas nfs4 rw 0 0
+            //server/share /mnt/share cifs rw 0 0
+            me@host: /home/me/remote fuse.sshfs rw 0 0
+            /dev/vdb /mnt/nas-backup ext4 rw 0 0
+            /dev/vdc /work \(type) rw 0 0
+            """
+        let found = FileSystemCheck.fileSystemType(of: directory, mounts: mounts)
+        #expect(FileSystemCheck.networkTypes.contains(found ?? "") == (refused != nil))
+        if let refused { #expect(found == refused) }
+    }
+}
