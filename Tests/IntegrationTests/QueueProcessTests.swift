@@ -1,0 +1,119 @@
+import Foundation
+@testable import Queue
+import Testing
+
+/// The queue under real processes: spawned `queue-bench` binaries, SIGKILL, one SQLite file.
+@Suite("Queue across processes")
+struct QueueProcessTests {
+    let directory: URL
+    let database: String
+    let bench = Repository.binary.deletingLastPathComponent().appendingPathComponent("queue-bench")
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-procs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        database = directory.appendingPathComponent("queue.db").path
+    }
+
+    private func seed(_ tasks: Int, maxAttempts: Int = 5, poison: [Int] = []) async throws {
+        let result = try await run(bench, ["seed", "--db", database, "--tasks", String(tasks), "--max-attempts",
+                                           String(maxAttempts)] + poison.flatMap { ["--poison", String($0)] },
+                                   environment: isolatedEnvironment([:]))
+        #expect(result.status == 0, "seed: \(result.stderr)")
+    }
+
+    private func drainer(_ name: String, _ extra: [String] = []) throws -> Process {
+        let process = Process()
+        process.executableURL = bench
+        process.arguments = ["drain", "--db", database, "--worker", name, "--log", directory.appendingPathComponent("\(name).log").path] + extra
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    private func completedIDs() throws -> [Int64] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".log") }.flatMap {
+            try String(contentsOf: directory.appendingPathComponent($0), encoding: .utf8).split(separator: "\n").compactMap { Int64($0) }
+        }
+    }
+
+    /// attempts by task id, read from the file.
+    private func attempts() async throws -> [Int64: Int] {
+        let queue = try SQLiteQueue(path: database)
+        return try await queue.perform { db in
+            Dictionary(uniqueKeysWithValues: try db.prepare("SELECT id, attempts FROM tasks").rows { ($0.int64(0), Int($0.int64(1))) })
+        }
+    }
+
+    private func waitForExit(_ processes: [Process], within limit: Duration = .seconds(120)) async throws {
+        let deadline = ContinuousClock.now + limit
+        while processes.contains(where: \.isRunning) {
+            guard ContinuousClock.now < deadline else {
+                processes.forEach { $0.terminate() }
+                throw HelperError("workers still running after \(limit)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    @Test func fourProcessesFinishEveryTaskExactlyOnce() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let total = 6_000
+        try await seed(total)
+        let workers = try (0..<4).map { try drainer("w\($0)", ["--batch", String([1, 7, 50, 200][$0])]) }
+        try await waitForExit(workers)
+        #expect(workers.allSatisfy { $0.terminationStatus == 0 })
+        let ids = try completedIDs()
+        #expect(ids.count == total, "completions logged")
+        #expect(Set(ids).count == total, "no task completed twice")
+        let summary = try #require(try await SQLiteQueue(path: database).runs(limit: 1).first)
+        #expect(summary.tasks == ["ready": 0, "running": 0, "succeeded": total, "dead": 0])
+    }
+
+    @Test func aKilledWorkersLeasesComeBackAndAreFinishedByOthers() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await seed(300)
+        let holder = Process()
+        holder.executableURL = bench
+        holder.arguments = ["drain", "--db", database, "--worker", "doomed", "--batch", "40", "--lease-ms", "1000", "--hold"]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let held = Set(line.split(whereSeparator: \.isWhitespace).compactMap { Int64($0) })
+        #expect(held.count == 40)
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
+
+        // The others keep polling past the dead worker's lease, then finish everything.
+        let workers = try (0..<2).map { try drainer("survivor\($0)", ["--batch", "25", "--idle-seconds", "2"]) }
+        try await waitForExit(workers)
+        let ids = try completedIDs()
+        #expect(ids.count == 300)
+        #expect(Set(ids).count == 300)
+        #expect(held.isSubset(of: Set(ids)))
+        let attempts = try await attempts()
+        #expect(held.allSatisfy { attempts[$0] == 2 }, "the killed claim counts as an attempt")
+        #expect(attempts.filter { !held.contains($0.key) }.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func aTaskThatKeepsKillingItsWorkerEndsDead() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await seed(30, maxAttempts: 3, poison: [7])
+        var rounds = 0
+        while rounds < 12 {
+            rounds += 1
+            let worker = try drainer("round\(rounds)", ["--batch", "1", "--lease-ms", "300", "--idle-seconds", "0.6"])
+            try await waitForExit([worker])
+            if worker.terminationStatus == 0 && worker.terminationReason == .exit { break }
+            #expect(worker.terminationReason == .uncaughtSignal)
+        }
+        #expect(rounds == 4, "three workers die on the poison task, the fourth finds it dead")
+        let queue = try SQLiteQueue(path: database)
+        let dead = try await queue.deadTasks(run: nil)
+        #expect(dead.count == 1)
+        #expect(dead.first?.attempts == 3)
+        #expect(dead.first?.lastError?.contains("expired") == true)
+        #expect(try await queue.runs(limit: 1).first?.tasks == ["ready": 0, "running": 0, "succeeded": 29, "dead": 1])
+    }
+}
