@@ -26,7 +26,7 @@ let package = Package(
         // The command line: parsing and wiring only.
         .executableTarget(
             name: "s3backup",
-            dependencies: ["S3", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["S3", "Queue", "CSQLite", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Real processes on the queue: the benchmark (ops/bench) and the multi-process tests.

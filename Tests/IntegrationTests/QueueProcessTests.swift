@@ -117,3 +117,62 @@ struct QueueProcessTests {
         #expect(try await queue.runs(limit: 1).first?.tasks == ["ready": 0, "running": 0, "succeeded": 29, "dead": 1])
     }
 }
+
+@Suite("Operator views on a killed run's queue")
+struct OperatorViewTests {
+    @Test func statusFailedAndRetryWorkOnWhatAKilledRunLeftBehind() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-views-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("queue.db").path
+        let bench = Repository.binary.deletingLastPathComponent().appendingPathComponent("queue-bench")
+        let environment = isolatedEnvironment([:])
+        _ = try await run(bench, ["seed", "--db", database, "--tasks", "50", "--max-attempts", "1", "--poison", "3"],
+                          environment: environment)
+        // A worker dies on the poison task while holding its lease: the run is left as a crash leaves it.
+        let crashed = try await run(bench, ["drain", "--db", database, "--worker", "crashing", "--batch", "1", "--lease-ms", "200"],
+                                    environment: environment)
+        #expect(crashed.status != 0)
+        try await Task.sleep(for: .milliseconds(250))
+        // A survivor sweeps the expired lease (the poison task is out of attempts: dead) and finishes the rest.
+        _ = try await run(bench, ["drain", "--db", database, "--worker", "survivor"], environment: environment)
+        // One object failure recorded the way a worker records it.
+        let queue = try SQLiteQueue(path: database)
+        let deadID = try #require(try await queue.deadTasks(run: nil).first?.id)
+        try await queue.perform { db in
+            try db.prepare("INSERT INTO task_failures (task_id, subject, error, at) VALUES (?1, 'clients/a b.txt', 'AccessDenied', 0)")
+                .bind(.integer(deadID)).run()
+        }
+
+        let status = try await run(Repository.binary, ["status", "--db", database, "--json"], environment: environment)
+        #expect(status.status == 0, "\(status.stderr)")
+        let runs = try #require((try JSONSerialization.jsonObject(with: Data(status.stdout)) as? [String: Any])?["runs"] as? [[String: Any]])
+        #expect((runs.first?["tasks"] as? [String: Int]) == ["ready": 0, "running": 0, "succeeded": 49, "dead": 1])
+        let text = try await run(Repository.binary, ["status", "--db", database], environment: environment)
+        #expect(text.stdoutText.contains("49 succeeded, 1 dead"))
+
+        let failed = try await run(Repository.binary, ["failed", "--db", database], environment: environment)
+        #expect(failed.status == 0)
+        #expect(failed.stdoutText.contains("task \(deadID)"))
+        #expect(failed.stdoutText.contains("clients/a b.txt: AccessDenied"))
+        #expect(failed.stdoutText.contains("expired"))
+        let failedJSON = try await run(Repository.binary, ["failed", "--db", database, "--json", "--run", "1"], environment: environment)
+        let tasks = try #require((try JSONSerialization.jsonObject(with: Data(failedJSON.stdout)) as? [String: Any])?["tasks"] as? [[String: Any]])
+        #expect(tasks.count == 1)
+        #expect((tasks.first?["failures"] as? [[String: String]])?.first?["subject"] == "clients/a b.txt")
+
+        let retried = try await run(Repository.binary, ["retry", "--db", database, "--task", String(deadID), "--json"],
+                                    environment: environment)
+        #expect(retried.stdoutText.contains("\"requeued\" : 1"))
+        let after = try await run(Repository.binary, ["failed", "--db", database], environment: environment)
+        #expect(after.stdoutText == "no failed tasks\n")
+
+        let missing = try await run(Repository.binary, ["status", "--db", directory.appendingPathComponent("nope.db").path],
+                                    environment: environment)
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains("there is no queue at"))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("nope.db").path))
+        let both = try await run(Repository.binary, ["retry", "--db", database, "--run", "1", "--task", "2"], environment: environment)
+        #expect(both.status == 64)
+    }
+}

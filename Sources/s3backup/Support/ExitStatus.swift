@@ -1,4 +1,6 @@
 import ArgumentParser
+import CSQLite
+import Queue
 import S3
 
 /// The exit statuses, documented in the README and `--help`, so cron and systemd can act on them.
@@ -24,6 +26,7 @@ enum ExitStatus: Int32 {
 
     /// The status for an error that ended a command.
     static func of(_ error: any Error) -> ExitStatus {
+        if let error = error as? QueueError { return of(error) }
         guard let error = error as? S3Error else { return .failure }
         switch error.kind {
         case .configuration: return .configuration
@@ -37,6 +40,17 @@ enum ExitStatus: Int32 {
     }
 }
 
+extension ExitStatus {
+    /// A queue in a place it cannot work, or from a newer version, is a configuration error; damage is a failure.
+    static func of(_ error: QueueError) -> ExitStatus {
+        switch error.kind {
+        case .newerSchema, .unsafeLocation: .configuration
+        case .sqlite(let code) where [SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM].contains(code & 0xff): .configuration
+        default: .failure
+        }
+    }
+}
+
 extension AsyncParsableCommand {
     /// Runs `body`; an error becomes one line on stderr (`s3backup: …`) and its documented exit status, never a
     /// stack trace.
@@ -45,6 +59,10 @@ extension AsyncParsableCommand {
             try await body()
         } catch let error as ExitCode {
             throw error
+        } catch let error as ValidationError {
+            var standardError = StandardError()
+            print("s3backup: \(error)", to: &standardError)
+            throw ExitCode(ExitStatus.usage.rawValue)
         } catch {
             var standardError = StandardError()
             print("s3backup: \(error)", to: &standardError)

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Queue
+
+extension S3Backup {
+    /// `s3backup prune`: keeps the queue file from growing under a nightly schedule.
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete finished runs older than N days, give their space back, truncate the write-ahead log.",
+            discussion: ExitStatus.helpText
+        )
+
+        @OptionGroup var queue: QueueOptions
+        @Option(help: "Keep runs that finished within this many days.") var olderThanDays = 30
+
+        func validate() throws {
+            guard olderThanDays >= 0 else { throw ValidationError("--older-than-days must be 0 or more") }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let store = try queue.openExisting()
+                let before = try store.fileSizes()
+                let removed = try await store.prune(finishedBefore: Date().addingTimeInterval(-Double(olderThanDays) * 86_400))
+                let after = try store.fileSizes()
+                let report = PruneReport(removedRuns: removed, bytesBefore: before.database + before.wal,
+                                         bytesAfter: after.database + after.wal)
+                try queue.emit(report) {
+                    "removed \(removed) run\(removed == 1 ? "" : "s"); queue file \(report.bytesBefore) → \(report.bytesAfter) bytes"
+                }
+            }
+        }
+    }
+}
+
+/// What `prune --json` prints.
+private struct PruneReport: Encodable {
+    let removedRuns: Int
+    let bytesBefore: Int64
+    let bytesAfter: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case removedRuns = "removed_runs", bytesBefore = "bytes_before", bytesAfter = "bytes_after"
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Queue
+
+extension S3Backup {
+    /// `s3backup retry`: dead tasks back into the queue.
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put failed tasks back into the queue with fresh attempts; workers then pick them up.",
+            discussion: "Without --run or --task, every failed task of every run.\n\n" + ExitStatus.helpText
+        )
+
+        @OptionGroup var queue: QueueOptions
+        @Option(help: "Only the failed tasks of this run.") var run: RunID?
+        @Option(name: .customLong("task"), help: "Only this task (repeatable).") var tasks: [TaskID] = []
+
+        func validate() throws {
+            if run != nil && !tasks.isEmpty { throw ValidationError("give --run or --task, not both") }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let count = try await queue.openExisting().retry(run: run, tasks: tasks.isEmpty ? nil : tasks)
+                try queue.emit(["requeued": count]) { "requeued \(count) task\(count == 1 ? "" : "s")" }
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import Queue
+
+extension S3Backup {
+    /// `s3backup status`: runs and their tasks.
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show runs: tasks by state, the age of the oldest waiting task, throughput.",
+            discussion: ExitStatus.helpText
+        )
+
+        @OptionGroup var queue: QueueOptions
+        @Option(help: "How many runs, newest first.") var limit = 10
+
+        func run() async throws {
+            try await reportingErrors {
+                let runs = try await queue.openExisting().runs(limit: limit)
+                try queue.emit(["runs": runs]) {
+                    runs.isEmpty ? "no runs in \(queue.db)" : runs.map(Status.describe).joined(separator: "\n")
+                }
+            }
+        }
+
+        static func describe(_ run: RunSummary) -> String {
+            let counts = TaskState.allCases.map { "\(run.tasks[$0.rawValue] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
+            var lines = [
+                "run \(run.id)  \(run.kind)  \(run.source) → \(run.destination)  \(run.state.rawValue)  "
+                    + "created \(run.createdAt.formatted(.iso8601))"
+                    + (run.finishedAt.map { "  finished \($0.formatted(.iso8601))" } ?? ""),
+                "  tasks: \(counts)  oldest waiting: "
+                    + (run.oldestReadySeconds.map { String(format: "%.0f s", $0) } ?? "none")
+                    + String(format: "  throughput: %.1f tasks/min (last 5 min)", run.tasksPerMinute),
+            ]
+            if let note = run.note { lines.append("  note: \(note)") }
+            return lines.joined(separator: "\n")
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Queue
+
+/// The queue file the operator views read.
+struct QueueOptions: ParsableArguments {
+    @Option(help: "The queue database (SQLite file on a local disk).")
+    var db: String
+
+    @Flag(help: "Print one JSON document instead of text.")
+    var json = false
+
+    /// Opens an existing queue; a path with no file is an error here, not a new empty queue.
+    func openExisting() throws -> SQLiteQueue {
+        guard FileManager.default.fileExists(atPath: db) else {
+            throw ValidationError("there is no queue at \(db): pass the --db the planner used")
+        }
+        return try SQLiteQueue(path: db)
+    }
+
+    /// Prints `value` as JSON (ISO 8601 dates, sorted keys) when `--json` was given, else `text()`.
+    func emit<T: Encodable>(_ value: T, text: () -> String) throws {
+        var output = StandardOutput()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            output.line(String(decoding: try encoder.encode(value), as: UTF8.self))
+        } else {
+            let body = text()
+            if !body.isEmpty { output.line(body) }
+        }
+        output.flush()
+    }
+}
