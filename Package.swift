@@ -22,7 +22,8 @@ let package = Package(
         // The S3 client: credentials, endpoints, curl transport, XML, operations, retries.
         .target(name: "S3", dependencies: ["SigV4", "CCurl", "CCrypto"]),
         // The durable task queue; its schema migrations (sql/, linked as Migrations/) are compiled in.
-        .target(name: "Queue", dependencies: ["CSQLite"], resources: [.embedInCode("Migrations/0001_init.sql")]),
+        .target(name: "Queue", dependencies: ["CSQLite"], exclude: ["Migrations/queries"],
+                resources: [.embedInCode("Migrations/0001_init.sql")]),
         // The command line: parsing and wiring only.
         .executableTarget(
             name: "s3backup",

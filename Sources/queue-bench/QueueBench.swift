@@ -106,7 +106,7 @@ struct Bench: AsyncParsableCommand {
             for count in processes {
                 let db = (directory as NSString).appendingPathComponent("queue-bench-\(UUID().uuidString).db")
                 defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
-                let tasks = batch == 1 ? min(self.tasks, 5_000) : self.tasks
+                let tasks = batch == 1 ? min(self.tasks, 20_000) : self.tasks
                 let seeded = ContinuousClock.now
                 try runAndWait(me, ["seed", "--db", db, "--tasks", String(tasks)])
                 let enqueueRate = Double(tasks) / (ContinuousClock.now - seeded).seconds

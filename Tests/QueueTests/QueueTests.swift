@@ -209,3 +209,32 @@ struct QueueTests {
         if let refused { #expect(found == refused) }
     }
 }
+
+@Suite("Operator queries in sql/queries")
+struct OperatorQueryTests {
+    @Test func everyQueryRunsAgainstALiveQueue() async throws {
+        let directory = try TemporaryDirectory()
+        let clock = ManualClock()
+        clock.advance(.seconds(Date().timeIntervalSince(clock.now)))  // today, so "the last hour" has rows
+        let queue = try SQLiteQueue(path: directory.file("queue.db"), clock: clock.function)
+        let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
+        try await queue.enqueue(tasks(3, maxAttempts: 2), run: run)
+        let claimed = try await queue.claim(worker: "w", limit: 3)
+        try await queue.recordFailure(claimed[0].lease, subject: "key", error: "AccessDenied")
+        try await queue.fail(claimed[0].lease, error: "AccessDenied", permanent: true)
+        try await queue.complete(claimed[1].lease)
+        try await queue.fail(claimed[2].lease, error: "SlowDown", permanent: false)
+        clock.advance(.seconds(5))
+        #expect(try await queue.claim(worker: "w", limit: 1).first?.attempt == 2)
+
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sql/queries")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }
+        #expect(files.count >= 5)
+        for file in files {
+            let sql = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            let rows = try await queue.perform { db in try db.prepare(sql).rows { _ in 1 }.count }
+            #expect(rows > 0, "\(file) returns rows on a queue with ready, running, succeeded and dead tasks")
+        }
+    }
+}

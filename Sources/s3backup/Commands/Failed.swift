@@ -22,7 +22,7 @@ extension S3Backup {
         }
 
         static func describe(_ task: DeadTask) -> String {
-            var lines = ["task \(task.id)  run \(task.run)  \(task.kind)  \(task.attempts) attempts  "
+            var lines = ["task \(task.id)  run \(task.run)  \(task.kind)  \(task.attempts) attempt\(task.attempts == 1 ? "" : "s")  "
                 + "last error: \(task.lastError ?? "none recorded")"]
             lines += task.failures.map { "  \($0.subject): \($0.error)" }
             return lines.joined(separator: "\n")

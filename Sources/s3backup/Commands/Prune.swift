@@ -38,8 +38,4 @@ private struct PruneReport: Encodable {
     let removedRuns: Int
     let bytesBefore: Int64
     let bytesAfter: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case removedRuns = "removed_runs", bytesBefore = "bytes_before", bytesAfter = "bytes_after"
-    }
 }

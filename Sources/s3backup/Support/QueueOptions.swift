@@ -25,6 +25,7 @@ struct QueueOptions: ParsableArguments {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
+            encoder.keyEncodingStrategy = .convertToSnakeCase
             output.line(String(decoding: try encoder.encode(value), as: UTF8.self))
         } else {
             let body = text()
