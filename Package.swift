@@ -21,13 +21,15 @@ let package = Package(
         .target(name: "SigV4", dependencies: ["CCrypto"]),
         // The S3 client: credentials, endpoints, curl transport, XML, operations, retries.
         .target(name: "S3", dependencies: ["SigV4", "CCurl", "CCrypto"]),
+        // Planner, workers, run summary: the product's logic, over S3 and the queue.
+        .target(name: "Backup", dependencies: ["S3", "Queue", "SigV4"]),
         // The durable task queue; its schema migrations (sql/, linked as Migrations/) are compiled in.
         .target(name: "Queue", dependencies: ["CSQLite"], exclude: ["Migrations/queries"],
-                resources: [.embedInCode("Migrations/0001_init.sql")]),
+                resources: [.embedInCode("Migrations/0001_init.sql"), .embedInCode("Migrations/0002_planning.sql")]),
         // The command line: parsing and wiring only.
         .executableTarget(
             name: "s3backup",
-            dependencies: ["S3", "Queue", "CSQLite", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Backup", "S3", "Queue", "CSQLite", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Real processes on the queue: the benchmark (ops/bench) and the multi-process tests.

@@ -151,3 +151,21 @@ public struct QueueSettings: Sendable {
         return exponential / 2 + exponential / 2 * random
     }
 }
+
+/// A run as stored: what workers need to know to do its tasks.
+public struct RunRecord: Sendable, Equatable {
+    /// The run.
+    public var id: RunID
+    /// `backup`, `restore`, `verify`.
+    public var kind: String
+    /// Where it reads.
+    public var source: String
+    /// Where it writes.
+    public var destination: String
+    /// The options it was started with (JSON).
+    public var parameters: String
+    /// Its state.
+    public var state: RunState
+    /// Why it is as it is.
+    public var note: String?
+}

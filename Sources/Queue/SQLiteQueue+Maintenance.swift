@@ -13,19 +13,22 @@ extension SQLiteQueue {
             let expired = try db.prepare("""
                 SELECT id FROM runs WHERE state IN ('finished', 'cancelled') AND finished_at < ?1
                 """).bind(.integer(cutoff)).rows { $0.int64(0) }
+            // Each delete re-checks the run: `retry` may reopen it while pruning goes on.
+            let stillExpired = "(SELECT 1 FROM runs WHERE id = ?1 AND state IN ('finished', 'cancelled') AND finished_at < ?2)"
             let deleteTasks = try db.prepare("""
                 DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE run_id = ?1 LIMIT \(Self.pruneBatch))
+                AND EXISTS \(stillExpired)
                 """)
-            let deleteRun = try db.prepare("DELETE FROM runs WHERE id = ?1")
+            let deleteRun = try db.prepare("DELETE FROM runs WHERE id = ?1 AND EXISTS \(stillExpired)")
             for run in expired {
                 var more = true
                 while more {
                     more = try db.writeTransaction {
-                        try deleteTasks.bind(.integer(run)).run()
+                        try deleteTasks.bind(.integer(run), .integer(cutoff)).run()
                         return db.changes == Self.pruneBatch
                     }
                 }
-                try db.writeTransaction { try deleteRun.bind(.integer(run)).run() }
+                try db.writeTransaction { try deleteRun.bind(.integer(run), .integer(cutoff)).run() }
             }
             try db.execute("PRAGMA incremental_vacuum")
             try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

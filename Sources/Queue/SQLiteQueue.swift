@@ -16,7 +16,7 @@ import Foundation
 public final class SQLiteQueue: TaskQueue {
     /// The database file.
     public let path: String
-    private let settings: QueueSettings
+    let settings: QueueSettings
     private let clock: @Sendable () -> Date
     private let executor: DispatchQueue
     private let connection: ConfinedConnection
@@ -98,18 +98,18 @@ public final class SQLiteQueue: TaskQueue {
 
     /// Adds tasks in one transaction, skipping unique keys the run already has.
     @discardableResult
-    public func enqueue(_ tasks: [NewTask], run: RunID) async throws -> Int {
-        let now = now()
+    public func enqueue(_ tasks: [NewTask], run: RunID, held: Bool) async throws -> Int {
+        let now = now(), due = held ? Self.heldUntil : now
         return try await perform { db in
             try db.writeTransaction {
                 let insert = try db.prepare("""
                     INSERT INTO tasks (run_id, kind, unique_key, payload, max_attempts, run_at, created_at, updated_at)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6) ON CONFLICT (run_id, unique_key) DO NOTHING
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (run_id, unique_key) DO NOTHING
                     """)
                 var added = 0
                 for task in tasks {
                     try insert.bind(.integer(run), .text(task.kind), .text(task.uniqueKey), .blob(task.payload),
-                                    .integer(Int64(task.maxAttempts)), .integer(now)).run()
+                                    .integer(Int64(task.maxAttempts)), .integer(due), .integer(now)).run()
                     added += db.changes
                 }
                 return added
@@ -137,7 +137,9 @@ public final class SQLiteQueue: TaskQueue {
                 let claimed = try db.prepare("""
                     UPDATE tasks SET state = 'running', attempts = attempts + 1, lease_owner = ?2,
                         lease_token = lease_token + 1, lease_expires_at = ?1 + ?3, heartbeat_at = ?1, updated_at = ?1
-                    WHERE id IN (SELECT id FROM tasks WHERE state = 'ready' AND run_at <= ?1 ORDER BY run_at, id LIMIT ?4)
+                    WHERE id IN (SELECT id FROM tasks WHERE state = 'ready' AND run_at <= ?1
+                                 AND run_id IN (SELECT id FROM runs WHERE state IN ('planning', 'running'))
+                                 ORDER BY run_at, id LIMIT ?4)
                     RETURNING id, run_id, kind, payload, attempts, max_attempts, lease_token
                     """).bind(.integer(now), .text(worker), .integer(lease), .integer(Int64(limit))).rows { row in
                     ClaimedTask(lease: Lease(task: row.int64(0), owner: worker, token: row.int64(6)), run: row.int64(1),

@@ -9,9 +9,14 @@ public protocol TaskQueue: Sendable {
     /// Moves a run to `state`, noting why.
     func setRunState(_ run: RunID, _ state: RunState, note: String?) async throws
     /// Adds tasks to a run in one transaction; tasks whose unique key the run already has are skipped.
+    /// Held tasks are not claimable until `releaseHeld` (the planner holds deletes until it knows the total).
     /// Returns how many were new.
     @discardableResult
-    func enqueue(_ tasks: [NewTask], run: RunID) async throws -> Int
+    func enqueue(_ tasks: [NewTask], run: RunID, held: Bool) async throws -> Int
+    /// Makes a run's held tasks claimable; returns how many.
+    func releaseHeld(run: RunID) async throws -> Int
+    /// Removes a run's held tasks unrun; returns how many.
+    func discardHeld(run: RunID) async throws -> Int
     /// Claims up to `limit` due tasks for `worker`, after returning expired leases to the queue (or to the dead,
     /// when their attempts are used up). Sorted by task id.
     func claim(worker: String, limit: Int) async throws -> [ClaimedTask]
@@ -27,6 +32,29 @@ public protocol TaskQueue: Sendable {
     /// Records a failure of one object inside a task, for `s3backup failed`.
     func recordFailure(_ lease: Lease, subject: String, error: String) async throws
 
+    /// The run's stored record.
+    func run(_ id: RunID) async throws -> RunRecord
+    /// The newest run of `kind` between these locations that is not finished or cancelled.
+    func unfinishedRun(kind: String, source: String, destination: String) async throws -> RunID?
+    /// Takes (or renews) the planner's lease on a run for `owner`; false while another planner holds it, unless
+    /// that planner is `replacing` (one the caller knows is dead).
+    func acquirePlanner(run: RunID, owner: String, replacing: String?) async throws -> Bool
+    /// Who holds the planner's lease on a run, if anyone.
+    func planner(of run: RunID) async throws -> String?
+    /// Gives the planner's lease up.
+    func releasePlanner(run: RunID, owner: String) async throws
+    /// Records the units (prefixes) a run's key space was split into, once: a resumed plan keeps the same split.
+    func addUnits(run: RunID, units: [String]) async throws
+    /// Records that a unit is fully planned, with the planner's findings (JSON).
+    func finishUnit(run: RunID, unit: String, summary: String) async throws
+    /// The run's units in the order they were added, with their findings (nil while still to plan).
+    func units(run: RunID) async throws -> [(unit: String, summary: String?)]
+    /// Tasks still to do (ready, held or running) in runs not finished, plus runs still planning: zero means a
+    /// worker has nothing left to wait for.
+    func outstanding() async throws -> Int
+    /// The results workers stored with the run's succeeded tasks.
+    func results(run: RunID) async throws -> [[UInt8]]
+
     /// Runs, newest first, with task counts, backlog age and throughput.
     func runs(limit: Int) async throws -> [RunSummary]
     /// Dead tasks of one run (or all), with their recorded per-object failures.
@@ -40,6 +68,12 @@ public protocol TaskQueue: Sendable {
 }
 
 extension TaskQueue {
+    /// Adds claimable tasks.
+    @discardableResult
+    public func enqueue(_ tasks: [NewTask], run: RunID) async throws -> Int {
+        try await enqueue(tasks, run: run, held: false)
+    }
+
     /// Completes one task; throws `leaseLost` when the lease is stale.
     public func complete(_ lease: Lease, result: [UInt8]? = nil) async throws {
         if try await !complete([(lease, result)]).isEmpty { throw QueueError.lost(lease, path: "") }

@@ -69,6 +69,21 @@ struct ListCommandTests {
         #expect(result.stdout.isEmpty)
     }
 
+    @Test func aFailedWriteToStandardOutputIsAnError() async throws {
+        let emulator = try Emulator()
+        let bucket = try await emulator.makeBucket("ls-full")
+        try await emulator.client.putObject(bucket: bucket, key: "k", body: BytesBody([1]))
+        let process = Process()
+        process.executableURL = Repository.binary
+        process.arguments = ["ls", "s3://\(bucket)"]
+        process.environment = environment(emulator)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/full"))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+    }
+
     @Test func unknownBucketNamesTheBucket() async throws {
         let emulator = try Emulator()
         let missing = Emulator.uniqueBucket("nope")

@@ -58,7 +58,7 @@ struct ObjectRoundTripTests {
         let metadata = ObjectMetadata(contentType: "text/csv; charset=utf-8", cacheControl: "max-age=60",
                                       contentDisposition: "attachment; filename=\"r.csv\"", contentEncoding: "identity",
                                       contentLanguage: "de-CH", expires: "Wed, 21 Oct 2037 07:28:00 GMT",
-                                      user: ["owner": "client-7", "case": "Mixed Value"])
+                                      user: ["owner": "client-7", "case": "Mixed Value", "empty": ""])
         let tags = [Tag(key: "team", value: "a b"), Tag(key: "k=+:@", value: "v/+ _.-")]
         try await emulator.client.putObject(bucket: source, key: "doc.csv", body: BytesBody(Array("x,y\n".utf8)),
                                             options: WriteOptions(metadata: metadata, tags: tags))

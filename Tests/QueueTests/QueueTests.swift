@@ -186,6 +186,16 @@ struct QueueTests {
         #expect(after.database < before.database / 2, "\(before) → \(after)")
     }
 
+    @Test func tasksOfStoppedRunsAreNotClaimed() async throws {
+        let queue = try open()
+        let cancelled = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
+        try await queue.enqueue(tasks(2), run: cancelled)
+        try await queue.setRunState(cancelled, .cancelled, note: "operator")
+        let live = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
+        try await queue.enqueue(tasks(1), run: live)
+        #expect(try await queue.claim(worker: "w", limit: 10).map(\.run) == [live])
+    }
+
     @Test func setRunStateOfAMissingRunIsAnError() async throws {
         let queue = try open()
         await #expect(throws: QueueError.self) { try await queue.setRunState(42, .finished, note: nil) }

@@ -74,7 +74,8 @@ struct RequestShapeTests {
 
     @Test(arguments: [
         ("http://127.0.0.1:5000", "http://127.0.0.1:5000"), ("https://minio.example:9000/", "https://minio.example:9000"),
-        ("http://gw.example/s3", "http://gw.example/s3"),
+        ("http://gw.example/s3", "http://gw.example/s3"), ("https://s3.internal:443", "https://s3.internal"),
+        ("http://127.0.0.1:80/", "http://127.0.0.1"), ("http://127.0.0.1:443", "http://127.0.0.1:443"),
     ])
     func parsesEndpoints(text: String, description: String) throws {
         #expect(try Endpoint(url: text, setting: "--endpoint-url").description == description)

@@ -40,6 +40,9 @@ struct RetryTests {
         #expect(policy.delay(afterAttempt: 60, random: 0) == .zero)
         #expect(policy.delay(afterAttempt: 1, random: 0.1, retryAfterSeconds: 3) == .seconds(3))
         #expect(policy.delay(afterAttempt: 1, random: 0.1, retryAfterSeconds: 9_999) == .seconds(300))
+        #expect(policy.delay(afterAttempt: 1, random: 0.1, retryAfterSeconds: 1e300) == .seconds(300))
+        #expect(policy.delay(afterAttempt: 1, random: 0.5, retryAfterSeconds: .infinity) == .milliseconds(500))
+        #expect(policy.delay(afterAttempt: 1, random: 0.5, retryAfterSeconds: -.nan) == .milliseconds(500))
     }
 
     @Test func quotaDrainsAndRefills() {

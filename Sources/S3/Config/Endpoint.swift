@@ -50,6 +50,8 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
             host = String(host[..<colon])
         }
         guard !host.isEmpty, !host.contains("@"), !host.contains(" ") else { throw invalid("the host is missing or malformed") }
+        // libcurl leaves a scheme's default port out of Host:, so the signed host must too.
+        if port == (scheme == "https" ? 443 : 80) { port = nil }
         self.init(scheme: scheme, customHost: host, port: port, basePath: basePath)
     }
 

@@ -63,7 +63,7 @@ public struct ObjectPages: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> Iterator { Iterator(pages: self) }
 
     /// Fetches the next page when asked.
-    public struct Iterator: AsyncIteratorProtocol {
+    public struct Iterator: AsyncIteratorProtocol, Sendable {
         let pages: ObjectPages
         var continuationToken: String?
         var finished = false
@@ -115,7 +115,7 @@ public struct VersionPages: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> Iterator { Iterator(pages: self) }
 
     /// Fetches the next page when asked.
-    public struct Iterator: AsyncIteratorProtocol {
+    public struct Iterator: AsyncIteratorProtocol, Sendable {
         let pages: VersionPages
         var keyMarker: String?
         var versionMarker: String?

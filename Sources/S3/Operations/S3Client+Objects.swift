@@ -15,11 +15,13 @@ extension S3Client {
     /// GetObject: streams the body (or `range`, inclusive bytes) into `sink`; memory does not grow with the object.
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
     @discardableResult
+    /// With `ifMatch`, S3 refuses (412) when the object's ETag is no longer that one.
     public func getObject(bucket: String, key: String, versionID: String? = nil, range: ClosedRange<Int64>? = nil,
-                          to sink: any BodySink) async throws -> ObjectInfo {
+                          ifMatch: String? = nil, to sink: any BodySink) async throws -> ObjectInfo {
         var request = S3Request("GetObject", "GET", bucket: bucket, key: key,
                                 query: versionID.map { [("versionId", $0)] } ?? [])
         if let range { request.headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
+        if let ifMatch { request.headers.append(("if-match", ifMatch)) }
         request.sink = sink
         return ObjectInfo(headers: try await send(request).headers)
     }

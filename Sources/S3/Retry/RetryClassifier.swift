@@ -24,8 +24,9 @@ public enum RetryClassifier {
     static let transientCodes: Set<String> = ["InternalError", "ServiceUnavailable", "RequestTimeout",
                                               "RequestTimeoutException"]
     /// libcurl codes for a failed exchange that may succeed on a new attempt (https://curl.se/libcurl/c/libcurl-errors.html):
-    /// couldn't resolve host/connect, HTTP/2 framing, partial file, send/receive errors, SSL connect, got nothing.
-    static let transientCurlCodes: Set<Int> = [6, 7, 16, 18, 35, 52, 55, 56, 92]
+    /// couldn't resolve host/connect, HTTP/2 framing, partial file, send/receive errors, SSL connect, got nothing,
+    /// and a resend whose body could not be rewound (65): a new attempt opens the body afresh.
+    static let transientCurlCodes: Set<Int> = [6, 7, 16, 18, 35, 52, 55, 56, 65, 92]
     /// CURLE_OPERATION_TIMEDOUT.
     static let timeoutCurlCode = 28
 

@@ -27,8 +27,10 @@ public struct RetryPolicy: Sendable {
         precondition(attempt >= 1 && (0..<1).contains(random), "attempt is 1-based, random in [0, 1)")
         let exponential = baseDelay * Double(1 << min(attempt - 1, 30))
         let jittered = min(exponential, maxBackoff) * random
-        guard let retryAfterSeconds, retryAfterSeconds > 0 else { return jittered }
-        return max(jittered, min(.milliseconds(Int64(retryAfterSeconds * 1000)), maxRetryAfter))
+        guard let retryAfterSeconds, retryAfterSeconds.isFinite, retryAfterSeconds > 0 else { return jittered }
+        // Clamp before converting: a server may send any number (1e300 does not fit a Duration).
+        let cap = Double(maxRetryAfter.components.seconds) + Double(maxRetryAfter.components.attoseconds) / 1e18
+        return max(jittered, .milliseconds(Int64(min(retryAfterSeconds, cap) * 1000)))
     }
 }
 

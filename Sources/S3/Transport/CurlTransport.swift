@@ -70,7 +70,12 @@ final class EasyHandle: @unchecked Sendable {
         // Reset clears options but keeps the connection cache: https://curl.se/libcurl/c/curl_easy_reset.html
         curl_easy_reset(handle)
         errorBuffer[0] = 0
-        let context = TransferContext(sink: request.sink, reader: try request.body?.makeReader())
+        let context: TransferContext
+        do {
+            context = TransferContext(sink: request.sink, source: request.body, reader: try request.body?.makeReader())
+        } catch {
+            throw TransportError(code: Int(CURLE_READ_ERROR.rawValue), message: "cannot read the body", underlying: SendableError(error))
+        }
         let contextPointer = Unmanaged.passUnretained(context).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
@@ -108,10 +113,14 @@ final class EasyHandle: @unchecked Sendable {
         if request.body != nil {
             try check(s3b_setopt_data_callback(handle, CURLOPT_READFUNCTION, onRead))
             try check(s3b_setopt_pointer(handle, CURLOPT_READDATA, contextPointer))
+            // libcurl rewinds the body when it resends on a fresh connection (a kept-alive one closed under it).
+            try check(s3b_setopt_seek_callback(handle, onSeek))
+            try check(s3b_setopt_pointer(handle, CURLOPT_SEEKDATA, contextPointer))
             try set(CURLOPT_UPLOAD_BUFFERSIZE, 512 * 1024)
         }
 
-        var lines = request.headers.map { "\($0.0): \($0.1)" }
+        // "Name:" would remove the header; "Name;" sends it with an empty value (a signed header must go out).
+        var lines = request.headers.map { $0.1.isEmpty ? "\($0.0);" : "\($0.0): \($0.1)" }
         let names = Set(request.headers.map { $0.0.lowercased() })
         // libcurl's default POST type is a form type, whose body moto's server silently drops: never send it.
         if request.method == "POST" || request.method == "PUT", !names.contains("content-type") {
@@ -131,7 +140,11 @@ final class EasyHandle: @unchecked Sendable {
         }
         var status = 0
         _ = s3b_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        try context.finish(status: status)
+        do {
+            try context.finish(status: status)
+        } catch {
+            throw TransportError(code: Int(CURLE_WRITE_ERROR.rawValue), message: "cannot complete the body", underlying: SendableError(error))
+        }
         return HTTPResponse(status: status, headers: context.headers, body: context.body)
     }
 
@@ -153,6 +166,7 @@ final class EasyHandle: @unchecked Sendable {
 /// What one transfer accumulates; used only on the thread that runs the transfer.
 private final class TransferContext {
     let sink: (any BodySink)?
+    let source: (any BodySource)?
     var reader: (any BodyReader)?
     var writer: (any BodyWriter)?
     var status = 0
@@ -160,9 +174,30 @@ private final class TransferContext {
     var body: [UInt8] = []
     var failure: (any Error & Sendable)?
 
-    init(sink: (any BodySink)?, reader: (any BodyReader)?) {
+    init(sink: (any BodySink)?, source: (any BodySource)?, reader: (any BodyReader)?) {
         self.sink = sink
+        self.source = source
         self.reader = reader
+    }
+
+    /// Restarts the body at `offset` from the start: a new reader, with the bytes before `offset` skipped.
+    func seek(to offset: Int64) -> Bool {
+        guard let source else { return false }
+        do {
+            var fresh = try source.makeReader()
+            var remaining = offset
+            var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+            while remaining > 0 {
+                let n = try scratch.withUnsafeMutableBytes { try fresh.read(into: UnsafeMutableRawBufferPointer(rebasing: $0.prefix(Int(min(remaining, 65_536))))) }
+                guard n > 0 else { return false }
+                remaining -= Int64(n)
+            }
+            reader = fresh
+            return true
+        } catch {
+            failure = SendableError(error)
+            return false
+        }
     }
 
     /// A header line; a status line (`HTTP/1.1 100 Continue`, then the final one) starts a new header block.
@@ -232,6 +267,11 @@ private let onHeader: s3b_data_callback = { buffer, size, count, pointer in
 
 private let onData: s3b_data_callback = { buffer, size, count, pointer in
     context(pointer).data(UnsafeRawBufferPointer(start: buffer, count: size * count)) ? size * count : 0
+}
+
+private let onSeek: s3b_seek_callback = { pointer, offset, origin in
+    guard origin == SEEK_SET else { return s3b_seekfunc_cantseek() }
+    return context(pointer).seek(to: Int64(offset)) ? s3b_seekfunc_ok() : s3b_seekfunc_cantseek()
 }
 
 private let onRead: s3b_data_callback = { buffer, size, count, pointer in

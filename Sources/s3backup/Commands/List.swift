@@ -38,12 +38,12 @@ extension S3Backup {
                 for try await page in client.listObjects(bucket: url.bucket, prefix: url.prefix) {
                     for object in page.objects {
                         if json {
-                            output.line(String(decoding: try encoder.encode(ListedObject(object)), as: UTF8.self))
+                            try output.line(String(decoding: try encoder.encode(ListedObject(object)), as: UTF8.self))
                         } else {
-                            output.line(object.key)
+                            try output.line(object.key)
                         }
                     }
-                    output.flush()
+                    try output.flush()
                 }
             }
         }

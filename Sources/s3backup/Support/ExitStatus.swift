@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backup
 import CSQLite
 import Queue
 import S3
@@ -7,8 +8,13 @@ import S3
 enum ExitStatus: Int32 {
     /// Everything worked.
     case success = 0
-    /// The operation failed (S3 refused it, or an object could not be read or written).
+    /// The operation failed (S3 refused it, or an object could not be read or written), or the backup does not
+    /// match the primary after the run.
     case failure = 1
+    /// Some objects failed after every retry; the rest of the backup is done (`s3backup failed` names them).
+    case partial = 2
+    /// Deletes were refused: the delete cap, or a primary that lists empty.
+    case refused = 3
     /// The command line was malformed (ArgumentParser's own status).
     case usage = 64
     /// The endpoint could not be reached.
@@ -20,9 +26,20 @@ enum ExitStatus: Int32 {
 
     /// The table for `--help`.
     static let helpText = """
-        Exit status: 0 success; 1 failed; 64 bad command line; 69 endpoint unreachable;
+        Exit status: 0 success; 1 failed (or the backup does not match); 2 partial (some objects failed);
+        3 deletes refused (delete cap, empty primary); 64 bad command line; 69 endpoint unreachable;
         77 credentials refused or not permitted; 78 configuration error (credentials, profile, region, endpoint, URL).
         """
+
+    /// The status for a finished run.
+    static func of(_ verdict: BackupReport.Verdict) -> ExitStatus {
+        switch verdict {
+        case .success: .success
+        case .refused: .refused
+        case .partial: .partial
+        case .mismatch: .failure
+        }
+    }
 
     /// The status for an error that ended a command.
     static func of(_ error: any Error) -> ExitStatus {

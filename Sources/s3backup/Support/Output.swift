@@ -1,24 +1,26 @@
 import Foundation
+import S3
 
-/// Buffered standard output: raw bytes (keys are printed exactly as stored), flushed per page.
+/// Buffered standard output: raw bytes (keys are printed exactly as stored), flushed per page. A failed write
+/// (disk full, closed pipe) is an error, never silently lost output.
 struct StandardOutput {
     private var buffer: [UInt8] = []
 
     /// Appends `text` and a newline.
-    mutating func line(_ text: String) {
+    mutating func line(_ text: String) throws {
         buffer.append(contentsOf: text.utf8)
         buffer.append(UInt8(ascii: "\n"))
-        if buffer.count >= 1 << 16 { flush() }
+        if buffer.count >= 1 << 16 { try flush() }
     }
 
     /// Writes what is buffered.
-    mutating func flush() {
-        buffer.withUnsafeBytes { bytes in
+    mutating func flush() throws {
+        try buffer.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 let n = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
                 if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return }
+                guard n > 0 else { throw FileError(path: "standard output", operation: "write to", code: errno) }
                 offset += n
             }
         }

@@ -26,11 +26,11 @@ struct QueueOptions: ParsableArguments {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
             encoder.keyEncodingStrategy = .convertToSnakeCase
-            output.line(String(decoding: try encoder.encode(value), as: UTF8.self))
+            try output.line(String(decoding: try encoder.encode(value), as: UTF8.self))
         } else {
             let body = text()
-            if !body.isEmpty { output.line(body) }
+            if !body.isEmpty { try output.line(body) }
         }
-        output.flush()
+        try output.flush()
     }
 }

@@ -1,0 +1,123 @@
+import Foundation
+import S3
+
+/// Where one side of a run lives and how to reach it; stored with the run (no secrets), so every worker process
+/// builds the same clients from it and its own environment.
+public struct Side: Codable, Sendable, Equatable {
+    /// `s3://bucket/prefix`.
+    public var url: String
+    /// A custom endpoint; nil for AWS (or whatever the environment configures).
+    public var endpointURL: String?
+    /// The AWS profile; nil for the environment's.
+    public var profile: String?
+    /// The starting region; each bucket's own is discovered.
+    public var region: String?
+
+    /// A side.
+    public init(url: String, endpointURL: String? = nil, profile: String? = nil, region: String? = nil) {
+        self.url = url
+        self.endpointURL = endpointURL
+        self.profile = profile
+        self.region = region
+    }
+
+    /// The parsed location.
+    public func location() throws -> S3URL { try S3URL(url) }
+
+    /// A client for this side, configured from the stored settings and `environment`.
+    public func client(environment: [String: String]) throws -> S3Client {
+        S3Client(configuration: try S3Configuration.resolve(profile: profile, endpointURL: endpointURL, region: region,
+                                                            environment: environment))
+    }
+
+    /// Whether both sides reach the same service as the same principal, so S3 can copy server-side.
+    public func sharesService(with other: Side, environment: [String: String]) throws -> Bool {
+        let mine = try S3Configuration.resolve(profile: profile, endpointURL: endpointURL, region: region, environment: environment)
+        let theirs = try S3Configuration.resolve(profile: other.profile, endpointURL: other.endpointURL, region: other.region,
+                                                 environment: environment)
+        return mine.endpoint == theirs.endpoint && profile == other.profile
+    }
+}
+
+/// How many deletes a run may make in the backup: a count, or a percentage of the backup's objects.
+public enum DeleteCap: Codable, Sendable, Equatable, CustomStringConvertible {
+    /// At most this many.
+    case count(Int)
+    /// At most this percentage of the objects the backup held.
+    case percent(Double)
+
+    /// The default: at most 10 % of the backup.
+    public static let `default` = DeleteCap.percent(10)
+
+    /// Parses `N` or `P%`; nil for anything else.
+    public init?(_ text: String) {
+        if text.hasSuffix("%") {
+            guard let value = Double(text.dropLast()), (0...100).contains(value) else { return nil }
+            self = .percent(value)
+        } else {
+            guard let value = Int(text), value >= 0 else { return nil }
+            self = .count(value)
+        }
+    }
+
+    /// Whether `deletes` out of a backup of `backupObjects` is within the cap.
+    public func allows(_ deletes: Int, of backupObjects: Int) -> Bool {
+        switch self {
+        case .count(let limit): deletes <= limit
+        case .percent(let limit): Double(deletes) <= Double(backupObjects) * limit / 100
+        }
+    }
+
+    /// `N` or `P%`.
+    public var description: String {
+        switch self {
+        case .count(let limit): String(limit)
+        case .percent(let limit): limit == limit.rounded() ? "\(Int(limit))%" : "\(limit)%"
+        }
+    }
+}
+
+/// Everything a backup run was asked to do; stored as the run's parameters.
+public struct RunParameters: Codable, Sendable, Equatable {
+    /// The primary.
+    public var source: Side
+    /// The backup.
+    public var backup: Side
+    /// The storage class of copies (the backup's setting, not the source's).
+    public var storageClass: String = "STANDARD_IA"
+    /// `AES256` (SSE-S3) or `aws:kms`.
+    public var encryption: String = "AES256"
+    /// The KMS key for `aws:kms`; nil for the account's default key.
+    public var kmsKeyID: String?
+    /// The delete cap.
+    public var maxDelete: DeleteCap = .default
+    /// Objects per copy task.
+    public var batchObjects = 100
+    /// Bytes per copy task; an object at least this big gets a task of its own.
+    public var batchBytes: Int64 = 256 << 20
+    /// Part size for streamed uploads of objects that were single-part at the source but too big for one PUT.
+    public var partSize: Int64 = 64 << 20
+
+    /// Parameters for `source` → `backup`.
+    public init(source: Side, backup: Side) {
+        self.source = source
+        self.backup = backup
+    }
+
+    /// The encryption copies are written with.
+    public var serverSideEncryption: ServerSideEncryption {
+        encryption == "aws:kms" ? .kms(keyID: kmsKeyID) : .s3
+    }
+
+    /// JSON for the queue.
+    public func encoded() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// Reads the JSON stored with a run.
+    public static func decode(_ text: String) throws -> RunParameters {
+        try JSONDecoder().decode(RunParameters.self, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Queue
+import S3
+
+/// What planning a run concluded.
+public struct PlanOutcome: Sendable {
+    /// Totals over all units.
+    public var findings: PlanFindings
+    /// Why deletes were not allowed, when they were not.
+    public var deletesRefused: String?
+}
+
+/// Plans a run into the queue, resumably: the unit split is stored once, finished units are skipped on resume,
+/// a planner's lease keeps a second planner out, and deletes wait for the totals.
+public struct BackupPlanning: Sendable {
+    let planner: Planner
+    let queue: any TaskQueue
+    let run: RunID
+    let owner: String
+    let leaseRenewal: Duration
+
+    /// Planning of `run` by `owner` (host and pid); the planner lease is renewed every `leaseRenewal`.
+    public init(planner: Planner, queue: any TaskQueue, run: RunID, owner: String, leaseRenewal: Duration = .seconds(15)) {
+        self.planner = planner
+        self.queue = queue
+        self.run = run
+        self.owner = owner
+        self.leaseRenewal = leaseRenewal
+    }
+
+    /// Plans whatever is left of the run, then decides on deletes and marks the run `running`.
+    public func execute() async throws -> PlanOutcome {
+        let holder = try await queue.planner(of: run)
+        guard try await queue.acquirePlanner(run: run, owner: owner, replacing: holder.flatMap(ProcessIdentity.deadLocalProcess))
+        else { throw BackupError.plannerBusy(run: run, holder: holder ?? "another process") }
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: leaseRenewal)
+                _ = try await queue.acquirePlanner(run: run, owner: owner, replacing: nil)
+            }
+        }
+        defer { heartbeat.cancel() }
+
+        if try await queue.units(run: run).isEmpty {
+            try await queue.addUnits(run: run, units: try await planner.discoverUnits().map(\.description))
+        }
+        let pending = try await queue.units(run: run).filter { $0.summary == nil }.compactMap { Unit($0.unit) }
+        let sink = QueueSink(queue: queue, run: run)
+        try await forEachConcurrently(pending, width: planner.width) { [planner, queue, run] unit in
+            let findings = try await planner.plan(unit, into: sink)
+            try await queue.finishUnit(run: run, unit: unit.description, summary: try Payload.json(findings))
+        }
+
+        var findings = PlanFindings()
+        for unit in try await queue.units(run: run) {
+            guard let summary = unit.summary else { throw BackupError.incompletePlan(run: run, unit: unit.unit) }
+            findings.add(try Payload.decode(PlanFindings.self, Array(summary.utf8)))
+        }
+        let refusal = BackupPlanning.deleteRefusal(findings, cap: planner.parameters.maxDelete)
+        if refusal != nil { _ = try await queue.discardHeld(run: run) } else { _ = try await queue.releaseHeld(run: run) }
+        try await queue.setRunState(run, .running, note: refusal)
+        try await queue.releasePlanner(run: run, owner: owner)
+        return PlanOutcome(findings: findings, deletesRefused: refusal)
+    }
+
+    /// Why the planned deletes must not happen, or nil when they may: a source that listed empty never deletes
+    /// (an emptied primary must not empty the backup), and the cap bounds the rest.
+    public static func deleteRefusal(_ findings: PlanFindings, cap: DeleteCap) -> String? {
+        guard findings.extra > 0 else { return nil }
+        if findings.sourceObjects == 0 {
+            return "deletes refused: the source lists no objects, so none of the backup's \(findings.extra) objects "
+                + "were deleted (an emptied or unreachable primary must not empty the backup)"
+        }
+        if !cap.allows(findings.extra, of: findings.backupObjects) {
+            return "deletes refused: \(findings.extra) of the backup's \(findings.backupObjects) objects would be deleted, "
+                + "over the cap --max-delete \(cap); nothing was deleted (raise --max-delete if this is intended)"
+        }
+        return nil
+    }
+}
+
+extension Payload {
+    /// JSON text of a value, for the queue's text columns.
+    static func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encode(value), as: UTF8.self) }
+}

@@ -1,0 +1,51 @@
+import Queue
+import S3
+
+/// Sends a plan to the queue: copies ready at once (workers start while planning goes on), deletes held until
+/// the planner knows the totals and the delete cap allows them.
+struct QueueSink: PlanSink {
+    let queue: any TaskQueue
+    let run: RunID
+
+    func copy(_ batch: [CopyItem], unit: Unit) async throws {
+        let task = NewTask(kind: TaskKind.copy, uniqueKey: Payload.uniqueKey(kind: TaskKind.copy, unit: unit.description, keys: batch.map(\.key)),
+                           payload: try Payload.encode(CopyBatch(objects: batch)))
+        try await queue.enqueue([task], run: run, held: false)
+    }
+
+    func delete(_ keys: [String], unit: Unit) async throws {
+        let task = NewTask(kind: TaskKind.delete, uniqueKey: Payload.uniqueKey(kind: TaskKind.delete, unit: unit.description, keys: keys),
+                           payload: try Payload.encode(DeleteBatch(keys: keys)))
+        try await queue.enqueue([task], run: run, held: true)
+    }
+}
+
+/// Collects a plan without acting on it: `--dryrun`, and the verification after a run.
+public final class PreviewSink: PlanSink {
+    private let kept = LockedBox<(copies: [String], deletes: [String])>(([], []))
+    /// How many keys of each kind to keep for display.
+    public let sampleSize: Int
+
+    /// A sink keeping the first `sampleSize` keys of each kind.
+    public init(sampleSize: Int = 10) { self.sampleSize = sampleSize }
+
+    /// Keeps the first keys to copy.
+    public func copy(_ batch: [CopyItem], unit: Unit) async throws {
+        kept.mutate { $0.copies += batch.prefix(max(0, sampleSize - $0.copies.count)).map(\.key) }
+    }
+
+    /// Keeps the first keys to delete.
+    public func delete(_ keys: [String], unit: Unit) async throws {
+        kept.mutate { $0.deletes += keys.prefix(max(0, sampleSize - $0.deletes.count)) }
+    }
+
+    /// The first keys that would be copied and deleted (relative to the prefixes), in planning order.
+    public var samples: (copies: [String], deletes: [String]) { kept.value }
+}
+
+/// Task kinds in the queue.
+enum TaskKind {
+    static let copy = "copy"
+    static let delete = "delete"
+}
+

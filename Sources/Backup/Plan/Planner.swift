@@ -1,0 +1,192 @@
+import Foundation
+import S3
+
+/// What planning found in a unit (or a whole run): the numbers the report and the delete cap work from.
+public struct PlanFindings: Codable, Sendable, Equatable {
+    /// Objects and bytes listed in the source.
+    public var sourceObjects = 0, sourceBytes: Int64 = 0
+    /// Objects and bytes listed in the backup.
+    public var backupObjects = 0, backupBytes: Int64 = 0
+    /// Objects only in the source.
+    public var missing = 0
+    /// Objects in both with a different size or ETag.
+    public var changed = 0
+    /// Bytes to copy (missing + changed).
+    public var copyBytes: Int64 = 0
+    /// Objects equal on both sides (same size and ETag).
+    public var same = 0
+    /// Objects only in the backup.
+    public var extra = 0
+
+    /// No findings.
+    public init() {}
+
+    /// Differences between the buckets: what a run would change.
+    public var differences: Int { missing + changed + extra }
+
+    /// Adds another unit's findings.
+    public mutating func add(_ other: PlanFindings) {
+        sourceObjects += other.sourceObjects
+        sourceBytes += other.sourceBytes
+        backupObjects += other.backupObjects
+        backupBytes += other.backupBytes
+        missing += other.missing
+        changed += other.changed
+        copyBytes += other.copyBytes
+        same += other.same
+        extra += other.extra
+    }
+}
+
+/// Receives what the planner decides: the queue for a real plan, counters for a dry run or a verification.
+public protocol PlanSink: Sendable {
+    /// A batch of objects to copy, from one unit.
+    func copy(_ batch: [CopyItem], unit: Unit) async throws
+    /// A batch of backup keys to delete (≤ 1,000), from one unit.
+    func delete(_ keys: [String], unit: Unit) async throws
+}
+
+/// Lists the source and the backup, split into units planned in parallel, and merge-diffs each unit.
+public struct Planner: Sendable {
+    /// The run's parameters.
+    public let parameters: RunParameters
+    let source: S3Client
+    let backup: S3Client
+    let sourceURL: S3URL
+    let backupURL: S3URL
+    /// Units listed at once (each lists both sides).
+    public var width = 8
+    /// Split the key space into about this many units before planning, going at most `maxDepth` levels down.
+    public var targetUnits = 64
+    /// How deep discovery goes.
+    public var maxDepth = 2
+
+    /// A planner for `parameters` with clients for both sides.
+    public init(parameters: RunParameters, source: S3Client, backup: S3Client) throws {
+        self.parameters = parameters
+        self.source = source
+        self.backup = backup
+        sourceURL = try parameters.source.location()
+        backupURL = try parameters.backup.location()
+    }
+
+    /// Splits the key space by `/` (delimiter discovery on both sides), so units can be listed in parallel.
+    public func discoverUnits() async throws -> [Unit] {
+        var units: [Unit] = [.deep("")]
+        for _ in 0..<maxDepth where units.count < targetUnits {
+            let current = units
+            let expanded = LockedBox<[Int: [Unit]]>([:])
+            try await forEachConcurrently(Array(current.enumerated()), width: width) { index, unit in
+                guard case .deep(let path) = unit else { return expanded.mutate { $0[index] = [unit] } }
+                async let left = prefixes(source, sourceURL, below: path)
+                async let right = prefixes(backup, backupURL, below: path)
+                let children = Set(try await left).union(try await right)
+                    .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                expanded.mutate { $0[index] = children.isEmpty ? [unit] : [.flat(path)] + children.map { .deep($0) } }
+            }
+            let next = expanded.value
+            units = (0..<current.count).flatMap { next[$0]! }
+            if units.count == current.count { break }
+        }
+        return units
+    }
+
+    /// Common prefixes directly under `path`, relative to the side's prefix.
+    private func prefixes(_ client: S3Client, _ url: S3URL, below path: String) async throws -> [String] {
+        var found: [String] = []
+        for try await page in client.listObjects(bucket: url.bucket, prefix: url.prefix + path, delimiter: "/") {
+            found += page.commonPrefixes.map { Planner.relative($0, to: url.prefix) }
+        }
+        return found
+    }
+
+    /// Diffs one unit, sending copies and deletes to `sink` in bounded batches.
+    public func plan(_ unit: Unit, into sink: any PlanSink) async throws -> PlanFindings {
+        var diff = KeyDiff(source: pages(source, sourceURL, unit), backup: pages(backup, backupURL, unit))
+        var findings = PlanFindings()
+        var copies: [CopyItem] = [], copyBytes: Int64 = 0, deletes: [String] = []
+        func flushCopies() async throws {
+            if !copies.isEmpty { try await sink.copy(copies, unit: unit) }
+            copies = []
+            copyBytes = 0
+        }
+        func queueCopy(_ object: ListedObject) async throws {
+            findings.copyBytes += object.size
+            let item = CopyItem(key: object.key, size: object.size, etag: object.etag)
+            if object.size >= parameters.batchBytes { return try await sink.copy([item], unit: unit) }
+            if copyBytes + object.size > parameters.batchBytes { try await flushCopies() }
+            copies.append(item)
+            copyBytes += object.size
+            if copies.count >= parameters.batchObjects { try await flushCopies() }
+        }
+        while let decision = try await diff.next() {
+            switch decision {
+            case .missing(let object):
+                findings.missing += 1
+                findings.count(source: object)
+                try await queueCopy(object)
+            case .changed(let object, let old):
+                findings.changed += 1
+                findings.count(source: object)
+                findings.count(backup: old)
+                try await queueCopy(object)
+            case .same(let object):
+                findings.same += 1
+                findings.count(source: object)
+                findings.count(backup: object)
+            case .extra(let object):
+                findings.extra += 1
+                findings.count(backup: object)
+                deletes.append(object.key)
+                if deletes.count == S3Client.deleteBatchLimit {
+                    try await sink.delete(deletes, unit: unit)
+                    deletes = []
+                }
+            }
+        }
+        try await flushCopies()
+        if !deletes.isEmpty { try await sink.delete(deletes, unit: unit) }
+        return findings
+    }
+
+    /// The unit's listing on one side as pages of entries relative to the side's prefix.
+    private func pages(_ client: S3Client, _ url: S3URL, _ unit: Unit) -> KeyDiff.Pages {
+        let flat: Bool
+        if case .flat = unit { flat = true } else { flat = false }
+        let box = LockedBox(client.listObjects(bucket: url.bucket, prefix: url.prefix + unit.path,
+                                               delimiter: flat ? "/" : nil).makeAsyncIterator())
+        return {
+            var iterator = box.value
+            let page = try await iterator.next()
+            box.mutate { $0 = iterator }
+            return page.map { $0.objects.map { ListedObject(key: Planner.relative($0.key, to: url.prefix), size: $0.size, etag: $0.etag) } }
+        }
+    }
+
+    /// `key` without the leading `prefix` (S3 matched the prefix byte for byte, so the cut is exact).
+    static func relative(_ key: String, to prefix: String) -> String {
+        String(decoding: key.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
+    }
+}
+
+extension PlanFindings {
+    mutating func count(source object: ListedObject) {
+        sourceObjects += 1
+        sourceBytes += object.size
+    }
+
+    mutating func count(backup object: ListedObject) {
+        backupObjects += 1
+        backupBytes += object.size
+    }
+}
+
+/// A value shared between a closure and its creator; the planner's iterators are used by one task at a time.
+final class LockedBox<Value: Sendable>: @unchecked Sendable {
+    // @unchecked: every access goes through `lock`.
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func mutate<R>(_ body: (inout Value) throws -> R) rethrows -> R { try lock.withLock { try body(&stored) } }
+}

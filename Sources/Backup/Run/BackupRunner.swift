@@ -1,0 +1,106 @@
+import Foundation
+import Queue
+import S3
+
+/// The nightly job: plan (or resume) a run, work it with local worker processes, verify, report. Running it
+/// again after any interruption finishes the unfinished run before starting a new one.
+public struct BackupRunner: Sendable {
+    /// How the runner works.
+    public struct Options: Sendable {
+        /// Worker processes.
+        public var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
+        /// Transfers per worker process.
+        public var concurrency = 8
+        /// Task lease length.
+        public var leaseSeconds = 60
+        /// Finished runs older than this many days are pruned from the queue at the end.
+        public var keepDays = 30
+        /// Defaults.
+        public init() {}
+    }
+
+    let queue: any TaskQueue
+    let database: String
+    let executable: URL
+    let options: Options
+    let environment: [String: String]
+    let owner: String
+    let log: @Sendable (String) -> Void
+
+    /// A runner on `queue` (stored at `database`), spawning workers from `executable` (this program).
+    public init(queue: any TaskQueue, database: String, executable: URL, options: Options, environment: [String: String],
+                owner: String, log: @escaping @Sendable (String) -> Void) {
+        self.queue = queue
+        self.database = database
+        self.executable = executable
+        self.options = options
+        self.environment = environment
+        self.owner = owner
+        self.log = log
+    }
+
+    /// Finishes an unfinished run between the same locations (if any), then does a new run. Returns the
+    /// reports, oldest first.
+    public func execute(_ parameters: RunParameters) async throws -> [BackupReport] {
+        var reports: [BackupReport] = []
+        if let unfinished = try await queue.unfinishedRun(kind: "backup", source: parameters.source.url,
+                                                          destination: parameters.backup.url) {
+            log("run \(unfinished) between these buckets is unfinished: finishing it first")
+            reports.append(try await work(run: unfinished, resumed: true))
+        }
+        let run = try await queue.createRun(kind: "backup", source: parameters.source.url,
+                                            destination: parameters.backup.url, parameters: try parameters.encoded())
+        reports.append(try await work(run: run, resumed: false))
+        _ = try await queue.prune(finishedBefore: Date().addingTimeInterval(-Double(options.keepDays) * 86_400))
+        return reports
+    }
+
+    /// Plans what is left of `run` while workers already copy, waits for the workers, verifies.
+    private func work(run: RunID, resumed: Bool) async throws -> BackupReport {
+        let started = ContinuousClock.now
+        let record = try await queue.run(run)
+        let parameters: RunParameters
+        do { parameters = try RunParameters.decode(record.parameters) } catch {
+            throw BackupError.badParameters(run: run, reason: "\(error)")
+        }
+        let planner = try Planner(parameters: parameters, source: try parameters.source.client(environment: environment),
+                                  backup: try parameters.backup.client(environment: environment))
+        let pool = try WorkerProcesses(executable: executable, database: database, count: options.workers,
+                                       concurrency: options.concurrency, leaseSeconds: options.leaseSeconds,
+                                       environment: environment)
+        defer { pool.stop() }
+
+        var refusal = record.note
+        var findings = PlanFindings()
+        if record.state == .planning {
+            let outcome = try await BackupPlanning(planner: planner, queue: queue, run: run, owner: owner).execute()
+            refusal = outcome.deletesRefused
+            findings = outcome.findings
+        } else {
+            for unit in try await queue.units(run: run) {
+                if let summary = unit.summary { findings.add(try Payload.decode(PlanFindings.self, Array(summary.utf8))) }
+            }
+        }
+        log("run \(run) planned: \(findings.missing + findings.changed) to copy, \(findings.extra) to delete")
+        try await pool.waitUntilDone(queue: queue, log: log)
+        try await queue.setRunState(run, .finished, note: refusal)
+
+        var work = TaskOutcome()
+        for result in try await queue.results(run: run) { work.add(try Payload.decode(TaskOutcome.self, result)) }
+        let tasks = try await queue.runs(limit: 1_000).first { $0.id == run }?.tasks ?? [:]
+        var verification: PlanFindings?
+        if findings.differences > 0 {
+            verification = PlanFindings()
+            let sink = PreviewSink(sampleSize: 0)
+            for unit in try await planner.discoverUnits() { verification!.add(try await planner.plan(unit, into: sink)) }
+        }
+        return BackupReport(run: run, source: record.source, backup: record.destination, resumed: resumed, plan: findings,
+                            work: work, tasks: tasks, deletesRefused: refusal, verification: verification,
+                            seconds: (ContinuousClock.now - started).seconds)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

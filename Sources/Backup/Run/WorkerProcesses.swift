@@ -1,0 +1,62 @@
+import Foundation
+import Queue
+
+/// Local `s3backup work --until-idle` processes for one run, restarted while work remains (a worker that
+/// crashed leaves leases that expire and are finished by the next).
+final class WorkerProcesses: @unchecked Sendable {
+    // @unchecked: `processes` is only touched under `lock`.
+    private let lock = NSLock()
+    private var processes: [Process] = []
+    private let executable: URL
+    private let arguments: [String]
+    private let environment: [String: String]
+    /// Rounds of restarts before giving up on a run whose workers keep dying.
+    static let maxRounds = 5
+
+    init(executable: URL, database: String, count: Int, concurrency: Int, leaseSeconds: Int,
+         environment: [String: String]) throws {
+        self.executable = executable
+        self.environment = environment
+        arguments = ["work", "--db", database, "--until-idle", "--concurrency", String(concurrency),
+                     "--lease-seconds", String(leaseSeconds)]
+        try start(count)
+    }
+
+    private func start(_ count: Int) throws {
+        let started = try (0..<count).map { _ in
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.environment = environment
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        lock.withLock { processes += started }
+    }
+
+    /// Waits for the workers; while the queue still has work after they all exited, starts them again.
+    func waitUntilDone(queue: any TaskQueue, log: @Sendable (String) -> Void) async throws {
+        var round = 1
+        while true {
+            while lock.withLock({ processes.contains(where: \.isRunning) }) { try await Task.sleep(for: .milliseconds(50)) }
+            let crashed = lock.withLock { processes.filter { $0.terminationStatus != 0 }.count }
+            let left = try await queue.outstanding()
+            if left == 0 { return }
+            guard round < WorkerProcesses.maxRounds else {
+                log("workers stopped \(round) times with \(left) tasks left; run the same command again to continue")
+                return
+            }
+            log("\(crashed) worker(s) exited abnormally and \(left) tasks remain: starting workers again")
+            round += 1
+            let count = lock.withLock { processes.count }
+            lock.withLock { processes = [] }
+            try start(count)
+        }
+    }
+
+    /// Stops workers still running (the runner itself is stopping).
+    func stop() {
+        lock.withLock { processes.filter(\.isRunning).forEach { $0.terminate() } }
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import S3
+
+/// Copies one object from the source to the backup so that the copy is exact and comparable:
+/// - same service and principal: S3 copies server-side — CopyObject for single-part objects (up to 5 GB, which
+///   every single-part object is), UploadPartCopy with the source's own part layout for multipart objects;
+/// - different services (another account or provider): GET streamed into PUT through a bounded pipe, part by
+///   part with the source's layout for multipart objects.
+/// Copying a multipart object part for part makes the backup's ETag equal the source's, so later runs compare
+/// exactly. Metadata and tags travel; storage class and encryption are the backup's settings.
+struct ObjectCopier: Sendable {
+    let source: S3Client
+    let backup: S3Client
+    let sourceURL: S3URL
+    let backupURL: S3URL
+    let parameters: RunParameters
+    let serverSide: Bool
+    /// Parts of one object copied at once.
+    var partWidth = 4
+
+    /// The largest object CopyObject takes. https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+    static let copyObjectLimit: Int64 = 5 * 1_000_000_000
+
+    /// Copies `item`, verifies the copy, and says how.
+    func copy(_ item: CopyItem, checkBackupFirst: Bool) async throws -> TaskOutcome {
+        let sourceKey = sourceURL.prefix + item.key, backupKey = backupURL.prefix + item.key
+        var outcome = TaskOutcome()
+        if checkBackupFirst, let present = try? await backup.headObject(bucket: backupURL.bucket, key: backupKey),
+           present.size == item.size, present.etag == item.etag {
+            outcome.alreadyPresent = 1
+            return outcome
+        }
+        do {
+            if serverSide && !item.etag.isMultipartETag && item.size <= ObjectCopier.copyObjectLimit {
+                let result = try await backup.copyObject(
+                    from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey), to: backupURL.bucket, key: backupKey,
+                    storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, sourceETag: item.etag)
+                try await verify(result.etag, expected: item.etag, size: item.size, sourceKey: sourceKey,
+                                 backupKey: backupKey, into: &outcome)
+                outcome.serverSide = 1
+            } else {
+                try await copyAsItIsNow(sourceKey: sourceKey, backupKey: backupKey, into: &outcome)
+            }
+        } catch let error as S3Error where error.code == "NoSuchKey" {
+            // Only the source can be missing (a copy creates the backup's key): it was deleted after listing.
+            return TaskOutcome(vanished: 1)
+        } catch let error as S3Error where error.code == "PreconditionFailed" {
+            // The source changed since it was listed: copy the object as it is now.
+            try await copyAsItIsNow(sourceKey: sourceKey, backupKey: backupKey, into: &outcome)
+        }
+        outcome.copied = 1
+        outcome.copiedBytes = item.size
+        return outcome
+    }
+
+    /// Copies the source's current version, reading its metadata, tags and part layout first.
+    private func copyAsItIsNow(sourceKey: String, backupKey: String, into outcome: inout TaskOutcome) async throws {
+        let head = try await source.headObject(bucket: sourceURL.bucket, key: sourceKey)
+        let tags = try await source.getObjectTagging(bucket: sourceURL.bucket, key: sourceKey)
+        let options = WriteOptions(metadata: head.metadata, storageClass: parameters.storageClass,
+                                   encryption: parameters.serverSideEncryption, tags: tags)
+        let etag: String
+        if let parts = try await layout(of: head, key: sourceKey) {
+            etag = try await copyParts(parts, head: head, sourceKey: sourceKey, backupKey: backupKey, options: options)
+            outcome.multipart = 1
+        } else if serverSide {
+            etag = try await backup.copyObject(
+                from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey), to: backupURL.bucket, key: backupKey,
+                storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, sourceETag: head.etag).etag
+        } else {
+            etag = try await streamed(range: nil, size: head.size, etag: head.etag, sourceKey: sourceKey) { body in
+                try await backup.putObject(bucket: backupURL.bucket, key: backupKey, body: body, options: options).etag
+            }
+        }
+        if serverSide { outcome.serverSide = 1 } else { outcome.streamed = 1 }
+        try await verify(etag, expected: head.etag, size: head.size, sourceKey: sourceKey, backupKey: backupKey, into: &outcome)
+    }
+
+    /// The byte ranges of a multipart object's parts (HeadObject with partNumber); nil for a single-part object.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html#API_HeadObject_RequestSyntax
+    private func layout(of head: ObjectInfo, key: String) async throws -> [ClosedRange<Int64>]? {
+        guard let count = head.etag.partsInETag, head.size > 0 else { return nil }
+        let first = try await source.headObject(bucket: sourceURL.bucket, key: key, partNumber: 1).size
+        var sizes = [first]
+        if count > 1 {
+            let last = try await source.headObject(bucket: sourceURL.bucket, key: key, partNumber: count).size
+            // SDKs upload equal parts but the last; anything else is read part by part.
+            if first * Int64(count - 1) + last == head.size {
+                sizes += Array(repeating: first, count: count - 2) + [last]
+            } else {
+                sizes = [first]
+                for number in 2...count {
+                    sizes.append(try await source.headObject(bucket: sourceURL.bucket, key: key, partNumber: number).size)
+                }
+            }
+        }
+        var offset: Int64 = 0
+        return sizes.map { size in
+            defer { offset += size }
+            return offset...(offset + size - 1)
+        }
+    }
+
+    /// A multipart copy with the given part ranges; aborted on any failure so no parts linger.
+    private func copyParts(_ ranges: [ClosedRange<Int64>], head: ObjectInfo, sourceKey: String, backupKey: String,
+                           options: WriteOptions) async throws -> String {
+        let upload = try await backup.createMultipartUpload(bucket: backupURL.bucket, key: backupKey, options: options)
+        do {
+            let parts = LockedBox<[CompletedPart]>([])
+            try await forEachConcurrently(Array(ranges.enumerated()), width: partWidth) { index, range in
+                let part: CompletedPart
+                if serverSide {
+                    part = try await backup.uploadPartCopy(
+                        bucket: backupURL.bucket, key: backupKey, uploadID: upload, number: index + 1,
+                        source: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey), range: range, sourceETag: head.etag)
+                } else {
+                    part = try await streamed(range: range, size: Int64(range.count), etag: head.etag, sourceKey: sourceKey) { body in
+                        try await backup.uploadPart(bucket: backupURL.bucket, key: backupKey, uploadID: upload,
+                                                    number: index + 1, body: body)
+                    }
+                }
+                parts.mutate { $0.append(part) }
+            }
+            return try await backup.completeMultipartUpload(bucket: backupURL.bucket, key: backupKey, uploadID: upload,
+                                                            parts: parts.value).etag
+        } catch {
+            try? await backup.abortMultipartUpload(bucket: backupURL.bucket, key: backupKey, uploadID: upload)
+            throw error
+        }
+    }
+
+    /// Streams `range` (or all) of the source into `upload` through a pipe: constant memory, both at once.
+    private func streamed<T: Sendable>(range: ClosedRange<Int64>?, size: Int64, etag: String, sourceKey: String,
+                                       upload: @escaping @Sendable (PipeSource) async throws -> T) async throws -> T {
+        let pipe = StreamPipe()
+        async let download: Void = {
+            do {
+                _ = try await source.getObject(bucket: sourceURL.bucket, key: sourceKey, range: range, ifMatch: etag,
+                                               to: PipeSink(pipe: pipe))
+                pipe.finishWriting()
+            } catch {
+                pipe.fail("reading the source failed: \(error)")
+                throw error
+            }
+        }()
+        do {
+            let result = try await upload(PipeSource(pipe: pipe, count: size))
+            try await download
+            return result
+        } catch {
+            pipe.fail("writing the backup failed: \(error)")
+            try? await download
+            throw error
+        }
+    }
+
+    /// A copy is verified by equal ETags; where ETags are not comparable (SSE-KMS makes them random), by size.
+    private func verify(_ etag: String, expected: String, size: Int64, sourceKey: String, backupKey: String,
+                        into outcome: inout TaskOutcome) async throws {
+        if etag == expected {
+            outcome.verifiedByETag = 1
+            return
+        }
+        if parameters.encryption == "aws:kms" {
+            let copied = try await backup.headObject(bucket: backupURL.bucket, key: backupKey)
+            if copied.size == size {
+                outcome.verifiedBySize = 1
+                return
+            }
+        }
+        // The source may have changed while it was copied: then the copy must equal what the source is now.
+        let now = try await source.headObject(bucket: sourceURL.bucket, key: sourceKey)
+        if now.etag == etag {
+            outcome.verifiedByETag = 1
+            return
+        }
+        throw S3Error(.invalidResponse, "the copy's ETag \(etag) does not match the source's \(expected)",
+                      operation: "verify", bucket: backupURL.bucket, key: backupKey)
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import Queue
+import S3
+import Synchronization
+
+/// Asks a worker to stop claiming (the first SIGTERM/SIGINT); what it holds is finished.
+public final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    /// Not yet asked.
+    public init() {}
+    /// Asks the worker to stop.
+    public func request() { flag.store(true, ordering: .relaxed) }
+    /// Whether stopping was asked.
+    public var requested: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// Claims tasks of any run and does them: copies verified object by object, deletes in DeleteObjects batches,
+/// leases renewed while work goes on, failures recorded per object.
+public final class Worker: Sendable {
+    /// How a worker behaves.
+    public struct Options: Sendable {
+        /// Objects transferred at once by this process.
+        public var concurrency = 8
+        /// Exit when nothing is left to do anywhere (no ready, held or running task, no run planning).
+        public var untilIdle = false
+        /// How long to wait between claims when nothing is ready.
+        public var pollInterval: Duration = .milliseconds(250)
+        /// How often held leases are renewed; a third of the lease.
+        public var heartbeat: Duration = .seconds(20)
+        /// Defaults.
+        public init() {}
+    }
+
+    let queue: any TaskQueue
+    let id: String
+    let options: Options
+    let environment: [String: String]
+    let stop: StopFlag
+    let log: @Sendable (String) -> Void
+    private let transfers: AsyncSemaphore
+    private let contexts = LockedBox<[RunID: RunContext]>([:])
+    private let held = LockedBox<Set<Lease>>([])
+    private let total = LockedBox(TaskOutcome())
+
+    /// A worker named `id` (host and pid) on `queue`; S3 settings come from each run and `environment`.
+    public init(queue: any TaskQueue, id: String, options: Options, environment: [String: String], stop: StopFlag,
+                log: @escaping @Sendable (String) -> Void) {
+        self.queue = queue
+        self.id = id
+        self.options = options
+        self.environment = environment
+        self.stop = stop
+        self.log = log
+        transfers = AsyncSemaphore(permits: options.concurrency)
+    }
+
+    /// Works until stopped (or, with `untilIdle`, until nothing is left); returns what this process did.
+    public func run() async throws -> TaskOutcome {
+        let heartbeat = Task { [self] in
+            while !Task.isCancelled {
+                try await Task.sleep(for: options.heartbeat)
+                let leases = Array(held.value)
+                for lost in try await queue.renew(leases) {
+                    log("lease of task \(lost.task) lost: another worker took it over; this worker's result will be refused")
+                }
+            }
+        }
+        defer { heartbeat.cancel() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<options.concurrency { group.addTask { try await self.slot() } }
+            try await group.waitForAll()
+        }
+        return total.value
+    }
+
+    /// One claim loop: a task at a time, its objects sharing the process's transfer permits.
+    private func slot() async throws {
+        while !stop.requested {
+            guard let task = try await queue.claim(worker: id, limit: 1).first else {
+                if options.untilIdle, try await queue.outstanding() == 0 { return }
+                try await Task.sleep(for: options.pollInterval)
+                continue
+            }
+            held.mutate { _ = $0.insert(task.lease) }
+            defer { held.mutate { _ = $0.remove(task.lease) } }
+            do {
+                let outcome = try await execute(task)
+                if try await !queue.complete([(task.lease, try Payload.encode(outcome))]).isEmpty {
+                    log("task \(task.lease.task): finished, but its lease had passed to another worker; that worker's result stands")
+                } else {
+                    total.mutate { $0.add(outcome) }
+                }
+            } catch let failure as TaskFailure {
+                try await record(failure, of: task)
+            } catch let error as QueueError {
+                throw error
+            } catch {
+                try await record(TaskFailure(message: "\(error)", permanent: false), of: task)
+            }
+        }
+    }
+
+    private func record(_ failure: TaskFailure, of task: ClaimedTask) async throws {
+        do {
+            try await queue.fail(task.lease, error: failure.message, permanent: failure.permanent)
+            log("task \(task.lease.task) attempt \(task.attempt)/\(task.maxAttempts) failed: \(failure.message)")
+        } catch let error as QueueError where error.kind == .leaseLost(task: task.lease.task) {
+            log("\(error)")
+        }
+    }
+
+    /// Does one task.
+    private func execute(_ task: ClaimedTask) async throws -> TaskOutcome {
+        let context = try await context(for: task.run)
+        switch task.kind {
+        case TaskKind.copy:
+            let batch = try decode(CopyBatch.self, task)
+            return try await copy(batch, context: context, task: task)
+        case TaskKind.delete:
+            let batch = try decode(DeleteBatch.self, task)
+            return try await delete(batch, context: context, task: task)
+        default:
+            throw TaskFailure(message: "unknown task kind \(task.kind.debugDescription); is this worker older than the planner?",
+                              permanent: true)
+        }
+    }
+
+    private func copy(_ batch: CopyBatch, context: RunContext, task: ClaimedTask) async throws -> TaskOutcome {
+        let results = LockedBox<(outcome: TaskOutcome, failures: [(String, S3Error)])>((TaskOutcome(), []))
+        try await forEachConcurrently(batch.objects, width: options.concurrency) { [transfers] item in
+            do {
+                let outcome = try await transfers.withPermit {
+                    try await context.copier.copy(item, checkBackupFirst: task.attempt > 1)
+                }
+                results.mutate { $0.outcome.add(outcome) }
+            } catch let error as S3Error {
+                results.mutate { $0.failures.append((item.key, error)) }
+            }
+        }
+        let (outcome, failures) = results.value
+        try await fail(ifAny: failures, task: task, total: batch.objects.count)
+        return outcome
+    }
+
+    private func delete(_ batch: DeleteBatch, context: RunContext, task: ClaimedTask) async throws -> TaskOutcome {
+        let refs = batch.keys.map { ObjectVersionRef(key: context.backupURL.prefix + $0) }
+        let result: DeleteResult
+        do {
+            result = try await transfers.withPermit { try await context.backup.deleteObjects(bucket: context.backupURL.bucket, refs) }
+        } catch let error as S3Error {
+            throw TaskFailure(message: "\(error)", permanent: !error.isRetryable)
+        }
+        for failure in result.errors {
+            try await queue.recordFailure(task.lease, subject: failure.object.key, error: "\(failure.code): \(failure.message)")
+        }
+        if !result.errors.isEmpty {
+            throw TaskFailure(message: "\(result.errors.count) of \(refs.count) deletes failed, e.g. "
+                + "\(result.errors[0].object.key.debugDescription): \(result.errors[0].code)", permanent: false)
+        }
+        return TaskOutcome(deleted: result.deleted.count)
+    }
+
+    /// Records each failed object with the task and fails the task: permanently when no failure can pass.
+    private func fail(ifAny failures: [(String, S3Error)], task: ClaimedTask, total: Int) async throws {
+        guard let first = failures.first else { return }
+        for (key, error) in failures { try await queue.recordFailure(task.lease, subject: key, error: "\(error)") }
+        throw TaskFailure(message: "\(failures.count) of \(total) objects failed, e.g. \(first.0.debugDescription): \(first.1)",
+                          permanent: failures.allSatisfy { !$0.1.isRetryable && $0.1.kind != .invalidResponse })
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ task: ClaimedTask) throws -> T {
+        do {
+            return try Payload.decode(type, task.payload)
+        } catch {
+            throw TaskFailure(message: "\(BackupError.badPayload(task: task.lease.task, reason: "\(error)"))", permanent: true)
+        }
+    }
+
+    /// Clients and copier for a run, built once per process from the run's stored parameters.
+    private func context(for run: RunID) async throws -> RunContext {
+        if let known = contexts.value[run] { return known }
+        let record = try await queue.run(run)
+        let parameters: RunParameters
+        do {
+            parameters = try RunParameters.decode(record.parameters)
+        } catch {
+            throw TaskFailure(message: "\(BackupError.badParameters(run: run, reason: "\(error)"))", permanent: true)
+        }
+        let context = try RunContext(parameters: parameters, environment: environment)
+        contexts.mutate { $0[run] = context }
+        return context
+    }
+}
+
+/// What a worker needs for the tasks of one run.
+struct RunContext: Sendable {
+    let backup: S3Client
+    let backupURL: S3URL
+    let copier: ObjectCopier
+
+    init(parameters: RunParameters, environment: [String: String]) throws {
+        let source = try parameters.source.client(environment: environment)
+        backup = try parameters.backup.client(environment: environment)
+        backupURL = try parameters.backup.location()
+        copier = ObjectCopier(source: source, backup: backup, sourceURL: try parameters.source.location(),
+                              backupURL: backupURL, parameters: parameters,
+                              serverSide: try parameters.source.sharesService(with: parameters.backup, environment: environment))
+    }
+}
+
+/// A task that failed: retried later, or dead when `permanent`.
+struct TaskFailure: Error {
+    let message: String
+    let permanent: Bool
+}

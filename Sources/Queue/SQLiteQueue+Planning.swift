@@ -1,0 +1,126 @@
+import Foundation
+
+extension SQLiteQueue {
+    /// The not-before time of a held task: never, until released.
+    static let heldUntil = Int64.max
+
+    /// Makes held tasks claimable now.
+    public func releaseHeld(run: RunID) async throws -> Int {
+        let now = now()
+        return try await write("""
+            UPDATE tasks SET run_at = ?2, updated_at = ?2 WHERE run_id = ?1 AND state = 'ready' AND run_at = ?3
+            """, [.integer(run), .integer(now), .integer(Self.heldUntil)])
+    }
+
+    /// Deletes held tasks unrun.
+    public func discardHeld(run: RunID) async throws -> Int {
+        try await write("DELETE FROM tasks WHERE run_id = ?1 AND state = 'ready' AND run_at = ?2",
+                        [.integer(run), .integer(Self.heldUntil)])
+    }
+
+    /// The stored run.
+    public func run(_ id: RunID) async throws -> RunRecord {
+        try await perform { db in
+            let found = try db.prepare("""
+                SELECT id, kind, source, destination, parameters, state, note FROM runs WHERE id = ?1
+                """).bind(.integer(id)).rows { row in
+                RunRecord(id: row.int64(0), kind: row.text(1), source: row.text(2), destination: row.text(3),
+                          parameters: row.text(4), state: RunState(rawValue: row.text(5)) ?? .planning,
+                          note: row.optionalText(6))
+            }
+            guard let record = found.first else { throw QueueError(.notFound, "there is no run \(id)", path: db.path) }
+            return record
+        }
+    }
+
+    /// The newest unfinished run between these locations.
+    public func unfinishedRun(kind: String, source: String, destination: String) async throws -> RunID? {
+        try await perform { db in
+            try db.prepare("""
+                SELECT id FROM runs WHERE source = ?1 AND destination = ?2 AND kind = ?3
+                AND state IN ('planning', 'running') ORDER BY id DESC LIMIT 1
+                """).bind(.text(source), .text(destination), .text(kind)).rows { $0.int64(0) }.first
+        }
+    }
+
+    /// Takes the planner's lease when it is free, expired, already `owner`'s, or `replacing`'s.
+    public func acquirePlanner(run: RunID, owner: String, replacing: String?) async throws -> Bool {
+        let now = now(), lease = Self.milliseconds(settings.leaseDuration)
+        return try await write("""
+            UPDATE runs SET planner = ?2, planner_expires_at = ?3 + ?4, updated_at = ?3
+            WHERE id = ?1 AND (planner IS NULL OR planner = ?2 OR planner_expires_at < ?3 OR planner = ?5)
+            """, [.integer(run), .text(owner), .integer(now), .integer(lease), replacing.map { .text($0) } ?? .null]) == 1
+    }
+
+    /// The planner holding the run's lease.
+    public func planner(of run: RunID) async throws -> String? {
+        try await perform { db in
+            try db.prepare("SELECT planner FROM runs WHERE id = ?1").bind(.integer(run)).rows { $0.optionalText(0) }.first ?? nil
+        }
+    }
+
+    /// Frees the planner's lease if `owner` holds it.
+    public func releasePlanner(run: RunID, owner: String) async throws {
+        _ = try await write("UPDATE runs SET planner = NULL, planner_expires_at = NULL WHERE id = ?1 AND planner = ?2",
+                            [.integer(run), .text(owner)])
+    }
+
+    /// Records the run's units; units already recorded keep their state.
+    public func addUnits(run: RunID, units: [String]) async throws {
+        try await perform { db in
+            try db.writeTransaction {
+                let insert = try db.prepare("""
+                    INSERT INTO plan_units (run_id, unit, summary, finished_at) VALUES (?1, ?2, NULL, NULL)
+                    ON CONFLICT (run_id, unit) DO NOTHING
+                    """)
+                for unit in units { try insert.bind(.integer(run), .text(unit)).run() }
+            }
+        }
+    }
+
+    /// Records a fully planned unit.
+    public func finishUnit(run: RunID, unit: String, summary: String) async throws {
+        let now = now()
+        _ = try await write("""
+            INSERT INTO plan_units (run_id, unit, summary, finished_at) VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT (run_id, unit) DO UPDATE SET summary = excluded.summary, finished_at = excluded.finished_at
+            """, [.integer(run), .text(unit), .text(summary), .integer(now)])
+    }
+
+    /// The run's units in insertion order, with their findings.
+    public func units(run: RunID) async throws -> [(unit: String, summary: String?)] {
+        try await perform { db in
+            try db.prepare("SELECT unit, summary FROM plan_units WHERE run_id = ?1 ORDER BY rowid")
+                .bind(.integer(run)).rows { ($0.text(0), $0.optionalText(1)) }
+        }
+    }
+
+    /// Ready, held and running tasks of unfinished runs, plus runs still planning.
+    public func outstanding() async throws -> Int {
+        try await perform { db in
+            Int(try db.integer("""
+                SELECT (SELECT count(*) FROM tasks WHERE state IN ('ready', 'running')
+                        AND run_id IN (SELECT id FROM runs WHERE state IN ('planning', 'running')))
+                     + (SELECT count(*) FROM runs WHERE state = 'planning')
+                """))
+        }
+    }
+
+    /// Results of the run's succeeded tasks.
+    public func results(run: RunID) async throws -> [[UInt8]] {
+        try await perform { db in
+            try db.prepare("SELECT result FROM tasks WHERE run_id = ?1 AND state = 'succeeded' AND result IS NOT NULL ORDER BY id")
+                .bind(.integer(run)).rows { $0.blob(0) }
+        }
+    }
+
+    /// One write statement in its own transaction; returns the rows it changed.
+    func write(_ sql: String, _ values: [Statement.Value]) async throws -> Int {
+        try await perform { db in
+            try db.writeTransaction {
+                try db.prepare(sql).bind(values).run()
+                return db.changes
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Backup
+import Foundation
+import Queue
+
+extension S3Backup {
+    /// `s3backup plan`: lists both buckets and fills the queue.
+    struct Plan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the primary and the backup, diff them, and queue the copies and deletes; print the run id.",
+            discussion: "Running it again for an unfinished run continues that run's planning. With --dryrun nothing "
+                + "is written anywhere.\n\n" + ExitStatus.helpText
+        )
+
+        @OptionGroup var options: BackupOptions
+        @Option(help: "The queue database (required unless --dryrun).") var db: String?
+        @Flag(help: "Print what would be copied and deleted, change nothing.") var dryrun = false
+        @Flag(help: "Print the outcome as JSON.") var json = false
+
+        func validate() throws {
+            if db == nil && !dryrun { throw ValidationError("--db is required (or use --dryrun)") }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let parameters = options.parameters
+                let environment = ProcessInfo.processInfo.environment
+                let planner = try Planner(parameters: parameters, source: try parameters.source.client(environment: environment),
+                                          backup: try parameters.backup.client(environment: environment))
+                if dryrun { return try await preview(planner) }
+                let queue = try SQLiteQueue(path: db!)
+                var found = try await queue.unfinishedRun(kind: "backup", source: parameters.source.url,
+                                                          destination: parameters.backup.url)
+                if found == nil {
+                    found = try await queue.createRun(kind: "backup", source: parameters.source.url,
+                                                      destination: parameters.backup.url, parameters: try parameters.encoded())
+                }
+                let run = found!
+                let state = try await queue.run(run).state
+                guard state == .planning else {
+                    print("run \(run) is already planned (\(state.rawValue)); `s3backup work --db \(db!)` does its tasks")
+                    return
+                }
+                let outcome = try await BackupPlanning(planner: planner, queue: queue, run: run,
+                                                       owner: ProcessIdentity.current).execute()
+                print(run)
+                var standardError = StandardError()
+                print(PlanText.summary(outcome.findings), to: &standardError)
+                if let refusal = outcome.deletesRefused {
+                    print(refusal, to: &standardError)
+                    throw ExitCode(ExitStatus.refused.rawValue)
+                }
+            }
+        }
+
+        private func preview(_ planner: Planner) async throws {
+            let sink = PreviewSink()
+            var findings = PlanFindings()
+            for unit in try await planner.discoverUnits() { findings.add(try await planner.plan(unit, into: sink)) }
+            let refusal = BackupPlanning.deleteRefusal(findings, cap: planner.parameters.maxDelete)
+            var lines = ["dry run: nothing was changed", PlanText.summary(findings)]
+            let samples = sink.samples
+            if !samples.copies.isEmpty { lines.append("first to copy:\n" + samples.copies.map { "  \($0)" }.joined(separator: "\n")) }
+            if !samples.deletes.isEmpty {
+                lines.append("first to delete:\n" + samples.deletes.map { "  \($0)" }.joined(separator: "\n"))
+            }
+            if let refusal { lines.append(refusal) }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+}
+
+/// Plan numbers as text.
+enum PlanText {
+    static func summary(_ findings: PlanFindings) -> String {
+        "source \(findings.sourceObjects) objects, backup \(findings.backupObjects) objects: \(findings.missing) new, "
+            + "\(findings.changed) changed, \(findings.same) unchanged, \(findings.extra) only in the backup"
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Backup
+import Foundation
+import Queue
+
+extension S3Backup {
+    /// `s3backup run`: the nightly command.
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Back up: plan, copy with local worker processes, verify, print the summary.",
+            discussion: "The nightly command. After an interruption, running it again finishes the unfinished run "
+                + "first, then makes a new one. Exits 0 only when the backup matches the primary.\n\n" + ExitStatus.helpText
+        )
+
+        @OptionGroup var options: BackupOptions
+        @Option(help: "The queue database (SQLite, on a local disk).") var db: String
+        @Option(help: "Worker processes (default: the number of cores, at least 2).") var workers = BackupRunner.Options().workers
+        @Option(help: "Objects transferred at once by each worker.") var concurrency = 8
+        @Option(help: "How long a claimed task stays a worker's without a heartbeat.") var leaseSeconds = 60
+        @Option(help: "Finished runs older than this many days are pruned from the queue.") var keepDays = 30
+        @Flag(help: "Print the reports as JSON.") var json = false
+
+        func validate() throws {
+            guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1 to 64") }
+            guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                var settings = QueueSettings()
+                settings.leaseDuration = .seconds(leaseSeconds)
+                let queue = try SQLiteQueue(path: db, settings: settings)
+                var runnerOptions = BackupRunner.Options()
+                runnerOptions.workers = workers
+                runnerOptions.concurrency = concurrency
+                runnerOptions.leaseSeconds = leaseSeconds
+                runnerOptions.keepDays = keepDays
+                let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+                let runner = BackupRunner(queue: queue, database: db, executable: executable, options: runnerOptions,
+                                          environment: ProcessInfo.processInfo.environment,
+                                          owner: ProcessIdentity.current, log: Log.standardError)
+                let reports = try await runner.execute(options.parameters)
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                    encoder.keyEncodingStrategy = .convertToSnakeCase
+                    print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+                } else {
+                    print(reports.map(\.text).joined(separator: "\n"))
+                }
+                let status = ExitStatus.of(reports.last!.verdict)
+                if status != .success { throw ExitCode(status.rawValue) }
+            }
+        }
+    }
+}

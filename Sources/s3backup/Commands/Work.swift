@@ -1,0 +1,46 @@
+import ArgumentParser
+import Backup
+import Dispatch
+import Foundation
+import Queue
+
+extension S3Backup {
+    /// `s3backup work`: one worker process.
+    struct Work: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Claim tasks from the queue and do them: copy, verify, delete.",
+            discussion: "Start several on one host for large buckets. SIGTERM or SIGINT: stop claiming, finish what is "
+                + "held, exit; a second signal exits at once (held tasks return to the queue when their leases expire)."
+                + "\n\n" + ExitStatus.helpText
+        )
+
+        @Option(help: "The queue database.") var db: String
+        @Option(help: "Objects transferred at once by this process.") var concurrency = 8
+        @Flag(help: "Exit when no task is left to do or to wait for.") var untilIdle = false
+        @Option(help: "How long a claimed task stays this worker's without a heartbeat.") var leaseSeconds = 60
+
+        func validate() throws {
+            guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
+            guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                var settings = QueueSettings()
+                settings.leaseDuration = .seconds(leaseSeconds)
+                let queue = try SQLiteQueue(path: db, settings: settings)
+                var options = Worker.Options()
+                options.concurrency = concurrency
+                options.untilIdle = untilIdle
+                options.heartbeat = .seconds(Double(leaseSeconds) / 3)
+                let stop = StopFlag()
+                let signals = Signals.onTermination { stop.request() }
+                defer { signals.cancel() }
+                let worker = Worker(queue: queue, id: ProcessIdentity.current, options: options,
+                                    environment: ProcessInfo.processInfo.environment, stop: stop, log: Log.standardError)
+                let outcome = try await worker.run()
+                Log.standardError("worker \(ProcessIdentity.current): \(outcome.copied) copied, \(outcome.deleted) deleted")
+            }
+        }
+    }
+}

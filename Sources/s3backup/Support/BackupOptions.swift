@@ -1,0 +1,51 @@
+import ArgumentParser
+import Backup
+import S3
+
+/// What to back up, where, and how the copies are written: the flags `plan` and `run` share.
+struct BackupOptions: ParsableArguments {
+    @Option(help: "The primary: s3://BUCKET[/PREFIX].") var source: String
+    @Option(help: "The backup: s3://BUCKET[/PREFIX] (versioned, in another region).") var backup: String
+
+    @Option(name: .customLong("source-endpoint-url"), help: "Endpoint of the primary, if it differs from --endpoint-url.")
+    var sourceEndpointURL: String?
+    @Option(name: .customLong("source-profile"), help: "Profile for the primary, if it differs from --profile.")
+    var sourceProfile: String?
+    @Option(name: .customLong("backup-endpoint-url"), help: "Endpoint of the backup, if it differs from --endpoint-url.")
+    var backupEndpointURL: String?
+    @Option(name: .customLong("backup-profile"), help: "Profile for the backup, if it differs from --profile.")
+    var backupProfile: String?
+
+    @Option(help: "Storage class of the copies.") var storageClass = "STANDARD_IA"
+    @Option(help: "Server-side encryption of the copies: AES256 (SSE-S3) or aws:kms.") var sse = "AES256"
+    @Option(name: .customLong("sse-kms-key-id"), help: "The KMS key for --sse aws:kms (default: the account's S3 key).")
+    var kmsKeyID: String?
+    @Option(help: "Most deletes a run may make in the backup: a count (500) or a share of the backup (10%).")
+    var maxDelete = DeleteCap.default.description
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        for url in [source, backup] {
+            do { _ = try S3URL(url) } catch { throw ValidationError("\(error)") }
+        }
+        guard ["AES256", "aws:kms"].contains(sse) else { throw ValidationError("--sse must be AES256 or aws:kms") }
+        guard DeleteCap(maxDelete) != nil else {
+            throw ValidationError("--max-delete \(maxDelete.debugDescription) must be a count (500) or a percentage (10%)")
+        }
+    }
+
+    /// The run's parameters.
+    var parameters: RunParameters {
+        var parameters = RunParameters(
+            source: Side(url: source, endpointURL: sourceEndpointURL ?? connection.endpointURL,
+                         profile: sourceProfile ?? connection.profile, region: connection.region),
+            backup: Side(url: backup, endpointURL: backupEndpointURL ?? connection.endpointURL,
+                         profile: backupProfile ?? connection.profile, region: connection.region))
+        parameters.storageClass = storageClass
+        parameters.encryption = sse
+        parameters.kmsKeyID = kmsKeyID
+        parameters.maxDelete = DeleteCap(maxDelete) ?? .default
+        return parameters
+    }
+}
