@@ -46,6 +46,11 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
     /// Keys deleted from the backup.
     public var deleted = 0
 
+    enum CodingKeys: String, CodingKey {
+        case copied, copiedBytes, serverSide, streamed, multipart, verifiedBySize, alreadyPresent, vanished, deleted
+        case verifiedByETag = "verifiedByEtag"
+    }
+
     /// Adds another outcome's counts.
     public mutating func add(_ other: TaskOutcome) {
         copied += other.copied

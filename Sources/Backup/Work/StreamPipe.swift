@@ -71,12 +71,17 @@ final class StreamPipe: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// A side may start over only while no byte has moved: a retried request that failed before its body.
-    func checkFresh(_ side: String) throws {
+    /// The ends of a pipe.
+    enum End: String {
+        case download, upload
+    }
+
+    /// An end may (re)open only while it has moved no byte: a retried request that failed before its body.
+    func checkFresh(_ end: End) throws {
         condition.lock()
         defer { condition.unlock() }
-        guard written == 0 && read == 0 else {
-            throw StreamPipeError(reason: "the \(side) of a streamed copy cannot restart mid-stream; the object is copied again as a whole")
+        guard (end == .download ? written : read) == 0 else {
+            throw StreamPipeError(reason: "the \(end.rawValue) of a streamed copy cannot restart mid-stream; the object is copied again as a whole")
         }
     }
 }
@@ -91,7 +96,7 @@ struct StreamPipeError: Error, CustomStringConvertible {
 struct PipeSink: BodySink {
     let pipe: StreamPipe
     func makeWriter() throws -> any BodyWriter {
-        try pipe.checkFresh("download")
+        try pipe.checkFresh(.download)
         return Writer(pipe: pipe)
     }
 
@@ -107,7 +112,7 @@ struct PipeSource: BodySource {
     let pipe: StreamPipe
     let count: Int64
     func makeReader() throws -> any BodyReader {
-        try pipe.checkFresh("upload")
+        try pipe.checkFresh(.upload)
         return Reader(pipe: pipe)
     }
 

@@ -2,9 +2,10 @@ import CCurl
 import Dispatch
 import Foundation
 
-/// The HTTP transport over libcurl's easy interface. Transfers block, so they run on Dispatch's global
-/// threads, never on Swift's cooperative pool; each takes an idle easy handle and gives it back afterwards, so
-/// connections, DNS and TLS sessions are reused (keep-alive) and no handle is ever used by two threads at once.
+/// The HTTP transport over libcurl's easy interface. Transfers block, so they run on threads of their own, never
+/// on Swift's cooperative pool (nor on Dispatch's, which grows slowly when its threads block: a streamed copy
+/// blocks one transfer on another). Each thread owns one easy handle and reuses it, so connections, DNS and TLS
+/// sessions are kept alive and no handle is ever used by two threads at once.
 public final class CurlTransport: HTTPTransport {
     /// Timeouts and TLS settings applied to every transfer.
     public struct Options: Sendable {
@@ -20,7 +21,7 @@ public final class CurlTransport: HTTPTransport {
     }
 
     private let options: Options
-    private let idle = LockedValue<[EasyHandle]>([])
+    private let threads = TransferThreads()
 
     /// A transport with `options`; libcurl's global state is initialised once per process.
     public init(options: Options = Options()) {
@@ -36,15 +37,46 @@ public final class CurlTransport: HTTPTransport {
         precondition(code == CURLE_OK, "curl_global_init failed: \(code.rawValue)")
     }()
 
-    /// Performs `request` on a Dispatch thread with an idle (or new) easy handle.
+    /// Performs `request` on a transfer thread.
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                let handle = self.idle.withLock { $0.popLast() } ?? EasyHandle()
-                let result = Result { try handle.perform(request, options: self.options) }
-                self.idle.withLock { $0.append(handle) }
-                continuation.resume(with: result)
-            }
+        let options = options
+        return try await withCheckedThrowingContinuation { continuation in
+            threads.submit { handle in continuation.resume(with: Result { try handle.perform(request, options: options) }) }
+        }
+    }
+}
+
+/// Threads for blocking transfers, each with its own easy handle. A job never waits for a busy thread: when no
+/// thread is idle a new one starts, so the pool grows to the number of transfers in flight and then stays.
+final class TransferThreads: @unchecked Sendable {
+    // @unchecked: `jobs` and `idle` are only touched under `condition`.
+    private let condition = NSCondition()
+    private var jobs: [@Sendable (EasyHandle) -> Void] = []
+    private var idle = 0
+
+    func submit(_ job: @escaping @Sendable (EasyHandle) -> Void) {
+        condition.lock()
+        jobs.append(job)
+        let spawn = jobs.count > idle
+        condition.signal()
+        condition.unlock()
+        if spawn {
+            let thread = Thread { [self] in work() }
+            thread.name = "s3backup-transfer"
+            thread.start()
+        }
+    }
+
+    private func work() {
+        let handle = EasyHandle()
+        while true {
+            condition.lock()
+            idle += 1
+            while jobs.isEmpty { condition.wait() }
+            idle -= 1
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job(handle)
         }
     }
 }

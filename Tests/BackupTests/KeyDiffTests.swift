@@ -1,0 +1,92 @@
+@testable import Backup
+import Testing
+
+/// Pages from arrays, as a listing would deliver them.
+private func pages(_ objects: [ListedObject], size: Int) -> KeyDiff.Pages {
+    let box = LockedBox(stride(from: 0, to: objects.count, by: size).map { Array(objects[$0..<min($0 + size, objects.count)]) })
+    return { box.mutate { $0.isEmpty ? nil : $0.removeFirst() } }
+}
+
+private func object(_ key: String, _ size: Int64 = 1, _ etag: String = "\"e\"") -> ListedObject {
+    ListedObject(key: key, size: size, etag: etag)
+}
+
+private func decisions(_ source: [ListedObject], _ backup: [ListedObject], page: Int = 2) async throws -> [DiffDecision] {
+    var diff = KeyDiff(source: pages(source, size: page), backup: pages(backup, size: page + 1))
+    var out: [DiffDecision] = []
+    while let decision = try await diff.next() { out.append(decision) }
+    return out
+}
+
+@Suite("Merge diff")
+struct KeyDiffTests {
+    @Test func copyRules() async throws {
+        let source = [object("a"), object("b", 2), object("c", 1, "\"x\""), object("e")]
+        let backup = [object("b", 1), object("c", 1, "\"y\""), object("d"), object("e")]
+        #expect(try await decisions(source, backup) == [
+            .missing(object("a")), .changed(object("b", 2), backup: object("b", 1)),
+            .changed(object("c", 1, "\"x\""), backup: object("c", 1, "\"y\"")), .extra(object("d")), .same(object("e")),
+        ])
+    }
+
+    @Test func emptySides() async throws {
+        #expect(try await decisions([], []).isEmpty)
+        #expect(try await decisions([object("a")], []) == [.missing(object("a"))])
+        #expect(try await decisions([], [object("a")]) == [.extra(object("a"))])
+    }
+
+    /// Byte order, not Swift's String order: NFC and NFD forms are different keys, `Z` < `a` < `é`.
+    @Test func keysCompareAsBytes() async throws {
+        let nfc = object("caf\u{E9}"), nfd = object("cafe\u{301}")
+        let sorted = [object("Z"), object("a"), nfd, nfc, object("😀")]
+        #expect(try await decisions(sorted, [nfc]) == [
+            .missing(object("Z")), .missing(object("a")), .missing(nfd), .same(nfc), .missing(object("😀")),
+        ])
+    }
+
+    @Test func anUnsortedListingStopsTheDiff() async throws {
+        await #expect(throws: ListingOrderError.self) { try await decisions([object("b"), object("a")], []) }
+        await #expect(throws: ListingOrderError.self) { try await decisions([], [object("a"), object("a")]) }
+    }
+
+    @Test(arguments: [1, 2, 5, 1_000])
+    func pageSizeDoesNotMatter(page: Int) async throws {
+        let source = (0..<50).map { object(String(format: "k%03d", $0 * 2)) }
+        let backup = (0..<50).map { object(String(format: "k%03d", $0 * 3)) }
+        let result = try await decisions(source, backup, page: page)
+        #expect(result.count == 50 + 50 - 17)
+        #expect(result.filter { if case .same = $0 { true } else { false } }.count == 17)
+    }
+}
+
+@Suite("Delete cap")
+struct DeleteCapTests {
+    @Test(arguments: [("10%", DeleteCap.percent(10)), ("0", .count(0)), ("500", .count(500)), ("2.5%", .percent(2.5))])
+    func parses(text: String, cap: DeleteCap) {
+        #expect(DeleteCap(text) == cap)
+        #expect(DeleteCap(cap.description) == cap)
+    }
+
+    @Test(arguments: ["", "-1", "ten", "101%", "5%%"])
+    func rejects(text: String) { #expect(DeleteCap(text) == nil) }
+
+    @Test func refusals() {
+        var findings = PlanFindings()
+        findings.backupObjects = 100
+        findings.extra = 20
+        #expect(BackupPlanning.deleteRefusal(findings, cap: .percent(10))?.contains("source lists no objects") == true)
+        findings.sourceObjects = 80
+        #expect(BackupPlanning.deleteRefusal(findings, cap: .percent(10))?.contains("over the cap --max-delete 10%") == true)
+        #expect(BackupPlanning.deleteRefusal(findings, cap: .percent(20)) == nil)
+        #expect(BackupPlanning.deleteRefusal(findings, cap: .count(19)) != nil)
+        findings.extra = 0
+        findings.sourceObjects = 0
+        #expect(BackupPlanning.deleteRefusal(findings, cap: .count(0)) == nil, "nothing to delete, nothing to refuse")
+    }
+
+    @Test func multipartETags() {
+        #expect("\"0123abcd-3\"".partsInETag == 3)
+        #expect("\"0123abcd\"".partsInETag == nil)
+        #expect(!"\"d41d8cd98f00b204e9800998ecf8427e\"".isMultipartETag)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+@testable import Queue
+import S3
+import Testing
+
+@Suite("s3backup run, the built binary against the emulator")
+struct BackupRunTests {
+    @Test func aFullRunMakesTheBackupEqualAndASecondRunCopiesNothing() async throws {
+        let fixture = try await BackupFixture("full")
+        defer { fixture.remove() }
+        try await fixture.seed(1_500)
+        try await fixture.seedAwkward()
+        let first = try await fixture.run()
+        #expect(first.status == 0, "\(first.stderr)")
+        let report = try #require(first.reports.last)
+        #expect(report.int("plan", "missing") == 1_500 + awkwardKeys.count + 1)
+        #expect(report.int("work", "copied") == 1_500 + awkwardKeys.count + 1)
+        #expect(report.int("work", "multipart") == 1)
+        #expect(report.int("work", "verified_by_etag") == 1_500 + awkwardKeys.count + 1)
+        try await fixture.expectEqual(sample: awkwardKeys + ["big/three-parts.bin", BackupFixture.seededKey(5)])
+
+        let second = try await fixture.run()
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.reports.last?.int("work", "copied") == 0)
+        #expect(second.reports.last?.int("plan", "same") == 1_500 + awkwardKeys.count + 1)
+    }
+
+    @Test func theNextRunDoesExactlyWhatChanged() async throws {
+        let fixture = try await BackupFixture("incremental")
+        defer { fixture.remove() }
+        try await fixture.seed(200)
+        #expect(try await fixture.run().status == 0)
+        let client = fixture.sourceClient
+        try await client.putObject(bucket: fixture.primary, key: BackupFixture.seededKey(1), body: BytesBody(Array("changed".utf8)))
+        try await client.putObject(bucket: fixture.primary, key: "clients/new/added.bin", body: BytesBody(Array("added".utf8)))
+        try await client.deleteObject(bucket: fixture.primary, key: BackupFixture.seededKey(2))
+        let next = try await fixture.run()
+        #expect(next.status == 0, "\(next.stderr)")
+        let report = try #require(next.reports.last)
+        #expect(report.int("plan", "missing") == 1)
+        #expect(report.int("plan", "changed") == 1)
+        #expect(report.int("plan", "extra") == 1)
+        #expect(report.int("work", "copied") == 2)
+        #expect(report.int("work", "deleted") == 1)
+        try await fixture.expectEqual(sample: [BackupFixture.seededKey(1), "clients/new/added.bin"])
+    }
+
+    @Test func anEmptiedPrimaryDeletesNothing() async throws {
+        let fixture = try await BackupFixture("emptied")
+        defer { fixture.remove() }
+        try await fixture.seed(60)
+        #expect(try await fixture.run().status == 0)
+        let keys = try await fixture.emulator.keys(fixture.primary)
+        _ = try await fixture.sourceClient.deleteObjects(bucket: fixture.primary, keys.map { ObjectVersionRef(key: $0) })
+        let emptied = try await fixture.run(["--max-delete", "100%"])
+        #expect(emptied.status == 3, "\(emptied.stderr)")
+        #expect((emptied.reports.last?["deletes_refused"] as? String)?.contains("source lists no objects") == true)
+        #expect(try await fixture.emulator.keys(fixture.backup).count == 60)
+    }
+
+    @Test func theDeleteCapRefusesTooManyDeletes() async throws {
+        let fixture = try await BackupFixture("capped")
+        defer { fixture.remove() }
+        try await fixture.seed(100)
+        #expect(try await fixture.run().status == 0)
+        let doomed = try await fixture.emulator.keys(fixture.primary).prefix(30)
+        _ = try await fixture.sourceClient.deleteObjects(bucket: fixture.primary, doomed.map { ObjectVersionRef(key: $0) })
+        let capped = try await fixture.run(["--max-delete", "10%"])
+        #expect(capped.status == 3, "\(capped.stderr)")
+        #expect((capped.reports.last?["deletes_refused"] as? String)?.contains("over the cap") == true)
+        #expect(try await fixture.emulator.keys(fixture.backup).count == 100)
+        let allowed = try await fixture.run(["--max-delete", "30"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.reports.last?.int("work", "deleted") == 30)
+        try await fixture.expectEqual(sample: [])
+    }
+
+    @Test func killedPlannersAndWorkersLoseNothing() async throws {
+        let fixture = try await BackupFixture("killed")
+        defer { fixture.remove() }
+        try await fixture.seed(1_200)
+        try await fixture.seedAwkward()
+        var finished: [Int64: Int64] = [:]   // task id → updated_at, of tasks done before the last kill
+        for delay in [0.4, 1.2, 2.0] {
+            let process = Process()
+            process.executableURL = Repository.binary
+            process.arguments = ["run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)",
+                                 "--db", fixture.database, "--workers", "2", "--lease-seconds", "2"]
+            process.environment = fixture.environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: .seconds(delay))
+            // kill -9 the workers, then the planner (the `run` process itself).
+            _ = shellRun("pkill -9 -P \(process.processIdentifier)")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            _ = shellRun("pkill -9 -f 'work --db \(fixture.database)'")
+            if FileManager.default.fileExists(atPath: fixture.database) {
+                finished.merge(try await succeededTasks(fixture.database)) { $1 }
+            }
+        }
+        #expect(!finished.isEmpty, "some tasks finished before the kills, so the test can see whether they are redone")
+        let final = try await fixture.run()
+        #expect(final.status == 0, "\(final.stderr)")
+        try await fixture.expectEqual(sample: Array(awkwardKeys.prefix(8)) + ["big/three-parts.bin"])
+        // Tasks that had succeeded before a kill were not done again.
+        let after = try await succeededTasks(fixture.database)
+        for (task, updated) in finished { #expect(after[task] == updated, "task \(task) was redone") }
+    }
+
+    private func succeededTasks(_ database: String) async throws -> [Int64: Int64] {
+        let queue = try SQLiteQueue(path: database)
+        return try await queue.perform { db in
+            Dictionary(uniqueKeysWithValues: try db.prepare("SELECT id, updated_at FROM tasks WHERE state = 'succeeded'")
+                .rows { ($0.int64(0), $0.int64(1)) })
+        }
+    }
+
+    @Test func crossEndpointCopiesAreStreamed() async throws {
+        let other = try HelperServer(script: "emulator.py")
+        let fixture = try await BackupFixture("cross", backupServer: other)
+        defer { fixture.remove() }
+        try await fixture.seed(150)
+        try await fixture.seedAwkward()
+        let result = try await fixture.run()
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(result.reports.last)
+        #expect(report.int("work", "streamed") == 150 + awkwardKeys.count + 1)
+        #expect(report.int("work", "server_side") == 0)
+        try await fixture.expectEqual(sample: awkwardKeys + ["big/three-parts.bin"])
+        #expect(try await fixture.run().reports.last?.int("work", "copied") == 0)
+    }
+}
+
+/// Runs a shell command line, waiting for it; true when it exited 0.
+func shellRun(_ command: String) -> Bool {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return false }
+    process.waitUntilExit()
+    return process.terminationStatus == 0
+}
