@@ -10,7 +10,7 @@ struct BackupRunTests {
         defer { fixture.remove() }
         try await fixture.seed(1_500)
         try await fixture.seedAwkward()
-        let first = try await fixture.run()
+        let first = try await fixture.run(["--split-above", "100"])
         #expect(first.status == 0, "\(first.stderr)")
         let report = try #require(first.reports.last)
         #expect(report.int("plan", "missing") == 1_500 + awkwardKeys.count + 1)
@@ -85,7 +85,7 @@ struct BackupRunTests {
             let process = Process()
             process.executableURL = Repository.binary
             process.arguments = ["run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)",
-                                 "--db", fixture.database, "--workers", "2", "--lease-seconds", "2"]
+                                 "--db", fixture.database, "--workers", "2", "--lease-seconds", "2", "--split-above", "100"]
             process.environment = fixture.environment
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice

@@ -95,8 +95,8 @@ public struct RunParameters: Codable, Sendable, Equatable {
     public var batchObjects = 100
     /// Bytes per copy task; an object at least this big gets a task of its own.
     public var batchBytes: Int64 = 256 << 20
-    /// Part size for streamed uploads of objects that were single-part at the source but too big for one PUT.
-    public var partSize: Int64 = 64 << 20
+    /// A source with more objects than this is split by prefix and listed in parallel.
+    public var splitThreshold = 10_000
 
     /// Parameters for `source` → `backup`.
     public init(source: Side, backup: Side) {

@@ -18,14 +18,18 @@ public struct BackupPlanning: Sendable {
     let run: RunID
     let owner: String
     let leaseRenewal: Duration
+    let onCopies: @Sendable () -> Void
 
-    /// Planning of `run` by `owner` (host and pid); the planner lease is renewed every `leaseRenewal`.
-    public init(planner: Planner, queue: any TaskQueue, run: RunID, owner: String, leaseRenewal: Duration = .seconds(15)) {
+    /// Planning of `run` by `owner` (host and pid); the planner lease is renewed every `leaseRenewal`;
+    /// `onCopies` hears of every batch of copies queued.
+    public init(planner: Planner, queue: any TaskQueue, run: RunID, owner: String, leaseRenewal: Duration = .seconds(15),
+                onCopies: @escaping @Sendable () -> Void = {}) {
         self.planner = planner
         self.queue = queue
         self.run = run
         self.owner = owner
         self.leaseRenewal = leaseRenewal
+        self.onCopies = onCopies
     }
 
     /// Plans whatever is left of the run, then decides on deletes and marks the run `running`.
@@ -41,13 +45,16 @@ public struct BackupPlanning: Sendable {
         }
         defer { heartbeat.cancel() }
 
+        var sourcePages: [[ListedObject]]?
         if try await queue.units(run: run).isEmpty {
-            try await queue.addUnits(run: run, units: try await planner.discoverUnits().map(\.description))
+            let discovery = try await planner.discover()
+            try await queue.addUnits(run: run, units: discovery.units.map(\.description))
+            sourcePages = discovery.sourcePages
         }
         let pending = try await queue.units(run: run).filter { $0.summary == nil }.compactMap { Unit($0.unit) }
-        let sink = QueueSink(queue: queue, run: run)
-        try await forEachConcurrently(pending, width: planner.width) { [planner, queue, run] unit in
-            let findings = try await planner.plan(unit, into: sink)
+        let sink = QueueSink(queue: queue, run: run, onCopies: onCopies)
+        try await forEachConcurrently(pending, width: planner.width) { [planner, queue, run, sourcePages] unit in
+            let findings = try await planner.plan(unit, into: sink, sourcePages: sourcePages)
             try await queue.finishUnit(run: run, unit: unit.description, summary: try Payload.json(findings))
         }
 

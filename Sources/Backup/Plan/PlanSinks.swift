@@ -6,11 +6,14 @@ import S3
 struct QueueSink: PlanSink {
     let queue: any TaskQueue
     let run: RunID
+    /// Called after each batch of copies is enqueued (the runner starts its workers on the first).
+    let onCopies: @Sendable () -> Void
 
     func copy(_ batch: [CopyItem], unit: Unit) async throws {
         let task = NewTask(kind: TaskKind.copy, uniqueKey: Payload.uniqueKey(kind: TaskKind.copy, unit: unit.description, keys: batch.map(\.key)),
                            payload: try Payload.encode(CopyBatch(objects: batch)))
         try await queue.enqueue([task], run: run, held: false)
+        onCopies()
     }
 
     func delete(_ keys: [String], unit: Unit) async throws {

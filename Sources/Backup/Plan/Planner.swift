@@ -70,8 +70,30 @@ public struct Planner: Sendable {
         backupURL = try parameters.backup.location()
     }
 
-    /// Splits the key space by `/` (delimiter discovery on both sides), so units can be listed in parallel.
-    public func discoverUnits() async throws -> [Unit] {
+    /// How the key space is split, and the source's whole listing when it was small enough to keep.
+    public struct Discovery: Sendable {
+        /// The units.
+        public var units: [Unit]
+        /// For a source of at most `splitThreshold` objects: its listing, already read (the single unit's source side).
+        public var sourcePages: [[ListedObject]]?
+    }
+
+    /// Reads up to `splitThreshold` objects of the source: a source that small is one unit (its listing is kept
+    /// for planning: delimiter listings only pay off for big buckets); a bigger one is split by `/` (delimiter
+    /// discovery on both sides) into units listed in parallel.
+    public func discover() async throws -> Discovery {
+        var pages: [[ListedObject]] = []
+        var count = 0
+        for try await page in source.listObjects(bucket: sourceURL.bucket, prefix: sourceURL.prefix) {
+            pages.append(page.objects.map { ListedObject(key: Planner.relative($0.key, to: sourceURL.prefix), size: $0.size, etag: $0.etag) })
+            count += page.objects.count
+            if count > parameters.splitThreshold { return Discovery(units: try await splitUnits(), sourcePages: nil) }
+        }
+        return Discovery(units: [.deep("")], sourcePages: pages)
+    }
+
+    /// Splits the key space by `/` on both sides, up to `maxDepth` levels or about `targetUnits` units.
+    private func splitUnits() async throws -> [Unit] {
         var units: [Unit] = [.deep("")]
         for _ in 0..<maxDepth where units.count < targetUnits {
             let current = units
@@ -100,9 +122,28 @@ public struct Planner: Sendable {
         return found
     }
 
-    /// Diffs one unit, sending copies and deletes to `sink` in bounded batches.
-    public func plan(_ unit: Unit, into sink: any PlanSink) async throws -> PlanFindings {
-        var diff = KeyDiff(source: pages(source, sourceURL, unit), backup: pages(backup, backupURL, unit))
+    /// Plans every unit of a fresh discovery, in parallel, into `sink`; the totals.
+    public func planAll(into sink: any PlanSink) async throws -> PlanFindings {
+        let discovery = try await discover()
+        let total = LockedBox(PlanFindings())
+        try await forEachConcurrently(discovery.units, width: width) { unit in
+            let findings = try await plan(unit, into: sink, sourcePages: discovery.sourcePages)
+            total.mutate { $0.add(findings) }
+        }
+        return total.value
+    }
+
+    /// Diffs one unit, sending copies and deletes to `sink` in bounded batches. `sourcePages`, the source's
+    /// listing when discovery kept it, spares listing the source again.
+    public func plan(_ unit: Unit, into sink: any PlanSink, sourcePages: [[ListedObject]]? = nil) async throws -> PlanFindings {
+        let sourceSide: KeyDiff.Pages
+        if let sourcePages, unit == .deep("") {
+            let remaining = LockedBox(sourcePages[...])
+            sourceSide = { remaining.mutate { $0.popFirst() } }
+        } else {
+            sourceSide = pages(source, sourceURL, unit)
+        }
+        var diff = KeyDiff(source: sourceSide, backup: pages(backup, backupURL, unit))
         var findings = PlanFindings()
         var copies: [CopyItem] = [], copyBytes: Int64 = 0, deletes: [String] = []
         func flushCopies() async throws {

@@ -20,18 +20,18 @@ public struct BackupReport: Codable, Sendable {
     public var tasks: [String: Int]
     /// Why deletes were refused, if they were.
     public var deletesRefused: String?
-    /// The diff after the run (nil when the plan found nothing to change, so nothing was changed).
-    public var verification: PlanFindings?
     /// Seconds from start to end.
     public var seconds: Double
 
     /// Tasks that failed on every attempt.
     public var deadTasks: Int { tasks[TaskState.dead.rawValue] ?? 0 }
 
-    /// Whether the backup holds exactly the source now (deletes refused by the cap aside).
+    /// Whether the backup holds exactly the source as listed (deletes refused by the cap aside): every planned
+    /// copy was made and verified (or its source had gone), every planned delete done.
     public var matches: Bool {
-        let after = verification ?? plan
-        return after.missing == 0 && after.changed == 0 && (deletesRefused != nil || after.extra == 0)
+        let copiesSettled = work.verifiedByETag + work.verifiedBySize + work.vanished + work.alreadyPresent
+        // At least: a unit re-planned after a crash may have queued an object twice (copies are idempotent).
+        return copiesSettled >= plan.missing + plan.changed && (deletesRefused != nil || work.deleted >= plan.extra)
     }
 
     /// How the run ended, from best to worst.
@@ -42,7 +42,7 @@ public struct BackupReport: Codable, Sendable {
         case refused
         /// Some objects failed after every retry (`s3backup failed` names them).
         case partial
-        /// The backup does not match the source although no task failed (it changed during the run?).
+        /// The backup does not match the plan although no task failed (workers stopped before the end?).
         case mismatch
     }
 
@@ -67,9 +67,6 @@ public struct BackupReport: Codable, Sendable {
         ]
         if let refusal = deletesRefused { lines.append("  \(refusal)") }
         if deadTasks > 0 { lines.append("  \(deadTasks) task(s) failed on every attempt: see `s3backup failed --run \(run)`") }
-        if let after = verification {
-            lines.append("  after the run: \(after.missing) missing, \(after.changed) different, \(after.extra) extra in the backup")
-        }
         return lines.joined(separator: "\n")
     }
 }

@@ -2,8 +2,10 @@ import Foundation
 import Queue
 import S3
 
-/// The nightly job: plan (or resume) a run, work it with local worker processes, verify, report. Running it
-/// again after any interruption finishes the unfinished run before starting a new one.
+/// The nightly job: plan (or resume) a run, work it with local worker processes, report. Every copy is verified
+/// as it is made (ETag, or size where ETags are not comparable), so a run whose tasks all succeeded left the
+/// backup equal to the source as listed. Running it again after any interruption finishes the unfinished run
+/// before starting a new one.
 public struct BackupRunner: Sendable {
     /// How the runner works.
     public struct Options: Sendable {
@@ -65,15 +67,18 @@ public struct BackupRunner: Sendable {
         }
         let planner = try Planner(parameters: parameters, source: try parameters.source.client(environment: environment),
                                   backup: try parameters.backup.client(environment: environment))
-        let pool = try WorkerProcesses(executable: executable, database: database, count: options.workers,
-                                       concurrency: options.concurrency, leaseSeconds: options.leaseSeconds,
-                                       environment: environment)
+        // Workers start with the first queued copy, so copying overlaps planning; a run with nothing to do
+        // starts none.
+        let pool = WorkerProcesses(executable: executable, database: database, count: options.workers,
+                                   concurrency: options.concurrency, leaseSeconds: options.leaseSeconds,
+                                   environment: environment)
         defer { pool.stop() }
 
         var refusal = record.note
         var findings = PlanFindings()
         if record.state == .planning {
-            let outcome = try await BackupPlanning(planner: planner, queue: queue, run: run, owner: owner).execute()
+            let outcome = try await BackupPlanning(planner: planner, queue: queue, run: run, owner: owner,
+                                                   onCopies: { pool.start() }).execute()
             refusal = outcome.deletesRefused
             findings = outcome.findings
         } else {
@@ -82,21 +87,15 @@ public struct BackupRunner: Sendable {
             }
         }
         log("run \(run) planned: \(findings.missing + findings.changed) to copy, \(findings.extra) to delete")
+        if try await queue.outstanding() > 0 { pool.start() }
         try await pool.waitUntilDone(queue: queue, log: log)
         try await queue.setRunState(run, .finished, note: refusal)
 
         var work = TaskOutcome()
         for result in try await queue.results(run: run) { work.add(try Payload.decode(TaskOutcome.self, result)) }
         let tasks = try await queue.runs(limit: 1_000).first { $0.id == run }?.tasks ?? [:]
-        var verification: PlanFindings?
-        if findings.differences > 0 {
-            verification = PlanFindings()
-            let sink = PreviewSink(sampleSize: 0)
-            for unit in try await planner.discoverUnits() { verification!.add(try await planner.plan(unit, into: sink)) }
-        }
         return BackupReport(run: run, source: record.source, backup: record.destination, resumed: resumed, plan: findings,
-                            work: work, tasks: tasks, deletesRefused: refusal, verification: verification,
-                            seconds: (ContinuousClock.now - started).seconds)
+                            work: work, tasks: tasks, deletesRefused: refusal, seconds: (ContinuousClock.now - started).seconds)
     }
 }
 

@@ -1,12 +1,14 @@
 import Foundation
 import Queue
 
-/// Local `s3backup work --until-idle` processes for one run, restarted while work remains (a worker that
-/// crashed leaves leases that expire and are finished by the next).
+/// Local `s3backup work --until-idle` processes for one run, started on demand and restarted while work remains
+/// (a worker that crashed leaves leases that expire and are finished by the next).
 final class WorkerProcesses: @unchecked Sendable {
-    // @unchecked: `processes` is only touched under `lock`.
+    // @unchecked: `processes` and `started` are only touched under `lock`.
     private let lock = NSLock()
     private var processes: [Process] = []
+    private var started = false
+    private let count: Int
     private let executable: URL
     private let arguments: [String]
     private let environment: [String: String]
@@ -14,25 +16,34 @@ final class WorkerProcesses: @unchecked Sendable {
     static let maxRounds = 5
 
     init(executable: URL, database: String, count: Int, concurrency: Int, leaseSeconds: Int,
-         environment: [String: String]) throws {
+         environment: [String: String]) {
+        self.count = count
         self.executable = executable
         self.environment = environment
         arguments = ["work", "--db", database, "--until-idle", "--concurrency", String(concurrency),
                      "--lease-seconds", String(leaseSeconds)]
-        try start(count)
     }
 
-    private func start(_ count: Int) throws {
-        let started = try (0..<count).map { _ in
+    /// Starts the workers, once; later calls do nothing.
+    func start() {
+        lock.withLock {
+            guard !started else { return }
+            started = true
+            spawn()
+        }
+    }
+
+    /// Starts `count` workers; called under `lock`. A worker that cannot start is left out: the rounds in
+    /// `waitUntilDone` notice the work left and try again.
+    private func spawn() {
+        for _ in 0..<count {
             let process = Process()
             process.executableURL = executable
             process.arguments = arguments
             process.environment = environment
             process.standardInput = FileHandle.nullDevice
-            try process.run()
-            return process
+            if (try? process.run()) != nil { processes.append(process) }
         }
-        lock.withLock { processes += started }
     }
 
     /// Waits for the workers; while the queue still has work after they all exited, starts them again.
@@ -49,9 +60,11 @@ final class WorkerProcesses: @unchecked Sendable {
             }
             log("\(crashed) worker(s) exited abnormally and \(left) tasks remain: starting workers again")
             round += 1
-            let count = lock.withLock { processes.count }
-            lock.withLock { processes = [] }
-            try start(count)
+            lock.withLock {
+                processes = []
+                started = true
+                spawn()
+            }
         }
     }
 

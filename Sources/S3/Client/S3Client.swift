@@ -15,7 +15,7 @@ public final class S3Client: Sendable {
 
     /// Sends `request`, retrying transient failures as the retry policy allows and following a bucket's region
     /// when S3 says it lives elsewhere.
-    func send(_ request: S3Request) async throws -> HTTPResponse {
+    func send(_ request: S3Request) async throws -> S3Response {
         let policy = configuration.retry
         var attempt = 1
         var spent = 0
@@ -72,7 +72,7 @@ public final class S3Client: Sendable {
     }
 
     /// One signed exchange, its failures turned into `S3Error`s with full context.
-    private func attemptOnce(_ request: S3Request, region: String) async throws -> HTTPResponse {
+    private func attemptOnce(_ request: S3Request, region: String) async throws -> S3Response {
         let endpoint = configuration.endpoint
         let address = endpoint.address(bucket: request.bucket, encodedKey: request.key.map(URIEncoding.path),
                                        region: region)
@@ -112,12 +112,14 @@ public final class S3Client: Sendable {
             throw error
         }
         if response.isSuccess && !(request.errorMayArriveWith200 && request.sink == nil) {
-            return response
+            return S3Response(http: response, document: nil)
         }
-        if let error = ErrorResponse.parse(response, request: request, endpoint: endpoint.isCustom ? endpoint.description : address.base) {
+        let document = try? XMLTree.parse(response.body)
+        if let error = ErrorResponse.parse(response, document: document, request: request,
+                                           endpoint: endpoint.isCustom ? endpoint.description : address.base) {
             throw error
         }
-        return response
+        return S3Response(http: response, document: document)
     }
 
     /// Sent with every request, so S3 access logs name the tool.

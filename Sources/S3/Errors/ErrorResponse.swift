@@ -3,10 +3,10 @@
 enum ErrorResponse {
     /// The error in `response`, or nil when it is a real success. A 2xx is an error only for calls whose errors
     /// can arrive with 200 (the body's root is `Error`, or the body is cut short or empty).
-    static func parse(_ response: HTTPResponse, request: S3Request, endpoint: String) -> S3Error? {
+    static func parse(_ response: HTTPResponse, document: XMLTree?, request: S3Request, endpoint: String) -> S3Error? {
         var error: S3Error
         if response.isSuccess {
-            if let tree = try? XMLTree.parse(response.body) {
+            if let tree = document {
                 guard tree.name == "Error" else { return nil }
                 error = fromDocument(tree, status: response.status)
             } else {
@@ -14,7 +14,7 @@ enum ErrorResponse {
                                 "the 200 response's body was empty or cut short")
             }
             error.arrivedWithSuccessStatus = true
-        } else if let tree = try? XMLTree.parse(response.body), let document = tree.find("Error") {
+        } else if let document = document?.find("Error") {
             error = fromDocument(document, status: response.status)
         } else {
             let (code, message) = codeForStatus(response.status, hasKey: request.key != nil)

@@ -29,7 +29,7 @@ extension S3Client {
     public func getBucketVersioning(_ bucket: String) async throws -> VersioningStatus {
         let response = try await send(S3Request("GetBucketVersioning", "GET", bucket: bucket, query: [("versioning", "")]))
         // AWS's root is VersioningConfiguration, moto's GetBucketVersioningResponse: find Status anywhere.
-        switch try XMLTree.parse(response.body).find("Status")?.text {
+        switch try response.xml().find("Status")?.text {
         case "Enabled": return .enabled
         case "Suspended": return .suspended
         default: return .unversioned
@@ -50,7 +50,7 @@ extension S3Client {
         do {
             let response = try await send(S3Request("GetBucketLifecycleConfiguration", "GET", bucket: bucket,
                                                     query: [("lifecycle", "")]))
-            return try XMLTree.parse(response.body)
+            return try response.xml()
         } catch let error as S3Error where error.code == "NoSuchLifecycleConfiguration" {
             return nil
         }

@@ -35,7 +35,7 @@ extension S3Client {
         request.headers += WriteOptions(storageClass: storageClass, encryption: encryption).settingHeaders
         request.errorMayArriveWith200 = true
         let response = try await send(request)
-        let result = try XMLTree.parse(response.body)
+        let result = try response.xml()
         guard let etag = result.find("ETag")?.text else {
             throw S3Error(.invalidResponse, "CopyObject's answer has no ETag", operation: "CopyObject", bucket: bucket, key: key)
         }

@@ -34,7 +34,7 @@ extension S3Client {
         var request = S3Request("DeleteObjects", "POST", bucket: bucket, query: [("delete", "")],
                                 headers: [("content-type", "application/xml"), contentMD5(body)])
         request.body = BytesBody(body)
-        let tree = try XMLTree.parse(try await send(request).body)
+        let tree = try await send(request).xml()
         return DeleteResult(
             deleted: tree.children("Deleted").map { ObjectVersionRef(key: $0.text("Key") ?? "", versionID: $0.text("VersionId")) },
             errors: tree.children("Error").map {

@@ -21,7 +21,7 @@ extension S3Client {
 
     fileprivate func listPage(_ operation: String, bucket: String, query: [(String, String)]) async throws -> (XMLTree, ListDecoding) {
         let response = try await send(S3Request(operation, "GET", bucket: bucket, query: query))
-        let tree = try XMLTree.parse(response.body)
+        let tree = try response.xml()
         return (tree, ListDecoding(encoded: tree.text("EncodingType") == "url", operation: operation, bucket: bucket))
     }
 }

@@ -6,7 +6,7 @@ extension S3Client {
         request.headers = options.metadata.headers + options.settingHeaders
         if options.metadata.contentType == nil { request.headers.append(("content-type", "application/octet-stream")) }
         let response = try await send(request)
-        guard let uploadID = try XMLTree.parse(response.body).find("UploadId")?.text, !uploadID.isEmpty else {
+        guard let uploadID = try response.xml().find("UploadId")?.text, !uploadID.isEmpty else {
             throw S3Error(.invalidResponse, "CreateMultipartUpload's answer has no UploadId",
                           operation: "CreateMultipartUpload", bucket: bucket, key: key)
         }
@@ -37,7 +37,7 @@ extension S3Client {
         if let sourceETag { request.headers.append(("x-amz-copy-source-if-match", sourceETag)) }
         request.errorMayArriveWith200 = true
         let response = try await send(request)
-        guard let etag = try XMLTree.parse(response.body).find("ETag")?.text else {
+        guard let etag = try response.xml().find("ETag")?.text else {
             throw S3Error(.invalidResponse, "UploadPartCopy's answer has no ETag", operation: "UploadPartCopy",
                           bucket: bucket, key: key)
         }
@@ -58,7 +58,7 @@ extension S3Client {
         request.body = BytesBody(Array(xml.utf8))
         request.errorMayArriveWith200 = true
         let response = try await send(request)
-        guard let etag = try XMLTree.parse(response.body).find("ETag")?.text else {
+        guard let etag = try response.xml().find("ETag")?.text else {
             throw S3Error(.invalidResponse, "CompleteMultipartUpload's answer has no ETag",
                           operation: "CompleteMultipartUpload", bucket: bucket, key: key)
         }

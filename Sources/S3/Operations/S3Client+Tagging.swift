@@ -4,7 +4,7 @@ extension S3Client {
     public func getObjectTagging(bucket: String, key: String, versionID: String? = nil) async throws -> [Tag] {
         var query = [("tagging", "")]
         if let versionID { query.append(("versionId", versionID)) }
-        let tree = try XMLTree.parse(try await send(S3Request("GetObjectTagging", "GET", bucket: bucket, key: key, query: query)).body)
+        let tree = try await send(S3Request("GetObjectTagging", "GET", bucket: bucket, key: key, query: query)).xml()
         return (tree.find("TagSet")?.children("Tag") ?? []).map { Tag(key: $0.text("Key") ?? "", value: $0.text("Value") ?? "") }
     }
 

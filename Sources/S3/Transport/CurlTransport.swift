@@ -233,18 +233,21 @@ private final class TransferContext {
     }
 
     /// A header line; a status line (`HTTP/1.1 100 Continue`, then the final one) starts a new header block.
+    /// Parsed as bytes: this runs for every header of every response.
     func header(_ line: UnsafeRawBufferPointer) {
-        var length = line.count
-        while length > 0, line[length - 1] == UInt8(ascii: "\n") || line[length - 1] == UInt8(ascii: "\r") { length -= 1 }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: line[..<length]), as: UTF8.self)
-        if text.hasPrefix("HTTP/") {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        var end = line.count
+        while end > 0, isSpace(line[end - 1]) { end -= 1 }
+        let bytes = UnsafeRawBufferPointer(rebasing: line[..<end])
+        if bytes.starts(with: "HTTP/".utf8) {
             headers = [:]
-            let fields = text.split(separator: " ", maxSplits: 2)
-            status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
-        } else if let colon = text.firstIndex(of: ":") {
-            let name = text[..<colon].lowercased()
-            let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            headers[name] = value
+            let fields = bytes.split(separator: 0x20, maxSplits: 2)
+            status = fields.count > 1 ? Int(String(decoding: fields[1], as: UTF8.self)) ?? 0 : 0
+        } else if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
+            var start = colon + 1
+            while start < end, isSpace(bytes[start]) { start += 1 }
+            let name = String(decoding: bytes[..<colon], as: UTF8.self).lowercased()
+            headers[name] = String(decoding: bytes[start..<end], as: UTF8.self)
         }
     }
 

@@ -55,8 +55,7 @@ extension S3Backup {
 
         private func preview(_ planner: Planner) async throws {
             let sink = PreviewSink()
-            var findings = PlanFindings()
-            for unit in try await planner.discoverUnits() { findings.add(try await planner.plan(unit, into: sink)) }
+            let findings = try await planner.planAll(into: sink)
             let refusal = BackupPlanning.deleteRefusal(findings, cap: planner.parameters.maxDelete)
             var lines = ["dry run: nothing was changed", PlanText.summary(findings)]
             let samples = sink.samples

@@ -23,6 +23,9 @@ struct BackupOptions: ParsableArguments {
     @Option(help: "Most deletes a run may make in the backup: a count (500) or a share of the backup (10%).")
     var maxDelete = DeleteCap.default.description
 
+    @Option(help: "Above this many objects in the primary, split the key space by prefix and list it in parallel.")
+    var splitAbove = 10_000
+
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
@@ -30,6 +33,7 @@ struct BackupOptions: ParsableArguments {
             do { _ = try S3URL(url) } catch { throw ValidationError("\(error)") }
         }
         guard ["AES256", "aws:kms"].contains(sse) else { throw ValidationError("--sse must be AES256 or aws:kms") }
+        guard splitAbove >= 0 else { throw ValidationError("--split-above must be 0 or more") }
         guard DeleteCap(maxDelete) != nil else {
             throw ValidationError("--max-delete \(maxDelete.debugDescription) must be a count (500) or a percentage (10%)")
         }
@@ -46,6 +50,7 @@ struct BackupOptions: ParsableArguments {
         parameters.encryption = sse
         parameters.kmsKeyID = kmsKeyID
         parameters.maxDelete = DeleteCap(maxDelete) ?? .default
+        parameters.splitThreshold = splitAbove
         return parameters
     }
 }

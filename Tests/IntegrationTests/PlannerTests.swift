@@ -1,0 +1,123 @@
+import Queue
+@testable import Backup
+import Foundation
+import S3
+import Testing
+
+@Suite("Planner against the emulator")
+struct PlannerTests {
+    /// Splitting by prefix covers every key exactly once: the units' findings add up to one sequential listing's.
+    @Test func splitUnitsCoverTheKeySpaceExactlyOnce() async throws {
+        let fixture = try await BackupFixture("split")
+        defer { fixture.remove() }
+        try await fixture.seed(300)
+        try await fixture.seed(40, prefix: "other")
+        for key in ["top-level", "clients", "clients0/x", "clients/", "zz/deep/er/key"] {
+            try await fixture.sourceClient.putObject(bucket: fixture.primary, key: key, body: BytesBody([1]))
+        }
+        // The backup holds keys the source lacks, under prefixes the source lacks too.
+        for key in ["only-backup/a", "clients/999/audio/x", "zz/gone"] {
+            try await fixture.backupClient.putObject(bucket: fixture.backup, key: key, body: BytesBody([2]))
+        }
+        var parameters = RunParameters(source: Side(url: "s3://\(fixture.primary)"), backup: Side(url: "s3://\(fixture.backup)"))
+        parameters.splitThreshold = 50
+        let planner = try Planner(parameters: parameters, source: fixture.sourceClient, backup: fixture.backupClient)
+        let discovery = try await planner.discover()
+        #expect(discovery.units.count > 30)
+        #expect(discovery.units.contains(.deep("only-backup/")))
+        #expect(discovery.sourcePages == nil)
+        let split = try await planner.planAll(into: PreviewSink())
+
+        parameters.splitThreshold = 1_000_000
+        let whole = try Planner(parameters: parameters, source: fixture.sourceClient, backup: fixture.backupClient)
+        #expect(try await whole.discover().units == [.deep("")])
+        let sequential = try await whole.planAll(into: PreviewSink())
+        #expect(split == sequential)
+        #expect(sequential.missing == 345)
+        #expect(sequential.extra == 3)
+    }
+
+    @Test func aPrefixedRunMapsKeysBetweenPrefixes() async throws {
+        let fixture = try await BackupFixture("prefixed")
+        defer { fixture.remove() }
+        try await fixture.seed(20, prefix: "a")
+        try await fixture.seed(5, prefix: "b")
+        let parameters = RunParameters(source: Side(url: "s3://\(fixture.primary)/a/"), backup: Side(url: "s3://\(fixture.backup)/copies/a/"))
+        let sink = PreviewSink(sampleSize: 100)
+        let planner = try Planner(parameters: parameters, source: fixture.sourceClient, backup: fixture.backupClient)
+        let findings = try await planner.planAll(into: sink)
+        #expect(findings.missing == 20)
+        #expect(sink.samples.copies.allSatisfy { !$0.hasPrefix("a/") && $0.hasSuffix(".bin") })
+    }
+}
+
+@Suite("plan and work, the built binary")
+struct PlanAndWorkTests {
+    @Test func aDryRunChangesNothing() async throws {
+        let fixture = try await BackupFixture("dryrun")
+        defer { fixture.remove() }
+        try await fixture.seed(30)
+        try await fixture.backupClient.putObject(bucket: fixture.backup, key: "stale", body: BytesBody([1]))
+        let result = try await run(Repository.binary, ["plan", "--dryrun", "--source", "s3://\(fixture.primary)",
+                                                       "--backup", "s3://\(fixture.backup)", "--max-delete", "5"],
+                                   environment: fixture.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText.contains("30 new"))
+        #expect(result.stdoutText.contains("1 only in the backup"))
+        #expect(result.stdoutText.contains("first to copy:\n  clients/"))
+        #expect(result.stdoutText.contains("first to delete:\n  stale"))
+        #expect(try await fixture.emulator.keys(fixture.backup) == ["stale"])
+        #expect(!FileManager.default.fileExists(atPath: fixture.database))
+    }
+
+    @Test func aSecondPlannerIsRefused() async throws {
+        let fixture = try await BackupFixture("planners")
+        defer { fixture.remove() }
+        let queue = try SQLiteQueue(path: fixture.database)
+        let parameters = RunParameters(source: Side(url: "s3://\(fixture.primary)"), backup: Side(url: "s3://\(fixture.backup)"))
+        let run = try await queue.createRun(kind: "backup", source: parameters.source.url, destination: parameters.backup.url,
+                                            parameters: try parameters.encoded())
+        // A live planner elsewhere holds the lease.
+        #expect(try await queue.acquirePlanner(run: run, owner: "elsewhere:1", replacing: nil))
+        let result = try await IntegrationTests.run(Repository.binary, ["plan", "--source", "s3://\(fixture.primary)",
+                                                                        "--backup", "s3://\(fixture.backup)", "--db", fixture.database],
+                                                    environment: fixture.environment)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("is being planned by elsewhere:1"))
+        // A planner on this host whose process is gone is replaced at once.
+        #expect(try await queue.acquirePlanner(run: run, owner: "\(ProcessInfo.processInfo.hostName):2147483646", replacing: "elsewhere:1"))
+        let resumed = try await IntegrationTests.run(Repository.binary, ["plan", "--source", "s3://\(fixture.primary)",
+                                                                         "--backup", "s3://\(fixture.backup)", "--db", fixture.database],
+                                                     environment: fixture.environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdoutText == "\(run)\n")
+    }
+
+    @Test func sigtermStopsAWorkerCleanly() async throws {
+        let fixture = try await BackupFixture("sigterm")
+        defer { fixture.remove() }
+        try await fixture.seed(600)
+        let planned = try await run(Repository.binary, ["plan", "--source", "s3://\(fixture.primary)", "--backup",
+                                                        "s3://\(fixture.backup)", "--db", fixture.database],
+                                    environment: fixture.environment)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let worker = Process()
+        worker.executableURL = Repository.binary
+        worker.arguments = ["work", "--db", fixture.database, "--concurrency", "2"]
+        worker.environment = fixture.environment
+        worker.standardError = FileHandle.nullDevice
+        try worker.run()
+        try await Task.sleep(for: .milliseconds(700))
+        kill(worker.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while worker.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!worker.isRunning)
+        #expect(worker.terminationStatus == 0)
+        let summary = try #require(try await SQLiteQueue(path: fixture.database).runs(limit: 1).first)
+        #expect(summary.tasks["running"] == 0, "the worker finished what it held before exiting")
+        #expect((summary.tasks["succeeded"] ?? 0) > 0)
+        #expect((summary.tasks["ready"] ?? 0) > 0, "it stopped claiming before the end")
+    }
+}
+
+
