@@ -111,6 +111,12 @@ public struct CanonicalRequest: Sendable {
 
     /// Trims a header value and collapses inner runs of spaces to one, as SigV4 requires.
     static func trimmed(_ value: String) -> String {
+        // Most values need nothing: no tab, no leading or trailing space, no double space.
+        let bytes = value.utf8
+        if bytes.first != 0x20, bytes.last != 0x20, !bytes.contains(0x09),
+           !zip(bytes, bytes.dropFirst()).contains(where: { $0 == 0x20 && $1 == 0x20 }) {
+            return value
+        }
         var out = ""
         var pendingSpace = false
         for character in value {

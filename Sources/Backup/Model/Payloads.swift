@@ -96,8 +96,8 @@ extension String {
 
     /// N of a multipart ETag `"…-N"`.
     var partsInETag: Int? {
-        let trimmed = trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        guard let dash = trimmed.lastIndex(of: "-") else { return nil }
-        return Int(trimmed[trimmed.index(after: dash)...])
+        let bytes = utf8.filter { $0 != UInt8(ascii: "\"") }
+        guard let dash = bytes.lastIndex(of: UInt8(ascii: "-")) else { return nil }
+        return Int(String(decoding: bytes[(dash + 1)...], as: UTF8.self))
     }
 }

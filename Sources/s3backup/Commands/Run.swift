@@ -27,9 +27,7 @@ extension S3Backup {
 
         func run() async throws {
             try await reportingErrors {
-                var settings = QueueSettings()
-                settings.leaseDuration = .seconds(leaseSeconds)
-                let queue = try SQLiteQueue(path: db, settings: settings)
+                let queue = try openQueue(db, leaseSeconds: leaseSeconds)
                 var runnerOptions = BackupRunner.Options()
                 runnerOptions.workers = workers
                 runnerOptions.concurrency = concurrency

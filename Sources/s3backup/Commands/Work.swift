@@ -26,9 +26,7 @@ extension S3Backup {
 
         func run() async throws {
             try await reportingErrors {
-                var settings = QueueSettings()
-                settings.leaseDuration = .seconds(leaseSeconds)
-                let queue = try SQLiteQueue(path: db, settings: settings)
+                let queue = try openQueue(db, leaseSeconds: leaseSeconds)
                 var options = Worker.Options()
                 options.concurrency = concurrency
                 options.untilIdle = untilIdle

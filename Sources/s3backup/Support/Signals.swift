@@ -37,11 +37,3 @@ private final class LockedCounter: Sendable {
     private let value = Mutex(0)
     func increment() -> Int { value.withLock { $0 += 1; return $0 } }
 }
-
-/// Timestamped lines on standard error.
-enum Log {
-    /// Writes one line.
-    static let standardError: @Sendable (String) -> Void = { line in
-        FileHandle.standardError.write(Data("\(Date().formatted(.iso8601)) \(line)\n".utf8))
-    }
-}

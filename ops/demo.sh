@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# A real backup on this machine, no AWS account needed: starts a local S3 emulator (moto) on loopback, fills a
+# "primary" bucket with a few hundred client files (awkward names and a multipart object included), backs it up
+# to a versioned "backup" bucket in another region with `s3backup run` and two workers, changes a few files and
+# runs again. Everything it makes lives in one temporary directory, printed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ops/install-deps.sh
+swift build -c release --product s3backup >&2
+bin=$PWD/.build/release/s3backup
+work=$(mktemp -d -t s3backup-demo-XXXXXX)
+
+# The emulator lives until its standard input closes: when this script ends.
+exec 3> >(python3 ops/test/emulator.py > "$work/port")
+for _ in $(seq 100); do [[ -s $work/port ]] && break; sleep 0.1; done
+endpoint="http://127.0.0.1:$(cat "$work/port")"
+export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_ENDPOINT_URL=$endpoint AWS_EC2_METADATA_DISABLED=true
+
+python3 - "$endpoint" <<'PY'
+import boto3, sys
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-2", aws_access_key_id="demo", aws_secret_access_key="demo")
+s3.create_bucket(Bucket="primary", CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
+boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-west-2", aws_access_key_id="demo", aws_secret_access_key="demo") \
+    .create_bucket(Bucket="backup", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+s3.put_bucket_versioning(Bucket="backup", VersioningConfiguration={"Status": "Enabled"})
+kinds = ["audio", "images", "journal", "vision"]
+for i in range(400):
+    s3.put_object(Bucket="primary", Key=f"clients/{i % 12:03d}/{kinds[i % 4]}/file-{i:04d}.bin", Body=f"client data {i}".encode() * 20,
+                  ContentType="application/octet-stream", Metadata={"client": f"c{i % 12}"})
+for key in ["clients/007/notes/a file with spaces.txt", "clients/007/notes/100% done+final.txt", "clients/007/notes/café.txt",
+            "clients/007/notes/emoji 😀.txt", "clients/007//double-slash.txt", "clients/007/notes/./dot.txt"]:
+    s3.put_object(Bucket="primary", Key=key, Body=b"awkward", ContentType="text/plain", Tagging="kind=awkward")
+up = s3.create_multipart_upload(Bucket="primary", Key="clients/000/vision/scan.raw", ContentType="image/x-raw")
+parts = [{"PartNumber": n, "ETag": s3.upload_part(Bucket="primary", Key="clients/000/vision/scan.raw", UploadId=up["UploadId"],
+          PartNumber=n, Body=bytes([n]) * (5 << 20 if n < 3 else 1000))["ETag"]} for n in (1, 2, 3)]
+s3.complete_multipart_upload(Bucket="primary", Key="clients/000/vision/scan.raw", UploadId=up["UploadId"], MultipartUpload={"Parts": parts})
+print("primary: 407 objects in s3://primary (us-east-2), empty versioned s3://backup (us-west-2)")
+PY
+
+echo; echo "== s3backup run (first night)"
+"$bin" run --source s3://primary --backup s3://backup --db "$work/queue.db" --workers 2 || true
+
+python3 - "$endpoint" <<'PY'
+import boto3, sys
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-2", aws_access_key_id="demo", aws_secret_access_key="demo")
+s3.put_object(Bucket="primary", Key="clients/001/images/file-0001.bin", Body=b"edited")
+s3.put_object(Bucket="primary", Key="clients/012/audio/new.bin", Body=b"new file")
+s3.delete_object(Bucket="primary", Key="clients/002/journal/file-0002.bin")
+print("\nchanged one file, added one, deleted one")
+PY
+
+echo; echo "== s3backup run (next night)"
+"$bin" run --source s3://primary --backup s3://backup --db "$work/queue.db" --workers 2 || true
+echo; echo "== s3backup status"
+"$bin" status --db "$work/queue.db"
+echo; echo "backup holds $("$bin" ls s3://backup | wc -l) objects; queue: $work/queue.db"
