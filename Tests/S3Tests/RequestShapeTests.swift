@@ -15,6 +15,22 @@ struct RequestShapeTests {
         #expect(!names.contains("host"), "libcurl writes Host itself; the signed value is the same")
     }
 
+    /// AWS: virtual-hosted in the bucket's region; a bucket with dots goes path-style (the TLS wildcard
+    /// certificate cannot cover it). Nothing is sent anywhere: the transport is scripted.
+    @Test(arguments: [
+        ("backup-bucket", "https://backup-bucket.s3.us-west-2.amazonaws.com/a%20b/c"),
+        ("my.dotted.bucket", "https://s3.us-west-2.amazonaws.com/my.dotted.bucket/a%20b/c"),
+    ])
+    func awsAddressing(bucket: String, url: String) async throws {
+        let (client, transport) = ScriptedTransport.client(
+            [.status(200, headers: ["x-amz-bucket-region": "us-west-2"]), .status(200)], endpoint: .aws)
+        _ = try await client.headObject(bucket: bucket, key: "a b/c")
+        #expect(transport.sent.first?.url.hasSuffix("amazonaws.com/\(bucket == "backup-bucket" ? "" : bucket)") == true)
+        #expect(transport.sent.last?.url == url)
+        let authorization = transport.sent.last?.headers.first { $0.0 == "authorization" }?.1
+        #expect(authorization?.contains("/us-west-2/s3/aws4_request") == true)
+    }
+
     @Test func deleteObjectsSendsXMLWithContentMD5() async throws {
         let (client, transport) = ScriptedTransport.client([
             .headBucket,

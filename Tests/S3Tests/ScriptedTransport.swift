@@ -30,11 +30,12 @@ final class ScriptedTransport: HTTPTransport {
         }
     }
 
-    /// A client over `answers`; the bucket's region is known so no HeadBucket is scripted.
-    static func client(_ answers: [Answer], maxAttempts: Int = 3) -> (S3Client, ScriptedTransport) {
+    /// A client over `answers` (to a custom endpoint unless `endpoint` says otherwise).
+    static func client(_ answers: [Answer], maxAttempts: Int = 3,
+                       endpoint: Endpoint = try! Endpoint(url: "http://127.0.0.1:9", setting: "test")) -> (S3Client, ScriptedTransport) {
         let transport = ScriptedTransport(answers)
         let client = S3Client(configuration: S3Configuration(
-            endpoint: try! Endpoint(url: "http://127.0.0.1:9", setting: "test"), region: "us-east-1",
+            endpoint: endpoint, region: "us-east-1",
             credentials: StaticCredentialsProvider(Credentials(accessKeyID: "AKIDTEST", secretAccessKey: "SECRETVALUE")),
             retry: RetryPolicy(maxAttempts: maxAttempts, baseDelay: .milliseconds(1)), transport: transport,
             clock: { Date(timeIntervalSince1970: 1_369_353_600) }))
