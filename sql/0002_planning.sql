@@ -14,5 +14,10 @@ CREATE TABLE plan_units (
     PRIMARY KEY (run_id, unit)
 ) STRICT;
 
+-- The unit a task was planned in, so re-planning a unit after a crash first removes that unit's unclaimed tasks
+-- (stale deletes must never outlive the plan that made them).
+ALTER TABLE tasks ADD COLUMN unit TEXT;
+CREATE INDEX tasks_by_unit ON tasks (run_id, unit) WHERE state = 'ready';
+
 -- Finding the unfinished run of a source and destination.
 CREATE INDEX runs_by_location ON runs (source, destination, state);

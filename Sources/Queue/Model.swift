@@ -39,14 +39,17 @@ public struct NewTask: Sendable, Equatable {
     public var payload: [UInt8]
     /// Attempts before the task is dead.
     public var maxAttempts: Int
+    /// The part of the run's plan the task came from, if the planner splits its work.
+    public var unit: String?
 
     /// A task.
-    public init(kind: String, uniqueKey: String, payload: [UInt8], maxAttempts: Int = 5) {
+    public init(kind: String, uniqueKey: String, payload: [UInt8], maxAttempts: Int = 5, unit: String? = nil) {
         precondition(maxAttempts >= 1, "a task needs at least one attempt")
         self.kind = kind
         self.uniqueKey = uniqueKey
         self.payload = payload
         self.maxAttempts = maxAttempts
+        self.unit = unit
     }
 }
 

@@ -4,18 +4,32 @@ extension SQLiteQueue {
     /// The not-before time of a held task: never, until released.
     static let heldUntil = Int64.max
 
-    /// Makes held tasks claimable now.
-    public func releaseHeld(run: RunID) async throws -> Int {
-        let now = now()
-        return try await write("""
-            UPDATE tasks SET run_at = ?2, updated_at = ?2 WHERE run_id = ?1 AND state = 'ready' AND run_at = ?3
-            """, [.integer(run), .integer(now), .integer(Self.heldUntil)])
+    /// Deletes the unit's unclaimed tasks, held or ready.
+    public func discardUnclaimed(run: RunID, unit: String) async throws {
+        _ = try await write("DELETE FROM tasks WHERE run_id = ?1 AND unit = ?2 AND state = 'ready'", [.integer(run), .text(unit)])
     }
 
-    /// Deletes held tasks unrun.
-    public func discardHeld(run: RunID) async throws -> Int {
-        try await write("DELETE FROM tasks WHERE run_id = ?1 AND state = 'ready' AND run_at = ?2",
-                        [.integer(run), .integer(Self.heldUntil)])
+    /// Ends planning atomically, if `owner` still holds the planner's lease.
+    public func completePlanning(run: RunID, owner: String, refusal: String?) async throws -> Bool {
+        let now = now()
+        return try await perform { db in
+            try db.writeTransaction {
+                let holder = try db.prepare("SELECT planner FROM runs WHERE id = ?1").bind(.integer(run)).rows { $0.optionalText(0) }
+                guard holder.first == owner else { return false }
+                if refusal == nil {
+                    try db.prepare("UPDATE tasks SET run_at = ?3, updated_at = ?3 WHERE run_id = ?1 AND state = 'ready' AND run_at = ?2")
+                        .bind(.integer(run), .integer(Self.heldUntil), .integer(now)).run()
+                } else {
+                    try db.prepare("DELETE FROM tasks WHERE run_id = ?1 AND state = 'ready' AND run_at = ?2")
+                        .bind(.integer(run), .integer(Self.heldUntil)).run()
+                }
+                try db.prepare("""
+                    UPDATE runs SET state = 'running', note = ?2, planner = NULL, planner_expires_at = NULL, updated_at = ?3
+                    WHERE id = ?1
+                    """).bind(.integer(run), refusal.map { .text($0) } ?? .null, .integer(now)).run()
+                return true
+            }
+        }
     }
 
     /// The stored run.
@@ -59,12 +73,6 @@ extension SQLiteQueue {
         }
     }
 
-    /// Frees the planner's lease if `owner` holds it.
-    public func releasePlanner(run: RunID, owner: String) async throws {
-        _ = try await write("UPDATE runs SET planner = NULL, planner_expires_at = NULL WHERE id = ?1 AND planner = ?2",
-                            [.integer(run), .text(owner)])
-    }
-
     /// Records the run's units; units already recorded keep their state.
     public func addUnits(run: RunID, units: [String]) async throws {
         try await perform { db in
@@ -95,15 +103,24 @@ extension SQLiteQueue {
         }
     }
 
-    /// Ready, held and running tasks of unfinished runs, plus runs still planning.
-    public func outstanding() async throws -> Int {
+    /// Ready, held and running tasks of one unfinished run (or all), plus those runs still planning.
+    public func outstanding(run: RunID?) async throws -> Int {
         try await perform { db in
-            Int(try db.integer("""
-                SELECT (SELECT count(*) FROM tasks WHERE state IN ('ready', 'running')
+            Int(try db.prepare("""
+                SELECT (SELECT count(*) FROM tasks WHERE state IN ('ready', 'running') AND (?1 IS NULL OR run_id = ?1)
                         AND run_id IN (SELECT id FROM runs WHERE state IN ('planning', 'running')))
-                     + (SELECT count(*) FROM runs WHERE state = 'planning')
-                """))
+                     + (SELECT count(*) FROM runs WHERE state = 'planning' AND (?1 IS NULL OR id = ?1))
+                """).bind(run.map { .integer($0) } ?? .null).rows { $0.int64(0) }.first ?? 0)
         }
+    }
+
+    /// Finishes running runs with nothing left to do.
+    public func finishIdleRuns() async throws {
+        let now = now()
+        _ = try await write("""
+            UPDATE runs SET state = 'finished', finished_at = ?1, updated_at = ?1
+            WHERE state = 'running' AND NOT EXISTS (SELECT 1 FROM tasks WHERE run_id = runs.id AND state IN ('ready', 'running'))
+            """, [.integer(now)])
     }
 
     /// Results of the run's succeeded tasks.

@@ -103,13 +103,14 @@ public final class SQLiteQueue: TaskQueue {
         return try await perform { db in
             try db.writeTransaction {
                 let insert = try db.prepare("""
-                    INSERT INTO tasks (run_id, kind, unique_key, payload, max_attempts, run_at, created_at, updated_at)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (run_id, unique_key) DO NOTHING
+                    INSERT INTO tasks (run_id, kind, unique_key, payload, max_attempts, run_at, created_at, updated_at, unit)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) ON CONFLICT (run_id, unique_key) DO NOTHING
                     """)
                 var added = 0
                 for task in tasks {
                     try insert.bind(.integer(run), .text(task.kind), .text(task.uniqueKey), .blob(task.payload),
-                                    .integer(Int64(task.maxAttempts)), .integer(due), .integer(now)).run()
+                                    .integer(Int64(task.maxAttempts)), .integer(due), .integer(now),
+                                    task.unit.map { .text($0) } ?? .null).run()
                     added += db.changes
                 }
                 return added
@@ -117,8 +118,8 @@ public final class SQLiteQueue: TaskQueue {
         }
     }
 
-    /// Sweeps expired leases, then claims up to `limit` due tasks, in one transaction.
-    public func claim(worker: String, limit: Int) async throws -> [ClaimedTask] {
+    /// Sweeps expired leases, then claims up to `limit` due tasks (of `run`, if given), in one transaction.
+    public func claim(worker: String, limit: Int, run: RunID?) async throws -> [ClaimedTask] {
         precondition(limit >= 1, "claim at least one task")
         let now = now(), lease = Self.milliseconds(settings.leaseDuration)
         return try await perform { db in
@@ -137,11 +138,12 @@ public final class SQLiteQueue: TaskQueue {
                 let claimed = try db.prepare("""
                     UPDATE tasks SET state = 'running', attempts = attempts + 1, lease_owner = ?2,
                         lease_token = lease_token + 1, lease_expires_at = ?1 + ?3, heartbeat_at = ?1, updated_at = ?1
-                    WHERE id IN (SELECT id FROM tasks WHERE state = 'ready' AND run_at <= ?1
+                    WHERE id IN (SELECT id FROM tasks WHERE state = 'ready' AND run_at <= ?1 AND (?5 IS NULL OR run_id = ?5)
                                  AND run_id IN (SELECT id FROM runs WHERE state IN ('planning', 'running'))
                                  ORDER BY run_at, id LIMIT ?4)
                     RETURNING id, run_id, kind, payload, attempts, max_attempts, lease_token
-                    """).bind(.integer(now), .text(worker), .integer(lease), .integer(Int64(limit))).rows { row in
+                    """).bind(.integer(now), .text(worker), .integer(lease), .integer(Int64(limit)),
+                              run.map { .integer($0) } ?? .null).rows { row in
                     ClaimedTask(lease: Lease(task: row.int64(0), owner: worker, token: row.int64(6)), run: row.int64(1),
                                 kind: row.text(2), payload: row.blob(3), attempt: Int(row.int64(4)),
                                 maxAttempts: Int(row.int64(5)))

@@ -9,17 +9,15 @@ public protocol TaskQueue: Sendable {
     /// Moves a run to `state`, noting why.
     func setRunState(_ run: RunID, _ state: RunState, note: String?) async throws
     /// Adds tasks to a run in one transaction; tasks whose unique key the run already has are skipped.
-    /// Held tasks are not claimable until `releaseHeld` (the planner holds deletes until it knows the total).
-    /// Returns how many were new.
+    /// Held tasks are not claimable until `completePlanning` releases them (the planner holds deletes until it
+    /// knows the totals). Returns how many were new.
     @discardableResult
     func enqueue(_ tasks: [NewTask], run: RunID, held: Bool) async throws -> Int
-    /// Makes a run's held tasks claimable; returns how many.
-    func releaseHeld(run: RunID) async throws -> Int
-    /// Removes a run's held tasks unrun; returns how many.
-    func discardHeld(run: RunID) async throws -> Int
-    /// Claims up to `limit` due tasks for `worker`, after returning expired leases to the queue (or to the dead,
-    /// when their attempts are used up). Sorted by task id.
-    func claim(worker: String, limit: Int) async throws -> [ClaimedTask]
+    /// Removes the unclaimed tasks (held or ready) a unit of the run left, before the unit is planned again.
+    func discardUnclaimed(run: RunID, unit: String) async throws
+    /// Claims up to `limit` due tasks for `worker` (of one run, or of any), after returning expired leases to
+    /// the queue (or to the dead, when their attempts are used up). Sorted by task id.
+    func claim(worker: String, limit: Int, run: RunID?) async throws -> [ClaimedTask]
     /// Extends `leases`; returns those that were lost (the task is someone else's now: stop working on it).
     func renew(_ leases: [Lease]) async throws -> [Lease]
     /// Marks tasks done with an optional result; returns the leases that were lost (their result was not stored).
@@ -41,17 +39,21 @@ public protocol TaskQueue: Sendable {
     func acquirePlanner(run: RunID, owner: String, replacing: String?) async throws -> Bool
     /// Who holds the planner's lease on a run, if anyone.
     func planner(of run: RunID) async throws -> String?
-    /// Gives the planner's lease up.
-    func releasePlanner(run: RunID, owner: String) async throws
+    /// Ends planning in one transaction, only while `owner` still holds the planner's lease: releases the held
+    /// tasks (or, with a `refusal`, removes them), notes the refusal, moves the run to `running`, frees the lease.
+    /// False when the lease was lost: nothing changed.
+    func completePlanning(run: RunID, owner: String, refusal: String?) async throws -> Bool
     /// Records the units (prefixes) a run's key space was split into, once: a resumed plan keeps the same split.
     func addUnits(run: RunID, units: [String]) async throws
     /// Records that a unit is fully planned, with the planner's findings (JSON).
     func finishUnit(run: RunID, unit: String, summary: String) async throws
     /// The run's units in the order they were added, with their findings (nil while still to plan).
     func units(run: RunID) async throws -> [(unit: String, summary: String?)]
-    /// Tasks still to do (ready, held or running) in runs not finished, plus runs still planning: zero means a
-    /// worker has nothing left to wait for.
-    func outstanding() async throws -> Int
+    /// Tasks still to do (ready, held or running) of one run (or of all unfinished runs), plus 1 for each of
+    /// those runs still planning: zero means a worker has nothing left to wait for.
+    func outstanding(run: RunID?) async throws -> Int
+    /// Marks `running` runs without ready or running tasks `finished` (dead tasks stay for `failed`/`retry`).
+    func finishIdleRuns() async throws
     /// The results workers stored with the run's succeeded tasks.
     func results(run: RunID) async throws -> [[UInt8]]
 
@@ -68,6 +70,11 @@ public protocol TaskQueue: Sendable {
 }
 
 extension TaskQueue {
+    /// Claims tasks of any run.
+    public func claim(worker: String, limit: Int) async throws -> [ClaimedTask] {
+        try await claim(worker: worker, limit: limit, run: nil)
+    }
+
     /// Adds claimable tasks.
     @discardableResult
     public func enqueue(_ tasks: [NewTask], run: RunID) async throws -> Int {

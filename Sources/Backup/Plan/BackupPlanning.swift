@@ -19,31 +19,42 @@ public struct BackupPlanning: Sendable {
     let owner: String
     let leaseRenewal: Duration
     let onCopies: @Sendable () -> Void
+    let log: @Sendable (String) -> Void
 
-    /// Planning of `run` by `owner` (host and pid); the planner lease is renewed every `leaseRenewal`;
-    /// `onCopies` hears of every batch of copies queued.
-    public init(planner: Planner, queue: any TaskQueue, run: RunID, owner: String, leaseRenewal: Duration = .seconds(15),
-                onCopies: @escaping @Sendable () -> Void = {}) {
+    /// Planning of `run` by `owner` (host and pid); the planner lease (as long as a task lease) is renewed every
+    /// `leaseRenewal`, a third of it; `onCopies` hears of every batch of copies queued.
+    public init(planner: Planner, queue: any TaskQueue, run: RunID, owner: String, leaseRenewal: Duration,
+                log: @escaping @Sendable (String) -> Void, onCopies: @escaping @Sendable () -> Void = {}) {
         self.planner = planner
         self.queue = queue
         self.run = run
         self.owner = owner
         self.leaseRenewal = leaseRenewal
+        self.log = log
         self.onCopies = onCopies
     }
 
-    /// Plans whatever is left of the run, then decides on deletes and marks the run `running`.
+    /// Plans whatever is left of the run, then decides on deletes and marks the run `running`. Stops as soon as
+    /// the planner's lease is lost (another planner took the run over), leaving deletes held.
     public func execute() async throws -> PlanOutcome {
         let holder = try await queue.planner(of: run)
         guard try await queue.acquirePlanner(run: run, owner: owner, replacing: holder.flatMap(ProcessIdentity.deadLocalProcess))
         else { throw BackupError.plannerBusy(run: run, holder: holder ?? "another process") }
-        let heartbeat = Task {
+        let lost = LockedBox(false)
+        let heartbeat = Task { [queue, run, owner, leaseRenewal, log] in
             while !Task.isCancelled {
                 try await Task.sleep(for: leaseRenewal)
-                _ = try await queue.acquirePlanner(run: run, owner: owner, replacing: nil)
+                do {
+                    if try await !queue.acquirePlanner(run: run, owner: owner, replacing: nil) { lost.mutate { $0 = true } }
+                } catch {
+                    log("renewing the planner's lease of run \(run) failed (\(error)); trying again")
+                }
             }
         }
         defer { heartbeat.cancel() }
+        @Sendable func checkLease() throws {
+            if lost.value { throw BackupError.plannerBusy(run: run, holder: "another planner (this one's lease expired)") }
+        }
 
         var sourcePages: [[ListedObject]]?
         if try await queue.units(run: run).isEmpty {
@@ -54,6 +65,9 @@ public struct BackupPlanning: Sendable {
         let pending = try await queue.units(run: run).filter { $0.summary == nil }.compactMap { Unit($0.unit) }
         let sink = QueueSink(queue: queue, run: run, onCopies: onCopies)
         try await forEachConcurrently(pending, width: planner.width) { [planner, queue, run, sourcePages] unit in
+            try checkLease()
+            // A unit planned before a crash may have left tasks: unclaimed ones go, so no stale delete survives.
+            try await queue.discardUnclaimed(run: run, unit: unit.description)
             let findings = try await planner.plan(unit, into: sink, sourcePages: sourcePages)
             try await queue.finishUnit(run: run, unit: unit.description, summary: try Payload.json(findings))
         }
@@ -64,9 +78,10 @@ public struct BackupPlanning: Sendable {
             findings.add(try Payload.decode(PlanFindings.self, Array(summary.utf8)))
         }
         let refusal = BackupPlanning.deleteRefusal(findings, cap: planner.parameters.maxDelete)
-        if refusal != nil { _ = try await queue.discardHeld(run: run) } else { _ = try await queue.releaseHeld(run: run) }
-        try await queue.setRunState(run, .running, note: refusal)
-        try await queue.releasePlanner(run: run, owner: owner)
+        try checkLease()
+        guard try await queue.completePlanning(run: run, owner: owner, refusal: refusal) else {
+            throw BackupError.plannerBusy(run: run, holder: "another planner (this one's lease expired)")
+        }
         return PlanOutcome(findings: findings, deletesRefused: refusal)
     }
 

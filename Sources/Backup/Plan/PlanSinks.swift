@@ -11,14 +11,14 @@ struct QueueSink: PlanSink {
 
     func copy(_ batch: [CopyItem], unit: Unit) async throws {
         let task = NewTask(kind: TaskKind.copy, uniqueKey: Payload.uniqueKey(kind: TaskKind.copy, unit: unit.description, keys: batch.map(\.key)),
-                           payload: try Payload.encode(CopyBatch(objects: batch)))
+                           payload: try Payload.encode(CopyBatch(objects: batch)), unit: unit.description)
         try await queue.enqueue([task], run: run, held: false)
         onCopies()
     }
 
     func delete(_ keys: [String], unit: Unit) async throws {
         let task = NewTask(kind: TaskKind.delete, uniqueKey: Payload.uniqueKey(kind: TaskKind.delete, unit: unit.description, keys: keys),
-                           payload: try Payload.encode(DeleteBatch(keys: keys)))
+                           payload: try Payload.encode(DeleteBatch(keys: keys)), unit: unit.description)
         try await queue.enqueue([task], run: run, held: true)
     }
 }

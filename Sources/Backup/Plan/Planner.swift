@@ -102,8 +102,9 @@ public struct Planner: Sendable {
                 guard case .deep(let path) = unit else { return expanded.mutate { $0[index] = [unit] } }
                 async let left = prefixes(source, sourceURL, below: path)
                 async let right = prefixes(backup, backupURL, below: path)
-                let children = Set(try await left).union(try await right)
-                    .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                // By bytes: Swift's String equality would merge a prefix's NFC and NFD forms into one unit.
+                let children = Set((try await left + right).map { Array($0.utf8) }).sorted { $0.lexicographicallyPrecedes($1) }
+                    .map { String(decoding: $0, as: UTF8.self) }
                 expanded.mutate { $0[index] = children.isEmpty ? [unit] : [.flat(path)] + children.map { .deep($0) } }
             }
             let next = expanded.value

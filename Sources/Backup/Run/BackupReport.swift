@@ -26,12 +26,11 @@ public struct BackupReport: Codable, Sendable {
     /// Tasks that failed on every attempt.
     public var deadTasks: Int { tasks[TaskState.dead.rawValue] ?? 0 }
 
-    /// Whether the backup holds exactly the source as listed (deletes refused by the cap aside): every planned
-    /// copy was made and verified (or its source had gone), every planned delete done.
+    /// Whether the backup holds exactly the source as listed (deletes refused by the cap aside): every task of
+    /// the run succeeded, and a copy task succeeds only when each of its copies was verified (or its source had
+    /// gone), a delete task only when each key was deleted.
     public var matches: Bool {
-        let copiesSettled = work.verifiedByETag + work.verifiedBySize + work.vanished + work.alreadyPresent
-        // At least: a unit re-planned after a crash may have queued an object twice (copies are idempotent).
-        return copiesSettled >= plan.missing + plan.changed && (deletesRefused != nil || work.deleted >= plan.extra)
+        TaskState.allCases.allSatisfy { $0 == .succeeded || (tasks[$0.rawValue] ?? 0) == 0 }
     }
 
     /// How the run ended, from best to worst.
@@ -42,7 +41,7 @@ public struct BackupReport: Codable, Sendable {
         case refused
         /// Some objects failed after every retry (`s3backup failed` names them).
         case partial
-        /// The backup does not match the plan although no task failed (workers stopped before the end?).
+        /// Tasks are left undone (the workers stopped before the end): run the same command again.
         case mismatch
     }
 

@@ -69,7 +69,7 @@ public struct BackupRunner: Sendable {
                                   backup: try parameters.backup.client(environment: environment))
         // Workers start with the first queued copy, so copying overlaps planning; a run with nothing to do
         // starts none.
-        let pool = WorkerProcesses(executable: executable, database: database, count: options.workers,
+        let pool = WorkerProcesses(executable: executable, database: database, run: run, count: options.workers,
                                    concurrency: options.concurrency, leaseSeconds: options.leaseSeconds,
                                    environment: environment)
         defer { pool.stop() }
@@ -78,6 +78,7 @@ public struct BackupRunner: Sendable {
         var findings = PlanFindings()
         if record.state == .planning {
             let outcome = try await BackupPlanning(planner: planner, queue: queue, run: run, owner: owner,
+                                                   leaseRenewal: .seconds(Double(options.leaseSeconds) / 3), log: log,
                                                    onCopies: { pool.start() }).execute()
             refusal = outcome.deletesRefused
             findings = outcome.findings
@@ -87,9 +88,10 @@ public struct BackupRunner: Sendable {
             }
         }
         log("run \(run) planned: \(findings.missing + findings.changed) to copy, \(findings.extra) to delete")
-        if try await queue.outstanding() > 0 { pool.start() }
+        if try await queue.outstanding(run: run) > 0 { pool.start() }
         try await pool.waitUntilDone(queue: queue, log: log)
-        try await queue.setRunState(run, .finished, note: refusal)
+        // A run whose workers gave up keeps its state, so the next command finishes it.
+        if try await queue.outstanding(run: run) == 0 { try await queue.setRunState(run, .finished, note: refusal) }
 
         var work = TaskOutcome()
         for result in try await queue.results(run: run) { work.add(try Payload.decode(TaskOutcome.self, result)) }

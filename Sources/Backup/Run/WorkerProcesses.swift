@@ -15,12 +15,15 @@ final class WorkerProcesses: @unchecked Sendable {
     /// Rounds of restarts before giving up on a run whose workers keep dying.
     static let maxRounds = 5
 
-    init(executable: URL, database: String, count: Int, concurrency: Int, leaseSeconds: Int,
+    private let run: RunID
+
+    init(executable: URL, database: String, run: RunID, count: Int, concurrency: Int, leaseSeconds: Int,
          environment: [String: String]) {
         self.count = count
         self.executable = executable
         self.environment = environment
-        arguments = ["work", "--db", database, "--until-idle", "--concurrency", String(concurrency),
+        self.run = run
+        arguments = ["work", "--db", database, "--run", String(run), "--until-idle", "--concurrency", String(concurrency),
                      "--lease-seconds", String(leaseSeconds)]
     }
 
@@ -52,10 +55,10 @@ final class WorkerProcesses: @unchecked Sendable {
         while true {
             while lock.withLock({ processes.contains(where: \.isRunning) }) { try await Task.sleep(for: .milliseconds(50)) }
             let crashed = lock.withLock { processes.filter { $0.terminationStatus != 0 }.count }
-            let left = try await queue.outstanding()
+            let left = try await queue.outstanding(run: run)
             if left == 0 { return }
             guard round < WorkerProcesses.maxRounds else {
-                log("workers stopped \(round) times with \(left) tasks left; run the same command again to continue")
+                log("workers stopped \(round) times with \(left) tasks of run \(run) left; run the same command again to continue")
                 return
             }
             log("\(crashed) worker(s) exited abnormally and \(left) tasks remain: starting workers again")

@@ -76,26 +76,22 @@ struct ObjectCopier: Sendable {
         try await verify(etag, expected: head.etag, size: head.size, sourceKey: sourceKey, backupKey: backupKey, into: &outcome)
     }
 
-    /// The byte ranges of a multipart object's parts (HeadObject with partNumber); nil for a single-part object.
+    /// The byte ranges of a multipart object's parts, each part's size read with HeadObject's `partNumber` (parts
+    /// need not be equal); nil for a single-part object.
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html#API_HeadObject_RequestSyntax
     private func layout(of head: ObjectInfo, key: String) async throws -> [ClosedRange<Int64>]? {
         guard let count = head.etag.partsInETag, head.size > 0 else { return nil }
-        let first = try await source.headObject(bucket: sourceURL.bucket, key: key, partNumber: 1).size
-        var sizes = [first]
-        if count > 1 {
-            let last = try await source.headObject(bucket: sourceURL.bucket, key: key, partNumber: count).size
-            // SDKs upload equal parts but the last; anything else is read part by part.
-            if first * Int64(count - 1) + last == head.size {
-                sizes += Array(repeating: first, count: count - 2) + [last]
-            } else {
-                sizes = [first]
-                for number in 2...count {
-                    sizes.append(try await source.headObject(bucket: sourceURL.bucket, key: key, partNumber: number).size)
-                }
-            }
+        let sizes = LockedBox([Int64](repeating: 0, count: count))
+        try await forEachConcurrently(Array(1...count), width: 8) { number in
+            let size = try await source.headObject(bucket: sourceURL.bucket, key: key, partNumber: number).size
+            sizes.mutate { $0[number - 1] = size }
+        }
+        guard sizes.value.reduce(0, +) == head.size, !sizes.value.contains(0) else {
+            throw S3Error(.invalidResponse, "the parts' sizes do not add up to the object's \(head.size) bytes",
+                          operation: "HeadObject", bucket: sourceURL.bucket, key: key)
         }
         var offset: Int64 = 0
-        return sizes.map { size in
+        return sizes.value.map { size in
             defer { offset += size }
             return offset...(offset + size - 1)
         }
@@ -132,7 +128,7 @@ struct ObjectCopier: Sendable {
     /// Streams `range` (or all) of the source into `upload` through a pipe: constant memory, both at once.
     private func streamed<T: Sendable>(range: ClosedRange<Int64>?, size: Int64, etag: String, sourceKey: String,
                                        upload: @escaping @Sendable (PipeSource) async throws -> T) async throws -> T {
-        let pipe = StreamPipe()
+        let pipe = StreamPipe(capacity: 2 << 20)
         async let download: Void = {
             do {
                 _ = try await source.getObject(bucket: sourceURL.bucket, key: sourceKey, range: range, ifMatch: etag,
@@ -149,7 +145,9 @@ struct ObjectCopier: Sendable {
             return result
         } catch {
             pipe.fail("writing the backup failed: \(error)")
-            try? await download
+            // When S3 refused the download (the source is gone or changed), that is the cause, not the upload's
+            // broken pipe: report it, so a vanished object is counted as such.
+            do { try await download } catch let cause as S3Error where cause.status != nil { throw cause } catch {}
             throw error
         }
     }

@@ -21,8 +21,10 @@ public final class Worker: Sendable {
     public struct Options: Sendable {
         /// Objects transferred at once by this process.
         public var concurrency = 8
-        /// Exit when nothing is left to do anywhere (no ready, held or running task, no run planning).
+        /// Exit when nothing is left to do (no ready, held or running task, no run planning).
         public var untilIdle = false
+        /// Only this run's tasks; nil for any run's.
+        public var run: RunID?
         /// How long to wait between claims when nothing is ready.
         public var pollInterval: Duration = .milliseconds(250)
         /// How often held leases are renewed; a third of the lease.
@@ -59,9 +61,12 @@ public final class Worker: Sendable {
         let heartbeat = Task { [self] in
             while !Task.isCancelled {
                 try await Task.sleep(for: options.heartbeat)
-                let leases = Array(held.value)
-                for lost in try await queue.renew(leases) {
-                    log("lease of task \(lost.task) lost: another worker took it over; this worker's result will be refused")
+                do {
+                    for lost in try await queue.renew(Array(held.value)) {
+                        log("lease of task \(lost.task) lost: another worker took it over; this worker's result will be refused")
+                    }
+                } catch {
+                    log("renewing leases failed (\(error)); trying again at the next beat")
                 }
             }
         }
@@ -75,12 +80,17 @@ public final class Worker: Sendable {
 
     /// One claim loop: a task at a time, its objects sharing the process's transfer permits.
     private func slot() async throws {
+        var justWorked = true
         while !stop.requested {
-            guard let task = try await queue.claim(worker: id, limit: 1).first else {
-                if options.untilIdle, try await queue.outstanding() == 0 { return }
+            guard let task = try await queue.claim(worker: id, limit: 1, run: options.run).first else {
+                // Once per idle spell: runs with nothing left become finished (workers under systemd have no runner).
+                if justWorked { try await queue.finishIdleRuns() }
+                justWorked = false
+                if options.untilIdle, try await queue.outstanding(run: options.run) == 0 { return }
                 try await Task.sleep(for: options.pollInterval)
                 continue
             }
+            justWorked = true
             held.mutate { _ = $0.insert(task.lease) }
             defer { held.mutate { _ = $0.remove(task.lease) } }
             do {
@@ -150,9 +160,7 @@ public final class Worker: Sendable {
         } catch let error as S3Error {
             throw TaskFailure(message: "\(error)", permanent: !error.isRetryable)
         }
-        for failure in result.errors {
-            try await queue.recordFailure(task.lease, subject: failure.object.key, error: "\(failure.code): \(failure.message)")
-        }
+        try await recordFailures(result.errors.map { ($0.object.key, "\($0.code): \($0.message)") }, task: task)
         if !result.errors.isEmpty {
             throw TaskFailure(message: "\(result.errors.count) of \(refs.count) deletes failed, e.g. "
                 + "\(result.errors[0].object.key.debugDescription): \(result.errors[0].code)", permanent: false)
@@ -163,9 +171,18 @@ public final class Worker: Sendable {
     /// Records each failed object with the task and fails the task: permanently when no failure can pass.
     private func fail(ifAny failures: [(String, S3Error)], task: ClaimedTask, total: Int) async throws {
         guard let first = failures.first else { return }
-        for (key, error) in failures { try await queue.recordFailure(task.lease, subject: key, error: "\(error)") }
+        try await recordFailures(failures.map { ($0.0, "\($0.1)") }, task: task)
         throw TaskFailure(message: "\(failures.count) of \(total) objects failed, e.g. \(first.0.debugDescription): \(first.1)",
                           permanent: failures.allSatisfy { !$0.1.isRetryable && $0.1.kind != .invalidResponse })
+    }
+
+    /// Records per-object failures with the task; a lost lease ends the recording (the new holder records its own).
+    private func recordFailures(_ failures: [(subject: String, error: String)], task: ClaimedTask) async throws {
+        do {
+            for failure in failures { try await queue.recordFailure(task.lease, subject: failure.subject, error: failure.error) }
+        } catch let error as QueueError where error.kind == .leaseLost(task: task.lease.task) {
+            log("\(error)")
+        }
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ task: ClaimedTask) throws -> T {

@@ -29,6 +29,7 @@ extension S3Backup {
                                           backup: try parameters.backup.client(environment: environment))
                 if dryrun { return try await preview(planner) }
                 let queue = try SQLiteQueue(path: db!)
+                try await queue.finishIdleRuns()
                 var found = try await queue.unfinishedRun(kind: "backup", source: parameters.source.url,
                                                           destination: parameters.backup.url)
                 if found == nil {
@@ -36,13 +37,16 @@ extension S3Backup {
                                                       destination: parameters.backup.url, parameters: try parameters.encoded())
                 }
                 let run = found!
-                let state = try await queue.run(run).state
-                guard state == .planning else {
-                    print("run \(run) is already planned (\(state.rawValue)); `s3backup work --db \(db!)` does its tasks")
+                guard try await queue.run(run).state == .planning else {
+                    let left = try await queue.outstanding(run: run)
+                    Log.standardError("run \(run) between these buckets is planned and still has \(left) task(s) to do; "
+                        + "no new run is planned until it is done (`s3backup work --db \(db!)` does them)")
+                    print(run)
                     return
                 }
-                let outcome = try await BackupPlanning(planner: planner, queue: queue, run: run,
-                                                       owner: ProcessIdentity.current).execute()
+                let outcome = try await BackupPlanning(planner: planner, queue: queue, run: run, owner: ProcessIdentity.current,
+                                                       leaseRenewal: QueueSettings().leaseDuration / 3,
+                                                       log: Log.standardError).execute()
                 print(run)
                 var standardError = StandardError()
                 print(PlanText.summary(outcome.findings), to: &standardError)

@@ -17,6 +17,7 @@ extension S3Backup {
         @Option(help: "The queue database.") var db: String
         @Option(help: "Objects transferred at once by this process.") var concurrency = 8
         @Flag(help: "Exit when no task is left to do or to wait for.") var untilIdle = false
+        @Option(help: "Only this run's tasks (default: any run's).") var run: RunID?
         @Option(help: "How long a claimed task stays this worker's without a heartbeat.") var leaseSeconds = 60
 
         func validate() throws {
@@ -30,6 +31,7 @@ extension S3Backup {
                 var options = Worker.Options()
                 options.concurrency = concurrency
                 options.untilIdle = untilIdle
+                options.run = run
                 options.heartbeat = .seconds(Double(leaseSeconds) / 3)
                 let stop = StopFlag()
                 let signals = Signals.onTermination { stop.request() }
