@@ -46,12 +46,6 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         return line
     }
 
-    /// Whether waiting and trying again can help (another process held the write lock too long).
-    public var isBusy: Bool {
-        if case .sqlite(let code) = kind { return code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED }
-        return false
-    }
-
     private static func advice(_ primary: Int32) -> String? {
         switch primary {
         case SQLITE_CORRUPT, SQLITE_NOTADB:

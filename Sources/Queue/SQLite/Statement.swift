@@ -99,9 +99,4 @@ final class Statement {
         guard count > 0, let pointer = sqlite3_column_blob(handle, index) else { return [] }
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
-
-    /// Column `index` as bytes, nil for NULL.
-    func optionalBlob(_ index: Int32) -> [UInt8]? {
-        sqlite3_column_type(handle, index) == SQLITE_NULL ? nil : blob(index)
-    }
 }

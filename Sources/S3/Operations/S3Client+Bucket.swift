@@ -14,11 +14,6 @@ extension S3Client {
         remember(region: region, of: bucket)
     }
 
-    /// DeleteBucket: removes an empty bucket. https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html
-    public func deleteBucket(_ bucket: String) async throws {
-        _ = try await send(S3Request("DeleteBucket", "DELETE", bucket: bucket))
-    }
-
     /// HeadBucket: succeeds when the bucket exists and these credentials may use it; throws `NoSuchBucket` or
     /// `AccessDenied` otherwise. https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html
     public func headBucket(_ bucket: String) async throws {
