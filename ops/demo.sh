@@ -38,7 +38,7 @@ print("primary: 407 objects in s3://primary (us-east-2), empty versioned s3://ba
 PY
 
 echo; echo "== s3backup run (first night)"
-"$bin" run --source s3://primary --backup s3://backup --db "$work/queue.db" --workers 2 || true
+"$bin" run --source s3://primary --backup s3://backup --db "$work/queue.db" --workers 2 --log-dir "$work/logs" || true
 
 python3 - "$endpoint" <<'PY'
 import boto3, sys
@@ -50,7 +50,7 @@ print("\nchanged one file, added one, deleted one")
 PY
 
 echo; echo "== s3backup run (next night)"
-"$bin" run --source s3://primary --backup s3://backup --db "$work/queue.db" --workers 2 || true
+"$bin" run --source s3://primary --backup s3://backup --db "$work/queue.db" --workers 2 --log-dir "$work/logs" || true
 echo; echo "== s3backup status"
 "$bin" status --db "$work/queue.db"
-echo; echo "backup holds $("$bin" ls s3://backup | wc -l) objects; queue: $work/queue.db"
+echo; echo "backup holds $("$bin" ls s3://backup | wc -l) objects; queue: $work/queue.db; logs: $work/logs"

@@ -45,6 +45,32 @@ struct BackupRunTests {
         try await fixture.expectEqual(sample: [BackupFixture.seededKey(1), "clients/new/added.bin"])
     }
 
+    @Test func theRunLogNamesEveryChangeKeepsNoSecretAndExpiresOldLogs() async throws {
+        var fixture = try await BackupFixture("logs")
+        defer { fixture.remove() }
+        fixture.environment["AWS_SESSION_TOKEN"] = "SESSIONTOKEN-MARKER"
+        try await fixture.seed(40)
+        try FileManager.default.createDirectory(atPath: fixture.logDirectory, withIntermediateDirectories: true)
+        let old = fixture.logDirectory + "/backup-20200101-000000.log", recent = fixture.logDirectory + "/backup-29990101-000000.log"
+        let unrelated = fixture.logDirectory + "/notes.txt"
+        for path in [old, recent, unrelated] { try Data("x\n".utf8).write(to: URL(fileURLWithPath: path)) }
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -40 * 86_400)], ofItemAtPath: old)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -40 * 86_400)], ofItemAtPath: unrelated)
+        #expect(try await fixture.run().status == 0)
+        try await fixture.sourceClient.deleteObject(bucket: fixture.primary, key: BackupFixture.seededKey(3))
+        #expect(try await fixture.run().status == 0)
+
+        let logs = try FileManager.default.contentsOfDirectory(atPath: fixture.logDirectory).filter { $0.hasPrefix("backup-") }
+        #expect(!logs.contains("backup-20200101-000000.log"), "a log older than the retention is removed")
+        #expect(logs.contains("backup-29990101-000000.log"))
+        #expect(FileManager.default.fileExists(atPath: unrelated), "files that are not run logs are left alone")
+        let text = try logs.map { try String(contentsOfFile: fixture.logDirectory + "/" + $0, encoding: .utf8) }.joined()
+        #expect(text.components(separatedBy: "copied \"clients/").count - 1 == 40, "one line per copied object")
+        #expect(text.contains("deleted \(BackupFixture.seededKey(3).debugDescription)"))
+        #expect(text.contains("success"))
+        for secret in ["test-secret", "SESSIONTOKEN-MARKER"] { #expect(!text.contains(secret)) }
+    }
+
     @Test func anEmptiedPrimaryDeletesNothing() async throws {
         let fixture = try await BackupFixture("emptied")
         defer { fixture.remove() }
@@ -85,7 +111,8 @@ struct BackupRunTests {
             let process = Process()
             process.executableURL = Repository.binary
             process.arguments = ["run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)",
-                                 "--db", fixture.database, "--workers", "2", "--lease-seconds", "2", "--split-above", "100"]
+                                 "--db", fixture.database, "--workers", "2", "--lease-seconds", "2", "--split-above", "100",
+                                 "--log-dir", fixture.logDirectory]
             process.environment = fixture.environment
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice

@@ -17,6 +17,10 @@ public struct BackupRunner: Sendable {
         public var leaseSeconds = 60
         /// Finished runs older than this many days are pruned from the queue at the end.
         public var keepDays = 30
+        /// Where the run's log file goes.
+        public var logDirectory = ""
+        /// Log files older than this many days are removed at the end.
+        public var logRetentionDays = 30
         /// Defaults.
         public init() {}
     }
@@ -28,18 +32,28 @@ public struct BackupRunner: Sendable {
     let environment: [String: String]
     let owner: String
     let log: @Sendable (String) -> Void
+    let runLog: RunLog
 
-    /// A runner on `queue` (stored at `database`), spawning workers from `executable` (this program).
+    /// A runner on `queue` (stored at `database`), spawning workers from `executable` (this program); `log` is the
+    /// console, and everything also goes to a new log file in `options.logDirectory`.
     public init(queue: any TaskQueue, database: String, executable: URL, options: Options, environment: [String: String],
-                owner: String, log: @escaping @Sendable (String) -> Void) {
+                owner: String, log console: @escaping @Sendable (String) -> Void) throws {
         self.queue = queue
         self.database = database
         self.executable = executable
         self.options = options
         self.environment = environment
         self.owner = owner
-        self.log = log
+        let runLog = try RunLog.create(in: options.logDirectory)
+        self.runLog = runLog
+        log = { line in
+            console(line)
+            runLog.line(line)
+        }
     }
+
+    /// The log file this runner writes.
+    public var logFile: String { runLog.path }
 
     /// Finishes an unfinished run between the same locations (if any), then does a new run. Returns the
     /// reports, oldest first.
@@ -54,6 +68,10 @@ public struct BackupRunner: Sendable {
                                             destination: parameters.backup.url, parameters: try parameters.encoded())
         reports.append(try await work(run: run, resumed: false))
         _ = try await queue.prune(finishedBefore: Date().addingTimeInterval(-Double(options.keepDays) * 86_400))
+        for report in reports { report.text.split(separator: "\n").forEach { runLog.line(String($0)) } }
+        for old in RunLog.removeOld(in: options.logDirectory, olderThanDays: options.logRetentionDays) {
+            runLog.line("removed the old log \(old)")
+        }
         return reports
     }
 
@@ -71,7 +89,7 @@ public struct BackupRunner: Sendable {
         // starts none.
         let pool = WorkerProcesses(executable: executable, database: database, run: run, count: options.workers,
                                    concurrency: options.concurrency, leaseSeconds: options.leaseSeconds,
-                                   environment: environment)
+                                   logFile: runLog.path, environment: environment)
         defer { pool.stop() }
 
         var refusal = record.note

@@ -18,13 +18,13 @@ final class WorkerProcesses: @unchecked Sendable {
     private let run: RunID
 
     init(executable: URL, database: String, run: RunID, count: Int, concurrency: Int, leaseSeconds: Int,
-         environment: [String: String]) {
+         logFile: String, environment: [String: String]) {
         self.count = count
         self.executable = executable
         self.environment = environment
         self.run = run
         arguments = ["work", "--db", database, "--run", String(run), "--until-idle", "--concurrency", String(concurrency),
-                     "--lease-seconds", String(leaseSeconds)]
+                     "--lease-seconds", String(leaseSeconds), "--log-file", logFile]
     }
 
     /// Starts the workers, once; later calls do nothing.

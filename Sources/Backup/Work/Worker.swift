@@ -39,20 +39,23 @@ public final class Worker: Sendable {
     let environment: [String: String]
     let stop: StopFlag
     let log: @Sendable (String) -> Void
+    let changes: @Sendable (String) -> Void
     private let transfers: AsyncSemaphore
     private let contexts = LockedBox<[RunID: RunContext]>([:])
     private let held = LockedBox<Set<Lease>>([])
     private let total = LockedBox(TaskOutcome())
 
-    /// A worker named `id` (host and pid) on `queue`; S3 settings come from each run and `environment`.
+    /// A worker named `id` (host and pid) on `queue`; S3 settings come from each run and `environment`. `log`
+    /// hears what goes wrong, `changes` every object copied to or deleted from a backup.
     public init(queue: any TaskQueue, id: String, options: Options, environment: [String: String], stop: StopFlag,
-                log: @escaping @Sendable (String) -> Void) {
+                log: @escaping @Sendable (String) -> Void, changes: @escaping @Sendable (String) -> Void = { _ in }) {
         self.queue = queue
         self.id = id
         self.options = options
         self.environment = environment
         self.stop = stop
         self.log = log
+        self.changes = changes
         transfers = AsyncSemaphore(permits: options.concurrency)
     }
 
@@ -137,14 +140,23 @@ public final class Worker: Sendable {
 
     private func copy(_ batch: CopyBatch, context: RunContext, task: ClaimedTask) async throws -> TaskOutcome {
         let results = LockedBox<(outcome: TaskOutcome, failures: [(String, S3Error)])>((TaskOutcome(), []))
-        try await forEachConcurrently(batch.objects, width: options.concurrency) { [transfers] item in
+        try await forEachConcurrently(batch.objects, width: options.concurrency) { [transfers, changes] item in
             do {
                 let outcome = try await transfers.withPermit {
                     try await context.copier.copy(item, checkBackupFirst: task.attempt > 1)
                 }
                 results.mutate { $0.outcome.add(outcome) }
+                let key = (context.backupURL.prefix + item.key).debugDescription
+                if outcome.copied == 1 {
+                    let how = outcome.streamed == 1 ? "streamed" : "server-side"
+                    changes("copied \(key) (\(item.size) bytes, \(how)\(outcome.multipart == 1 ? ", part for part" : ""), "
+                        + "verified by \(outcome.verifiedByETag == 1 ? "ETag" : "size")) in \(context.backupURL.bucket)")
+                } else if outcome.vanished == 1 {
+                    changes("not copied \(key): gone from the source since it was listed")
+                }
             } catch let error as S3Error {
                 results.mutate { $0.failures.append((item.key, error)) }
+                changes("failed \((context.backupURL.prefix + item.key).debugDescription): \(error)")
             }
         }
         let (outcome, failures) = results.value
@@ -160,6 +172,8 @@ public final class Worker: Sendable {
         } catch let error as S3Error {
             throw TaskFailure(message: "\(error)", permanent: !error.isRetryable)
         }
+        for deleted in result.deleted { changes("deleted \(deleted.key.debugDescription) from \(context.backupURL.bucket)") }
+        for failed in result.errors { changes("failed to delete \(failed.object.key.debugDescription): \(failed.code): \(failed.message)") }
         try await recordFailures(result.errors.map { ($0.object.key, "\($0.code): \($0.message)") }, task: task)
         if !result.errors.isEmpty {
             throw TaskFailure(message: "\(result.errors.count) of \(refs.count) deletes failed, e.g. "

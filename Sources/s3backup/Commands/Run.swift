@@ -18,6 +18,9 @@ extension S3Backup {
         @Option(help: "Objects transferred at once by each worker.") var concurrency = 8
         @Option(help: "How long a claimed task stays a worker's without a heartbeat.") var leaseSeconds = 60
         @Option(help: "Finished runs older than this many days are pruned from the queue.") var keepDays = 30
+        @Option(help: "Directory of the run logs (default: /var/log/s3backup if writable, else ~/.local/state/s3backup).")
+        var logDir: String?
+        @Option(help: "Log files older than this many days are removed.") var logRetentionDays = 30
         @Flag(help: "Print the reports as JSON.") var json = false
 
         func validate() throws {
@@ -33,8 +36,10 @@ extension S3Backup {
                 runnerOptions.concurrency = concurrency
                 runnerOptions.leaseSeconds = leaseSeconds
                 runnerOptions.keepDays = keepDays
+                runnerOptions.logDirectory = logDir ?? RunLog.defaultDirectory(environment: ProcessInfo.processInfo.environment)
+                runnerOptions.logRetentionDays = logRetentionDays
                 let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-                let runner = BackupRunner(queue: queue, database: db, executable: executable, options: runnerOptions,
+                let runner = try BackupRunner(queue: queue, database: db, executable: executable, options: runnerOptions,
                                           environment: ProcessInfo.processInfo.environment,
                                           owner: ProcessIdentity.current, log: Log.standardError)
                 let reports = try await runner.execute(options.parameters)

@@ -18,6 +18,8 @@ extension S3Backup {
         @Option(help: "Objects transferred at once by this process.") var concurrency = 8
         @Flag(help: "Exit when no task is left to do or to wait for.") var untilIdle = false
         @Option(help: "Only this run's tasks (default: any run's).") var run: RunID?
+        @Option(help: "Also append what this worker changes in the backup, and its errors, to this log file.")
+        var logFile: String?
         @Option(help: "How long a claimed task stays this worker's without a heartbeat.") var leaseSeconds = 60
 
         func validate() throws {
@@ -36,8 +38,14 @@ extension S3Backup {
                 let stop = StopFlag()
                 let signals = Signals.onTermination { stop.request() }
                 defer { signals.cancel() }
+                let file = try logFile.map { try RunLog(appendingTo: $0) }
+                let log: @Sendable (String) -> Void = { line in
+                    Log.standardError(line)
+                    file?.line(line)
+                }
                 let worker = Worker(queue: queue, id: ProcessIdentity.current, options: options,
-                                    environment: ProcessInfo.processInfo.environment, stop: stop, log: Log.standardError)
+                                    environment: ProcessInfo.processInfo.environment, stop: stop, log: log,
+                                    changes: { file?.line($0) })
                 let outcome = try await worker.run()
                 Log.standardError("worker \(ProcessIdentity.current): \(outcome.copied) copied, \(outcome.deleted) deleted")
             }

@@ -42,6 +42,9 @@ struct BackupFixture {
     /// The client that reaches the backup bucket.
     let backupClient: S3Client
 
+    /// Where `run` writes its logs.
+    var logDirectory: String { directory.appendingPathComponent("logs").path }
+
     func remove() { try? FileManager.default.removeItem(at: directory) }
 
     /// Puts `count` objects in client-like prefixes (`clients/NNN/kind/file`), 16 at a time.
@@ -95,7 +98,7 @@ struct BackupFixture {
         let result = try await IntegrationTests.run(
             Repository.binary,
             ["run", "--source", "s3://\(primary)", "--backup", "s3://\(backup)", "--db", database, "--workers", "2",
-             "--lease-seconds", "2", "--json"] + flags + extra,
+             "--lease-seconds", "2", "--json", "--log-dir", logDirectory] + flags + extra,
             environment: environment, timeout: timeout)
         let reports = (try? JSONSerialization.jsonObject(with: Data(result.stdout))) as? [[String: Any]] ?? []
         return (result.status, reports, result.stderr)

@@ -1,0 +1,82 @@
+import Foundation
+
+/// A run's log file, `backup-YYYYMMDD-HHMMSS.log`: timestamped lines for every change made to the backup and
+/// every error. Every process of a run appends to the same file; each line is one `write` to a file opened with
+/// O_APPEND, so lines from different processes never interleave mid-line.
+public final class RunLog: Sendable {
+    /// The file.
+    public let path: String
+    private let descriptor: Int32
+
+    /// Opens `path` for appending, creating it (and its directory) if needed.
+    public init(appendingTo path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { throw LogError(path: path, code: errno) }
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
+
+    /// A new log in `directory`, named by `date` (UTC).
+    public static func create(in directory: String, at date: Date = Date()) throws -> RunLog {
+        try RunLog(appendingTo: (directory as NSString).appendingPathComponent("backup-\(stamp(date)).log"))
+    }
+
+    /// Appends one timestamped line; a line break inside `text` is escaped so one entry stays one line.
+    public func line(_ text: String) {
+        let entry = "\(Date().formatted(.iso8601)) \(text.replacingOccurrences(of: "\n", with: "\\n"))\n"
+        _ = entry.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, $0.count - 1) }
+    }
+
+    /// Where logs go without `--log-dir`: /var/log/s3backup when it can be written, else the user's state
+    /// directory ($XDG_STATE_HOME/s3backup, ~/.local/state/s3backup).
+    public static func defaultDirectory(environment: [String: String]) -> String {
+        let system = "/var/log/s3backup"
+        if (try? FileManager.default.createDirectory(atPath: system, withIntermediateDirectories: true)) != nil,
+           access(system, W_OK) == 0 {
+            return system
+        }
+        let state = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".local/state")
+        return (state as NSString).appendingPathComponent("s3backup")
+    }
+
+    /// Removes this tool's logs (`backup-*.log`) in `directory` last written more than `days` days before `now`;
+    /// returns the names removed. Other files are never touched.
+    @discardableResult
+    public static func removeOld(in directory: String, olderThanDays days: Int, now: Date = Date()) -> [String] {
+        let cutoff = now.addingTimeInterval(-Double(days) * 86_400)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { name in
+            guard name.hasPrefix("backup-"), name.hasSuffix(".log") else { return false }
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                  modified < cutoff else { return false }
+            return (try? FileManager.default.removeItem(atPath: path)) != nil
+        }
+    }
+
+    /// `YYYYMMDD-HHMMSS` in UTC.
+    static func stamp(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(format: "%04d%02d%02d-%02d%02d%02d", parts.year!, parts.month!, parts.day!, parts.hour!,
+                      parts.minute!, parts.second!)
+    }
+}
+
+/// A log file that cannot be opened.
+public struct LogError: Error, CustomStringConvertible {
+    /// The file.
+    public let path: String
+    /// errno.
+    public let code: Int32
+    /// One line with what to do.
+    public var description: String {
+        "cannot write the log \(path): \(String(cString: strerror(code))); pass --log-dir a writable directory"
+    }
+}
