@@ -8,6 +8,6 @@ struct S3Backup: AsyncParsableCommand {
         abstract: "Back up an S3 bucket to a versioned bucket in another region, and restore from it.",
         discussion: ExitStatus.helpText,
         version: "0.1.0",
-        subcommands: [Run.self, Plan.self, Work.self, List.self, Status.self, Failed.self, Retry.self, Prune.self]
+        subcommands: [Run.self, Plan.self, Work.self, Report.self, List.self, Status.self, Failed.self, Retry.self, Prune.self]
     )
 }

@@ -71,6 +71,39 @@ struct BackupRunTests {
         for secret in ["test-secret", "SESSIONTOKEN-MARKER"] { #expect(!text.contains(secret)) }
     }
 
+    @Test func theReportComparesTheBucketsAndExplainsDifferences() async throws {
+        let fixture = try await BackupFixture("report")
+        defer { fixture.remove() }
+        try await fixture.seed(50)
+        // LastModified has whole seconds: seed a second before the run, so the seeded objects predate it.
+        try await Task.sleep(for: .seconds(1.1))
+        #expect(try await fixture.run().status == 0)
+        func report() async throws -> (Int32, [String: Any]) {
+            let result = try await IntegrationTests.run(Repository.binary, ["report", "--db", fixture.database, "--json"],
+                                                        environment: fixture.environment)
+            return (result.status, try #require(try JSONSerialization.jsonObject(with: Data(result.stdout)) as? [String: Any]))
+        }
+        var (status, json) = try await report()
+        #expect(status == 0)
+        #expect(json.int("work", "copied") == 50)
+        #expect(json.int("tasks", "succeeded") == 1)
+        #expect(json.int("verification", "source_objects") == 50)
+        #expect(json.int("verification", "backup_objects") == 50)
+        #expect(json.int("verification", "unexplained") == 0)
+
+        // Written to the primary after the run began: explained.
+        try await fixture.sourceClient.putObject(bucket: fixture.primary, key: "late-arrival", body: BytesBody([1]))
+        (status, json) = try await report()
+        #expect(status == 0)
+        #expect(json.int("verification", "missing") == 1)
+        #expect(json.int("verification", "written_during_run") == 1)
+        // Gone from the backup behind the tool's back: unexplained, and the exit status says so.
+        try await fixture.backupClient.deleteObject(bucket: fixture.backup, key: BackupFixture.seededKey(7))
+        (status, json) = try await report()
+        #expect(status == 1)
+        #expect(json.int("verification", "unexplained") == 1)
+    }
+
     @Test func anEmptiedPrimaryDeletesNothing() async throws {
         let fixture = try await BackupFixture("emptied")
         defer { fixture.remove() }

@@ -6,12 +6,15 @@ public struct ListedObject: Sendable, Equatable {
     public var size: Int64
     /// ETag, quotes included.
     public var etag: String
+    /// LastModified, ISO 8601 as S3 writes it (which sorts as text).
+    public var lastModified: String
 
     /// An entry.
-    public init(key: String, size: Int64, etag: String) {
+    public init(key: String, size: Int64, etag: String, lastModified: String = "") {
         self.key = key
         self.size = size
         self.etag = etag
+        self.lastModified = lastModified
     }
 }
 

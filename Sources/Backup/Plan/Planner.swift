@@ -17,6 +17,9 @@ public struct PlanFindings: Codable, Sendable, Equatable {
     public var same = 0
     /// Objects only in the backup.
     public var extra = 0
+    /// Of the missing and changed, those the source wrote at or after `Planner.recentSince` (a verification
+    /// counts them as explained: written while the run went on).
+    public var recent = 0
 
     /// No findings.
     public init() {}
@@ -35,6 +38,7 @@ public struct PlanFindings: Codable, Sendable, Equatable {
         copyBytes += other.copyBytes
         same += other.same
         extra += other.extra
+        recent += other.recent
     }
 }
 
@@ -60,6 +64,8 @@ public struct Planner: Sendable {
     public var targetUnits = 64
     /// How deep discovery goes.
     public var maxDepth = 2
+    /// Source objects written at or after this time (S3's ISO 8601 form) are counted as `recent`.
+    public var recentSince: String?
 
     /// A planner for `parameters` with clients for both sides.
     public init(parameters: RunParameters, source: S3Client, backup: S3Client) throws {
@@ -85,7 +91,8 @@ public struct Planner: Sendable {
         var pages: [[ListedObject]] = []
         var count = 0
         for try await page in source.listObjects(bucket: sourceURL.bucket, prefix: sourceURL.prefix) {
-            pages.append(page.objects.map { ListedObject(key: Planner.relative($0.key, to: sourceURL.prefix), size: $0.size, etag: $0.etag) })
+            pages.append(page.objects.map { ListedObject(key: Planner.relative($0.key, to: sourceURL.prefix), size: $0.size, etag: $0.etag,
+                                                         lastModified: $0.lastModified) })
             count += page.objects.count
             if count > parameters.splitThreshold { return Discovery(units: try await splitUnits(), sourcePages: nil) }
         }
@@ -165,10 +172,12 @@ public struct Planner: Sendable {
             switch decision {
             case .missing(let object):
                 findings.missing += 1
+                if let since = recentSince, object.lastModified >= since { findings.recent += 1 }
                 findings.count(source: object)
                 try await queueCopy(object)
             case .changed(let object, let old):
                 findings.changed += 1
+                if let since = recentSince, object.lastModified >= since { findings.recent += 1 }
                 findings.count(source: object)
                 findings.count(backup: old)
                 try await queueCopy(object)
@@ -201,7 +210,8 @@ public struct Planner: Sendable {
             var iterator = box.value
             let page = try await iterator.next()
             box.mutate { $0 = iterator }
-            return page.map { $0.objects.map { ListedObject(key: Planner.relative($0.key, to: url.prefix), size: $0.size, etag: $0.etag) } }
+            return page.map { $0.objects.map { ListedObject(key: Planner.relative($0.key, to: url.prefix), size: $0.size, etag: $0.etag,
+                                                     lastModified: $0.lastModified) } }
         }
     }
 

@@ -22,6 +22,36 @@ public struct BackupReport: Codable, Sendable {
     public var deletesRefused: String?
     /// Seconds from start to end.
     public var seconds: Double
+    /// Both buckets listed again after the run, when asked for (`s3backup report`).
+    public var verification: Verification?
+
+    /// The primary and the backup compared after a run: what the seed's operators checked by hand.
+    public struct Verification: Codable, Sendable, Equatable {
+        /// Objects and bytes in the primary now.
+        public var sourceObjects: Int, sourceBytes: Int64
+        /// Objects and bytes in the backup now.
+        public var backupObjects: Int, backupBytes: Int64
+        /// Objects the backup lacks or holds in another version.
+        public var missing: Int, changed: Int
+        /// Objects only the backup holds.
+        public var extra: Int
+        /// Of the missing and changed, those written to the primary since the run started: explained.
+        public var writtenDuringRun: Int
+        /// Differences nothing explains: not written during the run, not kept by a refused delete.
+        public var unexplained: Int
+
+        init(_ findings: PlanFindings, deletesRefused: Bool) {
+            sourceObjects = findings.sourceObjects
+            sourceBytes = findings.sourceBytes
+            backupObjects = findings.backupObjects
+            backupBytes = findings.backupBytes
+            missing = findings.missing
+            changed = findings.changed
+            extra = findings.extra
+            writtenDuringRun = findings.recent
+            unexplained = findings.missing + findings.changed - findings.recent + (deletesRefused ? 0 : findings.extra)
+        }
+    }
 
     /// Tasks that failed on every attempt.
     public var deadTasks: Int { tasks[TaskState.dead.rawValue] ?? 0 }
@@ -48,7 +78,7 @@ public struct BackupReport: Codable, Sendable {
     /// The verdict.
     public var verdict: Verdict {
         if deadTasks > 0 { return .partial }
-        if !matches { return .mismatch }
+        if !matches || (verification?.unexplained ?? 0) > 0 { return .mismatch }
         return deletesRefused == nil ? .success : .refused
     }
 
@@ -66,6 +96,40 @@ public struct BackupReport: Codable, Sendable {
         ]
         if let refusal = deletesRefused { lines.append("  \(refusal)") }
         if deadTasks > 0 { lines.append("  \(deadTasks) task(s) failed on every attempt: see `s3backup failed --run \(run)`") }
+        if let check = verification {
+            lines.append("  now: primary \(check.sourceObjects) objects (\(bytes(check.sourceBytes))), backup \(check.backupObjects) "
+                + "objects (\(bytes(check.backupBytes))); \(check.missing) missing, \(check.changed) different, \(check.extra) extra "
+                + "in the backup; \(check.writtenDuringRun) written to the primary since the run began; \(check.unexplained) unexplained")
+        }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension BackupReport {
+    /// The report of `run` from what the queue kept: the plan's findings, the tasks' results and states.
+    public static func load(queue: any TaskQueue, run: RunID, resumed: Bool = false) async throws -> BackupReport {
+        let record = try await queue.run(run)
+        var findings = PlanFindings()
+        for unit in try await queue.units(run: run) {
+            if let summary = unit.summary { findings.add(try Payload.decode(PlanFindings.self, Array(summary.utf8))) }
+        }
+        var work = TaskOutcome()
+        for result in try await queue.results(run: run) { work.add(try Payload.decode(TaskOutcome.self, result)) }
+        let summary = try await queue.runs(limit: Int.max).first { $0.id == run }
+        let seconds = (summary?.finishedAt ?? Date()).timeIntervalSince(summary?.createdAt ?? Date())
+        return BackupReport(run: run, source: record.source, backup: record.destination, resumed: resumed, plan: findings,
+                            work: work, tasks: summary?.tasks ?? [:], deletesRefused: record.note, seconds: seconds)
+    }
+
+    /// Lists both buckets again with `planner` and records how they compare, counting objects written to the
+    /// primary since `since` (the run's start) as explained.
+    public mutating func verify(with planner: Planner, since: Date) async throws {
+        var planner = planner
+        // S3's LastModified has whole seconds: an object written in the run's first second counts as during the run.
+        let second = Date(timeIntervalSince1970: since.timeIntervalSince1970.rounded(.down))
+        planner.recentSince = second.formatted(.iso8601.year().month().day().dateSeparator(.dash)
+            .time(includingFractionalSeconds: true).timeSeparator(.colon))
+        let findings = try await planner.planAll(into: PreviewSink(sampleSize: 0))
+        verification = Verification(findings, deletesRefused: deletesRefused != nil)
     }
 }

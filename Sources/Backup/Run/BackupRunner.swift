@@ -111,11 +111,9 @@ public struct BackupRunner: Sendable {
         // A run whose workers gave up keeps its state, so the next command finishes it.
         if try await queue.outstanding(run: run) == 0 { try await queue.setRunState(run, .finished, note: refusal) }
 
-        var work = TaskOutcome()
-        for result in try await queue.results(run: run) { work.add(try Payload.decode(TaskOutcome.self, result)) }
-        let tasks = try await queue.runs(limit: 1_000).first { $0.id == run }?.tasks ?? [:]
-        return BackupReport(run: run, source: record.source, backup: record.destination, resumed: resumed, plan: findings,
-                            work: work, tasks: tasks, deletesRefused: refusal, seconds: (ContinuousClock.now - started).seconds)
+        var report = try await BackupReport.load(queue: queue, run: run, resumed: resumed)
+        report.seconds = (ContinuousClock.now - started).seconds
+        return report
     }
 }
 

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Backup
+import Foundation
+import Queue
+
+extension S3Backup {
+    /// `s3backup report`: a run's numbers, and the buckets compared now.
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a backup run's numbers and compare the primary with the backup now.",
+            discussion: "Differences are explained when the primary wrote the object after the run began, or when the "
+                + "delete cap kept it; anything else is unexplained and the exit status says so.\n\n" + ExitStatus.helpText
+        )
+
+        @OptionGroup var queue: QueueOptions
+        @Option(help: "The run (default: the newest backup run).") var run: RunID?
+        @Flag(help: "Skip listing the buckets again (report only what the queue kept).") var noVerify = false
+
+        func run() async throws {
+            try await reportingErrors {
+                let store = try queue.openExisting()
+                let runs = try await store.runs(limit: Int.max)
+                guard let id = run ?? runs.first(where: { $0.kind == "backup" })?.id else {
+                    throw ValidationError("there is no backup run in \(queue.db)")
+                }
+                var report = try await BackupReport.load(queue: store, run: id)
+                if !noVerify {
+                    let record = try await store.run(id)
+                    let parameters: RunParameters
+                    do { parameters = try RunParameters.decode(record.parameters) } catch {
+                        throw BackupError.badParameters(run: id, reason: "\(error)")
+                    }
+                    let environment = ProcessInfo.processInfo.environment
+                    let planner = try Planner(parameters: parameters, source: try parameters.source.client(environment: environment),
+                                              backup: try parameters.backup.client(environment: environment))
+                    let started = runs.first { $0.id == id }?.createdAt ?? Date()
+                    try await report.verify(with: planner, since: started)
+                }
+                try queue.emit(report) { report.text }
+                let status = ExitStatus.of(report.verdict)
+                if status != .success { throw ExitCode(status.rawValue) }
+            }
+        }
+    }
+}
