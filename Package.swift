@@ -21,6 +21,8 @@ let package = Package(
         .target(name: "SigV4", dependencies: ["CCrypto"]),
         // The S3 client: credentials, endpoints, curl transport, XML, operations, retries.
         .target(name: "S3", dependencies: ["SigV4", "CCurl", "CCrypto"]),
+        // Reports by mail: SMTP over libcurl.
+        .target(name: "Mail", dependencies: ["CCurl"]),
         // Planner, workers, run summary: the product's logic, over S3 and the queue.
         .target(name: "Backup", dependencies: ["S3", "Queue", "SigV4"]),
         // The durable task queue; its schema migrations (sql/, linked as Migrations/) are compiled in.
@@ -29,7 +31,7 @@ let package = Package(
         // The command line: parsing and wiring only.
         .executableTarget(
             name: "s3backup",
-            dependencies: ["Backup", "S3", "Queue", "CSQLite", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Backup", "Mail", "S3", "Queue", "CSQLite", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Real processes on the queue: the benchmark (ops/bench) and the multi-process tests.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing s3backup needs, and only what is missing:
 #   system: libcurl (OpenSSL flavour), libcrypto, libsqlite3 headers and pkg-config (Debian/Ubuntu packages);
-#   Python: moto's S3 emulator with its server extras, and boto3 (the reference client the tests compare with).
+#   Python: moto's S3 emulator with its server extras, boto3 (the reference client the tests compare with) and
+#   aiosmtpd (the SMTP server the mail tests send to).
 set -euo pipefail
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
@@ -12,7 +13,7 @@ if ! pkg-config --exists libcurl libcrypto sqlite3 2>/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config >/dev/null
 fi
 
-if ! python3 -c 'import moto.server, flask, flask_cors, boto3' 2>/dev/null; then
-  echo "installing the S3 emulator (moto[server]) and boto3…" >&2
-  python3 -m pip install --quiet 'moto[server]' boto3
+if ! python3 -c 'import moto.server, flask, flask_cors, boto3, aiosmtpd' 2>/dev/null; then
+  echo "installing the S3 emulator (moto[server]), boto3 and the SMTP test server (aiosmtpd)…" >&2
+  python3 -m pip install --quiet 'moto[server]' boto3 aiosmtpd
 fi

@@ -31,7 +31,8 @@ public struct BackupRunner: Sendable {
     let options: Options
     let environment: [String: String]
     let owner: String
-    let log: @Sendable (String) -> Void
+    /// Writes a line to the console and the run's log file.
+    public let log: @Sendable (String) -> Void
     let runLog: RunLog
 
     /// A runner on `queue` (stored at `database`), spawning workers from `executable` (this program); `log` is the

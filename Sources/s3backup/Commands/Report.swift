@@ -15,6 +15,7 @@ extension S3Backup {
         @OptionGroup var queue: QueueOptions
         @Option(help: "The run (default: the newest backup run).") var run: RunID?
         @Flag(help: "Skip listing the buckets again (report only what the queue kept).") var noVerify = false
+        @OptionGroup var mail: MailOptions
 
         func run() async throws {
             try await reportingErrors {
@@ -37,7 +38,9 @@ extension S3Backup {
                     try await report.verify(with: planner, since: started)
                 }
                 try queue.emit(report) { report.text }
-                let status = ExitStatus.of(report.verdict)
+                let mailed = await mailReport(report, settings: try mail.settings(environment: ProcessInfo.processInfo.environment),
+                                                 logFile: nil, log: Log.standardError)
+                let status = ExitStatus.of(report.verdict, mailed: mailed)
                 if status != .success { throw ExitCode(status.rawValue) }
             }
         }

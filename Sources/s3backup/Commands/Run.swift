@@ -22,6 +22,7 @@ extension S3Backup {
         var logDir: String?
         @Option(help: "Log files older than this many days are removed.") var logRetentionDays = 30
         @Flag(help: "Print the reports as JSON.") var json = false
+        @OptionGroup var mail: MailOptions
 
         func validate() throws {
             guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1 to 64") }
@@ -39,6 +40,7 @@ extension S3Backup {
                 runnerOptions.logDirectory = logDir ?? RunLog.defaultDirectory(environment: ProcessInfo.processInfo.environment)
                 runnerOptions.logRetentionDays = logRetentionDays
                 let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+                let mailSettings = try mail.settings(environment: ProcessInfo.processInfo.environment)
                 let runner = try BackupRunner(queue: queue, database: db, executable: executable, options: runnerOptions,
                                           environment: ProcessInfo.processInfo.environment,
                                           owner: ProcessIdentity.current, log: Log.standardError)
@@ -51,7 +53,11 @@ extension S3Backup {
                 } else {
                     print(reports.map(\.text).joined(separator: "\n"))
                 }
-                let status = ExitStatus.of(reports.last!.verdict)
+                var mailed = true
+                for report in reports {
+                    mailed = await mailReport(report, settings: mailSettings, logFile: runner.logFile, log: runner.log) && mailed
+                }
+                let status = ExitStatus.of(reports.last!.verdict, mailed: mailed)
                 if status != .success { throw ExitCode(status.rawValue) }
             }
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backup
 import CSQLite
+import Mail
 import Queue
 import S3
 
@@ -15,6 +16,8 @@ enum ExitStatus: Int32 {
     case partial = 2
     /// Deletes were refused: the delete cap, or a primary that lists empty.
     case refused = 3
+    /// The run succeeded but its report could not be mailed.
+    case mailFailed = 4
     /// The command line was malformed (ArgumentParser's own status).
     case usage = 64
     /// The endpoint could not be reached.
@@ -27,9 +30,17 @@ enum ExitStatus: Int32 {
     /// The table for `--help`.
     static let helpText = """
         Exit status: 0 success; 1 failed (or the backup does not match); 2 partial (some objects failed);
-        3 deletes refused (delete cap, empty primary); 64 bad command line; 69 endpoint unreachable;
+        3 deletes refused (delete cap, empty primary); 4 succeeded but the mail could not be sent;
+        64 bad command line; 69 endpoint unreachable;
         77 credentials refused or not permitted; 78 configuration error (credentials, profile, region, endpoint, URL).
         """
+
+    /// The status of a finished run whose report was (or was not) mailed: a mail failure shows only when
+    /// nothing worse happened, and never hides the run's own result.
+    static func of(_ verdict: BackupReport.Verdict, mailed: Bool) -> ExitStatus {
+        let status = of(verdict)
+        return status == .success && !mailed ? .mailFailed : status
+    }
 
     /// The status for a finished run.
     static func of(_ verdict: BackupReport.Verdict) -> ExitStatus {
@@ -44,6 +55,7 @@ enum ExitStatus: Int32 {
     /// The status for an error that ended a command.
     static func of(_ error: any Error) -> ExitStatus {
         if let error = error as? QueueError { return of(error) }
+        if error is MailError { return .configuration }
         guard let error = error as? S3Error else { return .failure }
         switch error.kind {
         case .configuration: return .configuration

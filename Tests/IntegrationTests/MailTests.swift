@@ -1,0 +1,90 @@
+import Foundation
+import S3
+import Testing
+
+@Suite("Mailed reports against a real SMTP server on loopback")
+struct MailTests {
+    /// An SMTP sink writing each accepted message to a directory.
+    struct Sink {
+        let server: HelperServer
+        let directory: URL
+        init(_ extra: [String] = []) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-mail-\(UUID().uuidString)")
+            server = try HelperServer(script: "smtp_sink.py", arguments: [directory.path] + extra)
+        }
+        var url: String { "smtp://127.0.0.1:\(server.port)" }
+        func messages() throws -> [(text: String, envelope: [String: Any])] {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".eml") }.sorted()
+            return try names.map { name in
+                let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+                let envelope = try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: directory.appendingPathComponent(name.replacingOccurrences(of: ".eml", with: ".json"))))
+                return (text, envelope as? [String: Any] ?? [:])
+            }
+        }
+    }
+
+    private func mailFlags(_ sink: Sink) -> [String] {
+        ["--mail-to", "ops@example.test", "--mail-to", "boss@example.test", "--mail-from", "backup@example.test",
+         "--smtp-url", sink.url]
+    }
+
+    @Test func successAndFailureEachSendTheRightMail() async throws {
+        let sink = try Sink()
+        let fixture = try await BackupFixture("mail")
+        defer { fixture.remove() }
+        try await fixture.seed(30)
+        let good = try await fixture.run(mailFlags(sink))
+        #expect(good.status == 0, "\(good.stderr)")
+        var messages = try sink.messages()
+        #expect(messages.count == 1)
+        let success = try #require(messages.first)
+        #expect(success.text.contains("Subject: [s3backup] OK: s3://\(fixture.primary) → s3://\(fixture.backup) (run 1)")
+                    || success.text.contains("Subject: =?UTF-8?B?"), "\(success.text.prefix(400))")
+        #expect(success.text.contains("30 copied"))
+        #expect((success.envelope["to"] as? [String]) == ["ops@example.test", "boss@example.test"])
+        #expect((success.envelope["from"] as? String) == "backup@example.test")
+
+        let keys = try await fixture.emulator.keys(fixture.primary)
+        _ = try await fixture.sourceClient.deleteObjects(bucket: fixture.primary, keys.prefix(10).map { ObjectVersionRef(key: $0) })
+        let refused = try await fixture.run(mailFlags(sink) + ["--max-delete", "1"])
+        #expect(refused.status == 3)
+        messages = try sink.messages()
+        #expect(messages.count == 2)
+        let failure = try #require(messages.last?.text)
+        #expect(failure.contains("over the cap --max-delete 1"))
+        #expect(failure.contains("The last lines of the log"))
+    }
+
+    @Test func theSMTPPasswordIsUsedAndNeverShown() async throws {
+        let password = "SMTP-PASSWORD-MARKER-9"
+        let sink = try Sink(["--user", "reporter", "--password", password])
+        var fixture = try await BackupFixture("mailauth")
+        defer { fixture.remove() }
+        fixture.environment["S3BACKUP_SMTP_PASSWORD"] = password
+        try await fixture.seed(5)
+        let result = try await fixture.run(mailFlags(sink) + ["--smtp-user", "reporter"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try sink.messages().first?.envelope["auth"] as? Bool == true)
+        let logs = try FileManager.default.contentsOfDirectory(atPath: fixture.logDirectory)
+            .map { try String(contentsOfFile: fixture.logDirectory + "/" + $0, encoding: .utf8) }.joined()
+        for text in [result.stderr, String(decoding: try JSONSerialization.data(withJSONObject: result.reports), as: UTF8.self), logs] {
+            #expect(!text.contains(password))
+        }
+        #expect(try sink.messages().allSatisfy { !$0.text.contains(password) })
+    }
+
+    @Test(arguments: [true, false])
+    func aServerThatRefusesOrIsDownIsReportedButTheRunStands(refusing: Bool) async throws {
+        let sink = try Sink(refusing ? ["--refuse"] : [])
+        let url = refusing ? sink.url : "smtp://127.0.0.1:9"
+        let fixture = try await BackupFixture("mailfail")
+        defer { fixture.remove() }
+        try await fixture.seed(5)
+        let result = try await fixture.run(["--mail-to", "ops@example.test", "--mail-from", "backup@example.test", "--smtp-url", url])
+        #expect(result.status == 4, "\(result.stderr)")
+        #expect(result.stderr.contains("mailing the report to ops@example.test via \(url) failed"))
+        #expect(result.reports.last?.int("work", "copied") == 5, "the run's own result is printed whole")
+        #expect(try await fixture.emulator.keys(fixture.backup).count == 5, "the backup itself was made")
+    }
+}
