@@ -2,7 +2,7 @@
 # Installs what building and testing s3backup needs, and only what is missing:
 #   system: libcurl (OpenSSL flavour), libcrypto, libsqlite3 headers and pkg-config (Debian/Ubuntu packages);
 #   Python: moto's S3 emulator with its server extras, boto3 (the reference client the tests compare with) and
-#   aiosmtpd (the SMTP server the mail tests send to).
+#   aiosmtpd (the SMTP server the mail tests send to); Debian's chromium (renders the HTML report in a test).
 set -euo pipefail
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
@@ -11,6 +11,12 @@ if ! pkg-config --exists libcurl libcrypto sqlite3 2>/dev/null; then
   echo "installing system libraries (libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config)…" >&2
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config >/dev/null
+fi
+
+if ! command -v chromium >/dev/null; then
+  echo "installing chromium (the HTML report test renders the page headless)…" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
 if ! python3 -c 'import moto.server, flask, flask_cors, boto3, aiosmtpd' 2>/dev/null; then

@@ -124,10 +124,12 @@ extension SQLiteQueue {
     }
 
     /// Results of the run's succeeded tasks.
-    public func results(run: RunID) async throws -> [[UInt8]] {
+    public func results(run: RunID) async throws -> [(finishedAt: Date, result: [UInt8])] {
         try await perform { db in
-            try db.prepare("SELECT result FROM tasks WHERE run_id = ?1 AND state = 'succeeded' AND result IS NOT NULL ORDER BY id")
-                .bind(.integer(run)).rows { $0.blob(0) }
+            try db.prepare("""
+                SELECT finished_at, result FROM tasks WHERE run_id = ?1 AND state = 'succeeded' AND result IS NOT NULL
+                ORDER BY finished_at, id
+                """).bind(.integer(run)).rows { (Self.date($0.int64(0)), $0.blob(1)) }
         }
     }
 

@@ -54,8 +54,8 @@ public protocol TaskQueue: Sendable {
     func outstanding(run: RunID?) async throws -> Int
     /// Marks `running` runs without ready or running tasks `finished` (dead tasks stay for `failed`/`retry`).
     func finishIdleRuns() async throws
-    /// The results workers stored with the run's succeeded tasks.
-    func results(run: RunID) async throws -> [[UInt8]]
+    /// The results workers stored with the run's succeeded tasks, with when each finished, in that order.
+    func results(run: RunID) async throws -> [(finishedAt: Date, result: [UInt8])]
 
     /// Runs, newest first, with task counts, backlog age and throughput.
     func runs(limit: Int) async throws -> [RunSummary]

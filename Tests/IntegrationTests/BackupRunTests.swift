@@ -97,6 +97,20 @@ struct BackupRunTests {
         #expect(status == 0)
         #expect(json.int("verification", "missing") == 1)
         #expect(json.int("verification", "written_during_run") == 1)
+        // The HTML page, rendered by headless Chromium, shows the numbers.
+        let page = fixture.directory.appendingPathComponent("report.html").path
+        let html = try await IntegrationTests.run(Repository.binary, ["report", "--db", fixture.database, "--html", page],
+                                                  environment: fixture.environment)
+        #expect(html.status == 0, "\(html.stderr)")
+        let rendered = try await IntegrationTests.run(
+            URL(fileURLWithPath: "/usr/bin/chromium"),
+            ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(page)"],
+            environment: isolatedEnvironment(["HOME": fixture.directory.path]), timeout: .seconds(90))
+        #expect(rendered.status == 0, "chromium: \(rendered.stderr.suffix(500))")
+        for text in ["Backup run 1", "success", "50 objects", "51 objects", "Throughput over the run", "Work per prefix",
+                     "1 written to the primary since the run began"] {
+            #expect(rendered.stdoutText.contains(text), "the page shows \(text.debugDescription)")
+        }
         // Gone from the backup behind the tool's back: unexplained, and the exit status says so.
         try await fixture.backupClient.deleteObject(bucket: fixture.backup, key: BackupFixture.seededKey(7))
         (status, json) = try await report()

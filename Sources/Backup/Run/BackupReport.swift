@@ -24,6 +24,32 @@ public struct BackupReport: Codable, Sendable {
     public var seconds: Double
     /// Both buckets listed again after the run, when asked for (`s3backup report`).
     public var verification: Verification?
+    /// When the run was created.
+    public var startedAt: Date?
+    /// When each task finished and what it moved: throughput over the run.
+    public var timeline: [TimelinePoint] = []
+    /// What planning found per unit (prefix) of the key space.
+    public var units: [UnitWork] = []
+    /// Tasks that failed on every attempt, with the objects that failed in them.
+    public var failures: [DeadTask] = []
+
+    /// One finished task on the run's timeline.
+    public struct TimelinePoint: Codable, Sendable, Equatable {
+        /// When it finished.
+        public var at: Date
+        /// Objects it copied or deleted.
+        public var objects: Int
+        /// Bytes it copied.
+        public var bytes: Int64
+    }
+
+    /// A unit's share of the work.
+    public struct UnitWork: Codable, Sendable, Equatable {
+        /// `deep:PREFIX` or `flat:PREFIX`.
+        public var unit: String
+        /// What planning found in it.
+        public var findings: PlanFindings
+    }
 
     /// The primary and the backup compared after a run: what the seed's operators checked by hand.
     public struct Verification: Codable, Sendable, Equatable {
@@ -114,11 +140,24 @@ extension BackupReport {
             if let summary = unit.summary { findings.add(try Payload.decode(PlanFindings.self, Array(summary.utf8))) }
         }
         var work = TaskOutcome()
-        for result in try await queue.results(run: run) { work.add(try Payload.decode(TaskOutcome.self, result)) }
+        var timeline: [TimelinePoint] = []
+        for (finishedAt, result) in try await queue.results(run: run) {
+            let outcome = try Payload.decode(TaskOutcome.self, result)
+            work.add(outcome)
+            timeline.append(TimelinePoint(at: finishedAt, objects: outcome.copied + outcome.deleted, bytes: outcome.copiedBytes))
+        }
         let summary = try await queue.runs(limit: Int.max).first { $0.id == run }
         let seconds = (summary?.finishedAt ?? Date()).timeIntervalSince(summary?.createdAt ?? Date())
-        return BackupReport(run: run, source: record.source, backup: record.destination, resumed: resumed, plan: findings,
-                            work: work, tasks: summary?.tasks ?? [:], deletesRefused: record.note, seconds: seconds)
+        var report = BackupReport(run: run, source: record.source, backup: record.destination, resumed: resumed, plan: findings,
+                                  work: work, tasks: summary?.tasks ?? [:], deletesRefused: record.note, seconds: seconds)
+        report.startedAt = summary?.createdAt
+        report.timeline = timeline
+        report.units = try await queue.units(run: run).compactMap { unit in
+            guard let summary = unit.summary else { return nil }
+            return UnitWork(unit: unit.unit, findings: try Payload.decode(PlanFindings.self, Array(summary.utf8)))
+        }
+        report.failures = try await queue.deadTasks(run: run)
+        return report
     }
 
     /// Lists both buckets again with `planner` and records how they compare, counting objects written to the

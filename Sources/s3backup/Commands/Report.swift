@@ -2,6 +2,7 @@ import ArgumentParser
 import Backup
 import Foundation
 import Queue
+import S3
 
 extension S3Backup {
     /// `s3backup report`: a run's numbers, and the buckets compared now.
@@ -15,6 +16,7 @@ extension S3Backup {
         @OptionGroup var queue: QueueOptions
         @Option(help: "The run (default: the newest backup run).") var run: RunID?
         @Flag(help: "Skip listing the buckets again (report only what the queue kept).") var noVerify = false
+        @Option(help: "Also write the report as one self-contained HTML page to this file.") var html: String?
         @OptionGroup var mail: MailOptions
 
         func run() async throws {
@@ -36,6 +38,12 @@ extension S3Backup {
                                               backup: try parameters.backup.client(environment: environment))
                     let started = runs.first { $0.id == id }?.createdAt ?? Date()
                     try await report.verify(with: planner, since: started)
+                }
+                if let html {
+                    do { try Data(ReportPage.html(report).utf8).write(to: URL(fileURLWithPath: html)) } catch {
+                        let errno = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code ?? 0
+                        throw FileError(path: html, operation: "write the HTML report to", code: Int32(errno))
+                    }
                 }
                 try queue.emit(report) { report.text }
                 let mailed = await mailReport(report, settings: try mail.settings(environment: ProcessInfo.processInfo.environment),

@@ -1,0 +1,136 @@
+import Foundation
+
+/// A run's report as one self-contained HTML page (no script, no external asset): the verdict, the counts, the
+/// comparison of both buckets, throughput over the run and work per prefix as inline SVG charts, the failures.
+public enum ReportPage {
+    /// The page.
+    public static func html(_ report: BackupReport) -> String {
+        let verdictColour = ["success": "#1a7f37", "refused": "#9a6700", "partial": "#cf222e", "mismatch": "#cf222e"][report.verdict.rawValue]!
+        var sections: [String] = []
+        sections.append("""
+            <h1>Backup run \(report.run): <span style="color:\(verdictColour)">\(escape(report.verdict.rawValue))</span></h1>
+            <p class="sub">\(escape(report.source)) → \(escape(report.backup))\(report.startedAt.map { " · started \($0.formatted(.iso8601))" } ?? "") · \(String(format: "%.1f", report.seconds)) s</p>
+            """)
+        let plan = report.plan, work = report.work
+        sections.append(table("Numbers", [
+            ("Listed in the primary", "\(plan.sourceObjects) objects, \(bytes(plan.sourceBytes))"),
+            ("Listed in the backup", "\(plan.backupObjects) objects, \(bytes(plan.backupBytes))"),
+            ("Planned", "\(plan.missing) new, \(plan.changed) changed (\(bytes(plan.copyBytes))), \(plan.same) unchanged, \(plan.extra) to delete"),
+            ("Copied", "\(work.copied) objects, \(bytes(work.copiedBytes)) (\(work.serverSide) server-side, \(work.streamed) streamed, \(work.multipart) part for part)"),
+            ("Verified", "\(work.verifiedByETag) by ETag, \(work.verifiedBySize) by size"),
+            ("Deleted", "\(work.deleted) objects"),
+            ("Tasks", TaskCounts.text(report.tasks)),
+        ] + (report.deletesRefused.map { [("Deletes refused", $0)] } ?? [])))
+        if let check = report.verification {
+            sections.append(table("Primary and backup now", [
+                ("Primary", "\(check.sourceObjects) objects, \(bytes(check.sourceBytes))"),
+                ("Backup", "\(check.backupObjects) objects, \(bytes(check.backupBytes))"),
+                ("Differences", "\(check.missing) missing, \(check.changed) different, \(check.extra) only in the backup"),
+                ("Explained", "\(check.writtenDuringRun) written to the primary since the run began"),
+                ("Unexplained", "\(check.unexplained)"),
+            ]))
+        }
+        sections.append("<h2>Throughput over the run</h2>" + throughputChart(report))
+        sections.append("<h2>Work per prefix</h2>" + unitChart(report.units))
+        if !report.failures.isEmpty {
+            var rows = ""
+            for task in report.failures {
+                rows += "<tr><td>task \(task.id)</td><td>\(escape(task.lastError ?? ""))</td></tr>"
+                for failure in task.failures.prefix(50) {
+                    rows += "<tr><td class=\"key\">\(escape(failure.subject.debugDescription))</td><td>\(escape(failure.error))</td></tr>"
+                }
+            }
+            sections.append("<h2>Failures</h2><table>\(rows)</table>")
+        }
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>s3backup run \(report.run): \(report.verdict.rawValue)</title>
+            <style>
+            body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#1f2328;padding:0 1rem}
+            h1{font-size:1.6rem;margin:0}.sub{color:#59636e;margin-top:.3rem}h2{font-size:1.15rem;margin-top:2rem}
+            table{border-collapse:collapse;width:100%}td{border-top:1px solid #d1d9e0;padding:.35rem .5rem;vertical-align:top}
+            td:first-child{color:#59636e;width:14rem}.key{font-family:ui-monospace,monospace}
+            svg{width:100%;height:auto;background:#f6f8fa;border-radius:6px}svg text{font:11px system-ui,sans-serif;fill:#59636e}
+            </style></head><body>
+            \(sections.joined(separator: "\n"))
+            </body></html>
+            """
+    }
+
+    private static func table(_ title: String, _ rows: [(String, String)]) -> String {
+        "<h2>\(escape(title))</h2><table>" + rows.map { "<tr><td>\(escape($0.0))</td><td>\(escape($0.1))</td></tr>" }.joined()
+            + "</table>"
+    }
+
+    /// Objects done over the run, step by step as tasks finished (tasks finish in clumps, so a cumulative line
+    /// reads better than per-interval rates); the label gives the average rate.
+    private static func throughputChart(_ report: BackupReport) -> String {
+        guard let first = report.startedAt ?? report.timeline.first?.at, let last = report.timeline.last?.at else {
+            return "<p>No task moved an object.</p>"
+        }
+        let span = max(last.timeIntervalSince(first), 0.001)
+        let total = max(report.timeline.reduce(0) { $0 + $1.objects }, 1)
+        let width = 800.0, height = 180.0, left = 50.0, bottom = 20.0
+        func x(_ date: Date) -> Double { left + date.timeIntervalSince(first) / span * (width - left - 10) }
+        func y(_ done: Int) -> Double { height - bottom - Double(done) / Double(total) * (height - bottom - 20) }
+        var done = 0
+        var points = [String(format: "%.1f,%.1f", x(first), y(0))]
+        for point in report.timeline {
+            points.append(String(format: "%.1f,%.1f", x(point.at), y(done)))
+            done += point.objects
+            points.append(String(format: "%.1f,%.1f", x(point.at), y(done)))
+        }
+        let average = Double(done) / span
+        let mib = Double(report.timeline.reduce(0) { $0 + $1.bytes }) / span / 1_048_576
+        return """
+            <svg viewBox="0 0 \(Int(width)) \(Int(height))" role="img" aria-label="objects done over the run">\
+            <polyline points="\(points.joined(separator: " "))" fill="none" stroke="#0969da" stroke-width="2"></polyline>\
+            <text x="4" y="14">\(done) objects</text><text x="4" y="\(Int(height - bottom))">0</text>\
+            <text x="\(Int(left))" y="\(Int(height) - 4)">0 s</text>\
+            <text x="\(Int(width) - 70)" y="\(Int(height) - 4)">\(String(format: "%.1f", span)) s</text>\
+            <text x="\(Int(width) / 2 - 80)" y="14">average \(String(format: "%.1f", average)) objects/s, \(String(format: "%.2f", mib)) MiB/s</text></svg>
+            """
+    }
+
+    /// Objects to copy or delete per unit, the 20 busiest.
+    private static func unitChart(_ units: [BackupReport.UnitWork]) -> String {
+        let busiest = units.map { ($0.unit, $0.findings.missing + $0.findings.changed + $0.findings.extra) }
+            .filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.prefix(20)
+        guard let top = busiest.first?.1 else { return "<p>Nothing to copy or delete.</p>" }
+        let row = 22.0, width = 800.0
+        var body = ""
+        for (index, (unit, work)) in busiest.enumerated() {
+            let y = Double(index) * row + 4
+            let name = unit.replacingOccurrences(of: "deep:", with: "").replacingOccurrences(of: "flat:", with: "(top of) ")
+            body += String(format: "<rect x=\"260\" y=\"%.0f\" width=\"%.1f\" height=\"16\" fill=\"#8250df\"></rect>", y,
+                           Double(work) / Double(top) * (width - 330))
+            body += "<text x=\"4\" y=\"\(Int(y) + 12)\">\(escape(name.isEmpty ? "(whole bucket)" : name))</text>"
+            body += "<text x=\"\(Int(266 + Double(work) / Double(top) * (width - 330)))\" y=\"\(Int(y) + 12)\">\(work)</text>"
+        }
+        return "<svg viewBox=\"0 0 \(Int(width)) \(Int(Double(busiest.count) * row + 8))\" role=\"img\" aria-label=\"work per prefix\">\(body)</svg>"
+    }
+
+    private static func bytes(_ count: Int64) -> String { ByteCountFormatter.string(fromByteCount: count, countStyle: .binary) }
+
+    /// Text made safe for HTML.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
+
+/// Task counts as words.
+enum TaskCounts {
+    static func text(_ tasks: [String: Int]) -> String {
+        ["succeeded", "dead", "ready", "running"].map { "\(tasks[$0] ?? 0) \($0)" }.joined(separator: ", ")
+    }
+}
