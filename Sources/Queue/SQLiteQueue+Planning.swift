@@ -127,7 +127,7 @@ extension SQLiteQueue {
     public func results(run: RunID) async throws -> [(finishedAt: Date, result: [UInt8])] {
         try await perform { db in
             try db.prepare("""
-                SELECT finished_at, result FROM tasks WHERE run_id = ?1 AND state = 'succeeded' AND result IS NOT NULL
+                SELECT finished_at, result FROM tasks WHERE run_id = ?1 AND state IN ('succeeded', 'dead') AND result IS NOT NULL
                 ORDER BY finished_at, id
                 """).bind(.integer(run)).rows { (Self.date($0.int64(0)), $0.blob(1)) }
         }

@@ -185,7 +185,7 @@ public final class SQLiteQueue: TaskQueue {
     }
 
     /// Records a failed attempt: a retry after backoff, or dead.
-    public func fail(_ lease: Lease, error: String, permanent: Bool) async throws {
+    public func fail(_ lease: Lease, error: String, permanent: Bool, result: [UInt8]?) async throws {
         let now = now(), settings = settings
         let random = Double.random(in: 0..<1)
         try await perform { db in
@@ -200,10 +200,11 @@ public final class SQLiteQueue: TaskQueue {
                         state = CASE WHEN ?4 OR attempts >= max_attempts THEN 'dead' ELSE 'ready' END,
                         finished_at = CASE WHEN ?4 OR attempts >= max_attempts THEN ?5 END,
                         run_at = CASE WHEN ?4 OR attempts >= max_attempts THEN run_at ELSE ?5 + ?6 END,
-                        last_error = ?7, updated_at = ?5, lease_owner = NULL, lease_expires_at = NULL, heartbeat_at = NULL
+                        last_error = ?7, result = ?8, updated_at = ?5, lease_owner = NULL, lease_expires_at = NULL,
+                        heartbeat_at = NULL
                     WHERE id = ?1 AND lease_owner = ?2 AND lease_token = ?3
                     """).bind(.integer(lease.task), .text(lease.owner), .integer(lease.token), .integer(permanent ? 1 : 0),
-                              .integer(now), .integer(delay), .text(error)).run()
+                              .integer(now), .integer(delay), .text(error), result.map { .blob($0) } ?? .null).run()
             }
         }
     }

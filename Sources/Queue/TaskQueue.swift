@@ -22,9 +22,9 @@ public protocol TaskQueue: Sendable {
     func renew(_ leases: [Lease]) async throws -> [Lease]
     /// Marks tasks done with an optional result; returns the leases that were lost (their result was not stored).
     func complete(_ completions: [(lease: Lease, result: [UInt8]?)]) async throws -> [Lease]
-    /// Records a failed attempt: retried after a backoff, or dead when `permanent` or out of attempts.
-    /// Throws `leaseLost` when the lease is stale.
-    func fail(_ lease: Lease, error: String, permanent: Bool) async throws
+    /// Records a failed attempt, with what it still did (`result`): retried after a backoff, or dead when
+    /// `permanent` or out of attempts. Throws `leaseLost` when the lease is stale.
+    func fail(_ lease: Lease, error: String, permanent: Bool, result: [UInt8]?) async throws
     /// Gives a task back without counting the attempt (the worker is shutting down).
     func release(_ leases: [Lease]) async throws
     /// Records a failure of one object inside a task, for `s3backup failed`.
@@ -54,7 +54,8 @@ public protocol TaskQueue: Sendable {
     func outstanding(run: RunID?) async throws -> Int
     /// Marks `running` runs without ready or running tasks `finished` (dead tasks stay for `failed`/`retry`).
     func finishIdleRuns() async throws
-    /// The results workers stored with the run's succeeded tasks, with when each finished, in that order.
+    /// The results workers stored with the run's finished tasks (succeeded, or dead with what their last attempt
+    /// still did), with when each finished, in that order.
     func results(run: RunID) async throws -> [(finishedAt: Date, result: [UInt8])]
 
     /// Runs, newest first, with task counts, backlog age and throughput.
@@ -70,6 +71,11 @@ public protocol TaskQueue: Sendable {
 }
 
 extension TaskQueue {
+    /// Records a failed attempt that did nothing worth recording.
+    public func fail(_ lease: Lease, error: String, permanent: Bool) async throws {
+        try await fail(lease, error: error, permanent: permanent, result: nil)
+    }
+
     /// Claims tasks of any run.
     public func claim(worker: String, limit: Int) async throws -> [ClaimedTask] {
         try await claim(worker: worker, limit: limit, run: nil)

@@ -118,6 +118,31 @@ struct BackupRunTests {
         #expect(json.int("verification", "unexplained") == 1)
     }
 
+    /// Archived objects cannot be copied until restored (S3 answers 403 ObjectNotInActiveTierError): the run is
+    /// partial, and the report and `failed` name exactly those objects; everything else is done and counted.
+    @Test func unreadableObjectsMakeAPartialRunThatNamesThem() async throws {
+        let fixture = try await BackupFixture("unreadable")
+        defer { fixture.remove() }
+        try await fixture.seed(20)
+        let archived = ["clients/archive/a.bin", "clients/archive/b.bin"]
+        for key in archived {
+            try await fixture.sourceClient.putObject(bucket: fixture.primary, key: key, body: BytesBody([9]),
+                                                     options: WriteOptions(storageClass: "GLACIER"))
+        }
+        let result = try await fixture.run()
+        #expect(result.status == 2, "\(result.stderr)")
+        let report = try #require(result.reports.last)
+        #expect(report.int("plan", "missing") == 22)
+        #expect(report.int("work", "copied") == 20)
+        #expect(report.int("tasks", "dead") == 1)
+        let failures = (report["failures"] as? [[String: Any]])?.flatMap { ($0["failures"] as? [[String: Any]]) ?? [] } ?? []
+        #expect(Set(failures.compactMap { $0["subject"] as? String }) == Set(archived))
+        let failed = try await IntegrationTests.run(Repository.binary, ["failed", "--db", fixture.database],
+                                                    environment: fixture.environment)
+        for key in archived { #expect(failed.stdoutText.contains(key)) }
+        #expect(try await fixture.emulator.keys(fixture.backup).count == 20)
+    }
+
     @Test func anEmptiedPrimaryDeletesNothing() async throws {
         let fixture = try await BackupFixture("emptied")
         defer { fixture.remove() }

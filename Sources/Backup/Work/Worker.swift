@@ -115,7 +115,8 @@ public final class Worker: Sendable {
 
     private func record(_ failure: TaskFailure, of task: ClaimedTask) async throws {
         do {
-            try await queue.fail(task.lease, error: failure.message, permanent: failure.permanent)
+            try await queue.fail(task.lease, error: failure.message, permanent: failure.permanent,
+                                 result: try failure.outcome.map { try Payload.encode($0) })
             log("task \(task.lease.task) attempt \(task.attempt)/\(task.maxAttempts) failed: \(failure.message)")
         } catch let error as QueueError where error.kind == .leaseLost(task: task.lease.task) {
             log("\(error)")
@@ -160,7 +161,7 @@ public final class Worker: Sendable {
             }
         }
         let (outcome, failures) = results.value
-        try await fail(ifAny: failures, task: task, total: batch.objects.count)
+        try await fail(ifAny: failures, task: task, total: batch.objects.count, outcome: outcome)
         return outcome
     }
 
@@ -177,17 +178,19 @@ public final class Worker: Sendable {
         try await recordFailures(result.errors.map { ($0.object.key, "\($0.code): \($0.message)") }, task: task)
         if !result.errors.isEmpty {
             throw TaskFailure(message: "\(result.errors.count) of \(refs.count) deletes failed, e.g. "
-                + "\(result.errors[0].object.key.debugDescription): \(result.errors[0].code)", permanent: false)
+                + "\(result.errors[0].object.key.debugDescription): \(result.errors[0].code)", permanent: false,
+                              outcome: TaskOutcome(deleted: result.deleted.count))
         }
         return TaskOutcome(deleted: result.deleted.count)
     }
 
     /// Records each failed object with the task and fails the task: permanently when no failure can pass.
-    private func fail(ifAny failures: [(String, S3Error)], task: ClaimedTask, total: Int) async throws {
+    private func fail(ifAny failures: [(String, S3Error)], task: ClaimedTask, total: Int, outcome: TaskOutcome) async throws {
         guard let first = failures.first else { return }
         try await recordFailures(failures.map { ($0.0, "\($0.1)") }, task: task)
         throw TaskFailure(message: "\(failures.count) of \(total) objects failed, e.g. \(first.0.debugDescription): \(first.1)",
-                          permanent: failures.allSatisfy { !$0.1.isRetryable && $0.1.kind != .invalidResponse })
+                          permanent: failures.allSatisfy { !$0.1.isRetryable && $0.1.kind != .invalidResponse },
+                          outcome: outcome)
     }
 
     /// Records per-object failures with the task; a lost lease ends the recording (the new holder records its own).
@@ -239,8 +242,9 @@ struct RunContext: Sendable {
     }
 }
 
-/// A task that failed: retried later, or dead when `permanent`.
+/// A task that failed: retried later, or dead when `permanent`; `outcome` is what it still did.
 struct TaskFailure: Error {
     let message: String
     let permanent: Bool
+    var outcome: TaskOutcome?
 }
