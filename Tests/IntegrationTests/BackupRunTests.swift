@@ -143,6 +143,28 @@ struct BackupRunTests {
         #expect(try await fixture.emulator.keys(fixture.backup).count == 20)
     }
 
+    /// On a terminal `run` keeps a live progress line; under cron (no terminal) only the summary is printed.
+    @Test func progressShowsOnATerminalOnly() async throws {
+        let fixture = try await BackupFixture("progress")
+        defer { fixture.remove() }
+        try await fixture.seed(400)
+        let command = [Repository.binary.path, "run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)",
+                       "--db", fixture.database, "--log-dir", fixture.logDirectory, "--workers", "1", "--concurrency", "2"]
+            .map { "'\($0)'" }.joined(separator: " ")
+        // util-linux `script` gives the command a pseudo-terminal.
+        let terminal = try await IntegrationTests.run(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"],
+                                                      environment: fixture.environment, timeout: .seconds(120))
+        #expect(terminal.status == 0, "\(terminal.stderr)")
+        #expect(terminal.stdoutText.contains("\r\u{1B}[Krun 1: "), "a live line")
+        #expect(terminal.stdoutText.contains("tasks "))
+        #expect(terminal.stdoutText.contains("success"))
+        try await fixture.sourceClient.putObject(bucket: fixture.primary, key: "more", body: BytesBody([1]))
+        let cron = try await fixture.run()
+        #expect(cron.status == 0)
+        #expect(!cron.stderr.contains("\u{1B}["))
+        #expect(cron.reports.count == 1, "stdout holds nothing but the JSON summary")
+    }
+
     @Test func anEmptiedPrimaryDeletesNothing() async throws {
         let fixture = try await BackupFixture("emptied")
         defer { fixture.remove() }

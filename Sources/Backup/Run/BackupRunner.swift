@@ -21,6 +21,8 @@ public struct BackupRunner: Sendable {
         public var logDirectory = ""
         /// Log files older than this many days are removed at the end.
         public var logRetentionDays = 30
+        /// Hears a one-line progress summary twice a second while a run goes on (for a terminal); nil for none.
+        public var progress: (@Sendable (String) -> Void)?
         /// Defaults.
         public init() {}
     }
@@ -93,6 +95,17 @@ public struct BackupRunner: Sendable {
                                    logFile: runLog.path, environment: environment)
         defer { pool.stop() }
 
+        let watcher = options.progress.map { show in
+            Task { [queue] in
+                let began = ContinuousClock.now
+                while !Task.isCancelled {
+                    if let line = try? await BackupRunner.progressLine(queue: queue, run: run, since: began) { show(line) }
+                    try? await Task.sleep(for: .milliseconds(500))
+                }
+            }
+        }
+        defer { watcher?.cancel() }
+
         var refusal = record.note
         var findings = PlanFindings()
         if record.state == .planning {
@@ -115,6 +128,27 @@ public struct BackupRunner: Sendable {
         var report = try await BackupReport.load(queue: queue, run: run, resumed: resumed)
         report.seconds = (ContinuousClock.now - started).seconds
         return report
+    }
+}
+
+extension BackupRunner {
+    /// `planning 12/40 prefixes · copying 30/120 tasks (25 %) · 3.1 tasks/s · ETA 29 s`.
+    static func progressLine(queue: any TaskQueue, run: RunID, since began: ContinuousClock.Instant) async throws -> String {
+        let units = try await queue.units(run: run)
+        let planned = units.filter { $0.summary != nil }.count
+        let tasks = try await queue.runs(limit: 1_000).first { $0.id == run }?.tasks ?? [:]
+        let done = (tasks["succeeded"] ?? 0) + (tasks["dead"] ?? 0)
+        let total = tasks.values.reduce(0, +)
+        let seconds = (ContinuousClock.now - began).seconds
+        var parts: [String] = []
+        if planned < units.count || units.isEmpty { parts.append("listing \(planned)/\(units.count) prefixes") }
+        if total > 0 {
+            parts.append("tasks \(done)/\(total) (\(done * 100 / total) %)")
+            let rate = Double(done) / max(seconds, 0.001)
+            parts.append(String(format: "%.1f tasks/s", rate))
+            if rate > 0, planned == units.count { parts.append(String(format: "ETA %.0f s", Double(total - done) / rate)) }
+        }
+        return "run \(run): " + (parts.isEmpty ? "starting" : parts.joined(separator: " · "))
     }
 }
 

@@ -39,12 +39,20 @@ extension S3Backup {
                 runnerOptions.keepDays = keepDays
                 runnerOptions.logDirectory = logDir ?? RunLog.defaultDirectory(environment: ProcessInfo.processInfo.environment)
                 runnerOptions.logRetentionDays = logRetentionDays
+                // A live line on a terminal; nothing but the summary under cron.
+                let terminal = isatty(STDOUT_FILENO) == 1
+                if terminal {
+                    runnerOptions.progress = { line in
+                        FileHandle.standardOutput.write(Data("\r\u{1B}[K\(line)".utf8))
+                    }
+                }
                 let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
                 let mailSettings = try mail.settings(environment: ProcessInfo.processInfo.environment)
                 let runner = try BackupRunner(queue: queue, database: db, executable: executable, options: runnerOptions,
                                           environment: ProcessInfo.processInfo.environment,
                                           owner: ProcessIdentity.current, log: Log.standardError)
                 let reports = try await runner.execute(options.parameters)
+                if terminal { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
                 if json {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
