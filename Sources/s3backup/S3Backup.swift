@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `s3backup` command: back an S3 bucket up to another region and restore it.
 @main
@@ -10,4 +11,26 @@ struct S3Backup: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Run.self, Plan.self, Work.self, Report.self, List.self, Status.self, Failed.self, Retry.self, Prune.self]
     )
+
+    /// Applies the config file (if any) to the command line, then runs the command as ArgumentParser would.
+    static func main() async {
+        let arguments: [String]
+        do {
+            arguments = try ConfigFile.apply(to: Array(CommandLine.arguments.dropFirst()),
+                                             environment: ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandle.standardError.write(Data("s3backup: \(error)\n".utf8))
+            Foundation.exit(ExitStatus.configuration.rawValue)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

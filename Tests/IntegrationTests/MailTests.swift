@@ -1,4 +1,5 @@
 import Foundation
+import Queue
 import S3
 import Testing
 
@@ -54,6 +55,45 @@ struct MailTests {
         let failure = try #require(messages.last?.text)
         #expect(failure.contains("over the cap --max-delete 1"))
         #expect(failure.contains("The last lines of the log"))
+    }
+
+    /// Everything from a config file: the run's flags and the mail settings; a flag on the command line wins.
+    @Test func settingsComeFromAConfigFile() async throws {
+        let sink = try Sink()
+        let fixture = try await BackupFixture("config")
+        defer { fixture.remove() }
+        try await fixture.seed(12)
+        let config = fixture.directory.appendingPathComponent("s3backup.conf").path
+        try """
+            # nightly backup
+            [run]
+            source = s3://\(fixture.primary)
+            backup = s3://\(fixture.backup)
+            db = \(fixture.database)
+            log-dir = \(fixture.logDirectory)
+            max-delete = 0
+            json = true
+            [mail]
+            mail-to = ops@example.test
+            mail-to = boss@example.test
+            mail-from = backup@example.test
+            smtp-url = \(sink.url)
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try await run(Repository.binary, ["--config", config, "run", "--lease-seconds", "2", "--max-delete", "5"],
+                                   environment: fixture.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText.contains("\"copied\" : 12"))
+        #expect(try sink.messages().first?.envelope["to"] as? [String] == ["ops@example.test", "boss@example.test"])
+        let record = try await SQLiteQueue(path: fixture.database).run(1)
+        #expect(record.parameters.contains("\"maxDelete\":{\"count\":{\"_0\":5}}"),
+                "the command line's --max-delete wins: \(record.parameters)")
+
+        try "[mail]\nsmtp-password = hunter2\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let refused = try await run(Repository.binary, ["--config", config, "report", "--db", fixture.database],
+                                    environment: fixture.environment)
+        #expect(refused.status == 78)
+        #expect(refused.stderr.contains("passwords do not belong in the config file"))
+        #expect(!refused.stderr.contains("hunter2"))
     }
 
     @Test func theSMTPPasswordIsUsedAndNeverShown() async throws {
