@@ -103,6 +103,8 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var oldestReadySeconds: Double?
     /// Tasks finished per minute over the last five minutes.
     public var tasksPerMinute: Double
+    /// Attempts beyond each task's first: the retries the run took.
+    public var retries: Int = 0
 }
 
 /// A dead task and what is known of why.

@@ -10,6 +10,7 @@ extension SQLiteQueue {
                 """)
             let counts = try db.prepare("SELECT state, count(*) FROM tasks WHERE run_id = ?1 GROUP BY state")
             let oldest = try db.prepare("SELECT min(run_at) FROM tasks WHERE run_id = ?1 AND state = 'ready' AND run_at <= ?2")
+            let retries = try db.prepare("SELECT coalesce(sum(attempts - 1), 0) FROM tasks WHERE run_id = ?1 AND attempts > 1")
             let recent = try db.prepare("""
                 SELECT count(*) FROM tasks WHERE run_id = ?1 AND state IN ('succeeded', 'dead') AND finished_at >= ?2
                 """)
@@ -28,6 +29,7 @@ extension SQLiteQueue {
                     .rows { $0.optionalInt64(0) }.first!.map { Double(now - $0) / 1000 }
                 let finished = try recent.bind(.integer(summary.id), .integer(now - 300_000)).rows { $0.int64(0) }.first!
                 summary.tasksPerMinute = Double(finished) / 5
+                summary.retries = Int(try retries.bind(.integer(summary.id)).rows { $0.int64(0) }.first ?? 0)
                 return summary
             }
         }

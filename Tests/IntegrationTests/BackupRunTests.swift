@@ -39,6 +39,7 @@ struct BackupRunTests {
         let report = try #require(next.reports.last)
         #expect(report.int("plan", "missing") == 1)
         #expect(report.int("plan", "changed") == 1)
+        #expect(report.int("plan", "changed_size") == 1, "the rule that decided: the size differs")
         #expect(report.int("plan", "extra") == 1)
         #expect(report.int("work", "copied") == 2)
         #expect(report.int("work", "deleted") == 1)
@@ -140,6 +141,16 @@ struct BackupRunTests {
         let failed = try await IntegrationTests.run(Repository.binary, ["failed", "--db", fixture.database],
                                                     environment: fixture.environment)
         for key in archived { #expect(failed.stdoutText.contains(key)) }
+        let page = fixture.directory.appendingPathComponent("failed.html").path
+        let html = try await IntegrationTests.run(Repository.binary, ["report", "--db", fixture.database, "--no-verify", "--html", page],
+                                                  environment: fixture.environment)
+        #expect(html.status == 2)
+        let rendered = try await IntegrationTests.run(
+            URL(fileURLWithPath: "/usr/bin/chromium"), ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(page)"],
+            environment: isolatedEnvironment(["HOME": fixture.directory.path]), timeout: .seconds(90))
+        for text in ["partial", "Failures", "20 objects"] + archived.map(\.debugDescription) {
+            #expect(rendered.stdoutText.contains(ReportPageText.escape(text)), "the page shows \(text.debugDescription)")
+        }
         #expect(try await fixture.emulator.keys(fixture.backup).count == 20)
     }
 
@@ -264,4 +275,12 @@ func shellRun(_ command: String) -> Bool {
     guard (try? process.run()) != nil else { return false }
     process.waitUntilExit()
     return process.terminationStatus == 0
+}
+
+/// Text as a browser serializes it in a DOM dump (only `&`, `<`, `>` escaped), to find it in the rendered page.
+enum ReportPageText {
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+    }
 }

@@ -11,6 +11,8 @@ public struct PlanFindings: Codable, Sendable, Equatable {
     public var missing = 0
     /// Objects in both with a different size or ETag.
     public var changed = 0
+    /// Of the changed, those whose size differs (the rest: same size, different ETag).
+    public var changedSize = 0
     /// Bytes to copy (missing + changed).
     public var copyBytes: Int64 = 0
     /// Objects equal on both sides (same size and ETag).
@@ -35,6 +37,7 @@ public struct PlanFindings: Codable, Sendable, Equatable {
         backupBytes += other.backupBytes
         missing += other.missing
         changed += other.changed
+        changedSize += other.changedSize
         copyBytes += other.copyBytes
         same += other.same
         extra += other.extra
@@ -177,6 +180,7 @@ public struct Planner: Sendable {
                 try await queueCopy(object)
             case .changed(let object, let old):
                 findings.changed += 1
+                if object.size != old.size { findings.changedSize += 1 }
                 if let since = recentSince, object.lastModified >= since { findings.recent += 1 }
                 findings.count(source: object)
                 findings.count(backup: old)

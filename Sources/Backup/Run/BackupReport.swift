@@ -26,6 +26,8 @@ public struct BackupReport: Codable, Sendable {
     public var verification: Verification?
     /// When the run was created.
     public var startedAt: Date?
+    /// Attempts beyond each task's first.
+    public var retries = 0
     /// When each task finished and what it moved: throughput over the run.
     public var timeline: [TimelinePoint] = []
     /// What planning found per unit (prefix) of the key space.
@@ -115,10 +117,15 @@ public struct BackupReport: Codable, Sendable {
             "run \(run)\(resumed ? " (resumed)" : ""): \(source) → \(backup) in \(String(format: "%.1f", seconds)) s: \(verdict.rawValue)",
             "  listed: source \(plan.sourceObjects) objects (\(bytes(plan.sourceBytes))), backup \(plan.backupObjects) objects (\(bytes(plan.backupBytes)))",
             "  planned: \(plan.missing) new, \(plan.changed) changed (\(bytes(plan.copyBytes))), \(plan.same) unchanged, \(plan.extra) to delete",
+            "  rules: copy when missing (\(plan.missing)), when the size differs (\(plan.changedSize)), when the size is equal "
+                + "but the ETag differs (\(plan.changed - plan.changedSize)); skip when size and ETag are equal (\(plan.same)); "
+                + "delete when only in the backup (\(plan.extra))",
             "  done: \(work.copied) copied (\(bytes(work.copiedBytes)); \(work.serverSide) server-side, \(work.streamed) streamed, "
                 + "\(work.multipart) part for part), \(work.deleted) deleted, \(work.vanished) vanished from the source, "
                 + "\(work.alreadyPresent) already there",
-            "  verified: \(work.verifiedByETag) by ETag, \(work.verifiedBySize) by size",
+            "  verified: \(work.verifiedByETag) by ETag, \(work.verifiedBySize) by size; \(retries) task retries; "
+                + String(format: "%.1f objects/s, %.2f MiB/s", Double(work.copied + work.deleted) / max(seconds, 0.001),
+                         Double(work.copiedBytes) / max(seconds, 0.001) / 1_048_576),
         ]
         if let refusal = deletesRefused { lines.append("  \(refusal)") }
         if deadTasks > 0 { lines.append("  \(deadTasks) task(s) failed on every attempt: see `s3backup failed --run \(run)`") }
@@ -151,6 +158,7 @@ extension BackupReport {
         var report = BackupReport(run: run, source: record.source, backup: record.destination, resumed: resumed, plan: findings,
                                   work: work, tasks: summary?.tasks ?? [:], deletesRefused: record.note, seconds: seconds)
         report.startedAt = summary?.createdAt
+        report.retries = summary?.retries ?? 0
         report.timeline = timeline
         report.units = try await queue.units(run: run).compactMap { unit in
             guard let summary = unit.summary else { return nil }

@@ -16,10 +16,12 @@ public enum ReportPage {
             ("Listed in the primary", "\(plan.sourceObjects) objects, \(bytes(plan.sourceBytes))"),
             ("Listed in the backup", "\(plan.backupObjects) objects, \(bytes(plan.backupBytes))"),
             ("Planned", "\(plan.missing) new, \(plan.changed) changed (\(bytes(plan.copyBytes))), \(plan.same) unchanged, \(plan.extra) to delete"),
+            ("Rules", "copy: \(plan.missing) missing, \(plan.changedSize) size differs, \(plan.changed - plan.changedSize) ETag differs; "
+                + "skip: \(plan.same) same size and ETag; delete: \(plan.extra) only in the backup"),
             ("Copied", "\(work.copied) objects, \(bytes(work.copiedBytes)) (\(work.serverSide) server-side, \(work.streamed) streamed, \(work.multipart) part for part)"),
             ("Verified", "\(work.verifiedByETag) by ETag, \(work.verifiedBySize) by size"),
             ("Deleted", "\(work.deleted) objects"),
-            ("Tasks", TaskCounts.text(report.tasks)),
+            ("Tasks", TaskCounts.text(report.tasks) + ", \(report.retries) retries"),
         ] + (report.deletesRefused.map { [("Deletes refused", $0)] } ?? [])))
         if let check = report.verification {
             sections.append(table("Primary and backup now", [
