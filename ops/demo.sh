@@ -53,4 +53,6 @@ echo; echo "== s3backup run (next night)"
 "$bin" run --source s3://primary --backup s3://backup --db "$work/queue.db" --workers 2 --log-dir "$work/logs" || true
 echo; echo "== s3backup status"
 "$bin" status --db "$work/queue.db"
-echo; echo "backup holds $("$bin" ls s3://backup | wc -l) objects; queue: $work/queue.db; logs: $work/logs"
+echo; echo "== s3backup report (lists both buckets again and compares them)"
+"$bin" report --db "$work/queue.db" --html "$work/report.html" || true
+echo; echo "backup holds $("$bin" ls s3://backup | wc -l) objects; queue: $work/queue.db; logs: $work/logs; report: $work/report.html"
