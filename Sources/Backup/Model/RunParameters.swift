@@ -1,4 +1,5 @@
 import Foundation
+import Queue
 import S3
 
 /// Where one side of a run lives and how to reach it; stored with the run (no secrets), so every worker process
@@ -119,5 +120,14 @@ public struct RunParameters: Codable, Sendable, Equatable {
     /// Reads the JSON stored with a run.
     public static func decode(_ text: String) throws -> RunParameters {
         try JSONDecoder().decode(RunParameters.self, from: Data(text.utf8))
+    }
+
+    /// The parameters stored with `run`; unreadable ones are a `BackupError.badParameters`.
+    public static func stored(in run: RunRecord) throws -> RunParameters {
+        do {
+            return try decode(run.parameters)
+        } catch {
+            throw BackupError.badParameters(run: run.id, reason: "\(error)")
+        }
     }
 }

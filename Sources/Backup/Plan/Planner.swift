@@ -70,6 +70,12 @@ public struct Planner: Sendable {
     /// Source objects written at or after this time (S3's ISO 8601 form) are counted as `recent`.
     public var recentSince: String?
 
+    /// A planner for `parameters`, its clients configured from the stored sides and `environment`.
+    public init(parameters: RunParameters, environment: [String: String]) throws {
+        try self.init(parameters: parameters, source: try parameters.source.client(environment: environment),
+                      backup: try parameters.backup.client(environment: environment))
+    }
+
     /// A planner for `parameters` with clients for both sides.
     public init(parameters: RunParameters, source: S3Client, backup: S3Client) throws {
         self.parameters = parameters

@@ -82,12 +82,7 @@ public struct BackupRunner: Sendable {
     private func work(run: RunID, resumed: Bool) async throws -> BackupReport {
         let started = ContinuousClock.now
         let record = try await queue.run(run)
-        let parameters: RunParameters
-        do { parameters = try RunParameters.decode(record.parameters) } catch {
-            throw BackupError.badParameters(run: run, reason: "\(error)")
-        }
-        let planner = try Planner(parameters: parameters, source: try parameters.source.client(environment: environment),
-                                  backup: try parameters.backup.client(environment: environment))
+        let planner = try Planner(parameters: try RunParameters.stored(in: record), environment: environment)
         // Workers start with the first queued copy, so copying overlaps planning; a run with nothing to do
         // starts none.
         let pool = WorkerProcesses(executable: executable, database: database, run: run, count: options.workers,

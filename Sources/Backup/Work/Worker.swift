@@ -213,12 +213,11 @@ public final class Worker: Sendable {
     /// Clients and copier for a run, built once per process from the run's stored parameters.
     private func context(for run: RunID) async throws -> RunContext {
         if let known = contexts.value[run] { return known }
-        let record = try await queue.run(run)
         let parameters: RunParameters
         do {
-            parameters = try RunParameters.decode(record.parameters)
-        } catch {
-            throw TaskFailure(message: "\(BackupError.badParameters(run: run, reason: "\(error)"))", permanent: true)
+            parameters = try RunParameters.stored(in: try await queue.run(run))
+        } catch let error as BackupError {
+            throw TaskFailure(message: "\(error)", permanent: true)
         }
         let context = try RunContext(parameters: parameters, environment: environment)
         contexts.mutate { $0[run] = context }

@@ -25,8 +25,7 @@ extension S3Backup {
             try await reportingErrors {
                 let parameters = options.parameters
                 let environment = ProcessInfo.processInfo.environment
-                let planner = try Planner(parameters: parameters, source: try parameters.source.client(environment: environment),
-                                          backup: try parameters.backup.client(environment: environment))
+                let planner = try Planner(parameters: parameters, environment: environment)
                 if dryrun { return try await preview(planner) }
                 let queue = try SQLiteQueue(path: db!)
                 try await queue.finishIdleRuns()

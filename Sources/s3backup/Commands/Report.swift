@@ -28,14 +28,8 @@ extension S3Backup {
                 }
                 var report = try await BackupReport.load(queue: store, run: id)
                 if !noVerify {
-                    let record = try await store.run(id)
-                    let parameters: RunParameters
-                    do { parameters = try RunParameters.decode(record.parameters) } catch {
-                        throw BackupError.badParameters(run: id, reason: "\(error)")
-                    }
-                    let environment = ProcessInfo.processInfo.environment
-                    let planner = try Planner(parameters: parameters, source: try parameters.source.client(environment: environment),
-                                              backup: try parameters.backup.client(environment: environment))
+                    let planner = try Planner(parameters: try RunParameters.stored(in: try await store.run(id)),
+                                              environment: ProcessInfo.processInfo.environment)
                     let started = runs.first { $0.id == id }?.createdAt ?? Date()
                     try await report.verify(with: planner, since: started)
                 }
