@@ -38,6 +38,12 @@ public struct XMLTree: Sendable, Equatable {
         return nil
     }
 
+    /// The element written back as XML (text of elements with children is dropped: S3's documents have none).
+    public var serialized: String {
+        let inner = children.isEmpty ? XMLTree.escape(text) : children.map(\.serialized).joined()
+        return "<\(name)>\(inner)</\(name)>"
+    }
+
     /// Parses a document; throws `S3Error.invalidResponse` when it is not well-formed XML.
     public static func parse(_ bytes: [UInt8]) throws -> XMLTree {
         let builder = TreeBuilder()

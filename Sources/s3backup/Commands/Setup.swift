@@ -1,0 +1,65 @@
+import ArgumentParser
+import Backup
+import Foundation
+import S3
+
+extension S3Backup {
+    /// `s3backup setup`: versioning and lifecycle on both buckets, checked.
+    struct Setup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Enable versioning on both buckets, apply the lifecycle policy, and report any drift.",
+            discussion: "Idempotent. The policy's rules are merged with a bucket's other rules (matched by ID) unless "
+                + "--replace. With --check nothing is changed. Exits 1 when drift remains.\n\n" + ExitStatus.helpText
+        )
+
+        @Option(help: "The primary: s3://BUCKET.") var source: String
+        @Option(help: "The backup: s3://BUCKET.") var backup: String
+        @Option(help: "A lifecycle policy in the AWS CLI's JSON form (default: the built-in one, ops/lifecycle-policy.json).")
+        var lifecycle: String?
+        @Option(help: "Which buckets get the lifecycle policy: backup or both.") var lifecycleOn = "backup"
+        @Flag(help: "Only report drift; change nothing.") var check = false
+        @Flag(help: "Replace a bucket's lifecycle rules with the policy's instead of merging.") var replace = false
+        @Flag(help: "Print the drift as JSON.") var json = false
+        @OptionGroup var connection: ConnectionOptions
+
+        func validate() throws {
+            for url in [source, backup] {
+                do { _ = try S3URL(url) } catch { throw ValidationError("\(error)") }
+            }
+            guard ["backup", "both"].contains(lifecycleOn) else { throw ValidationError("--lifecycle-on must be backup or both") }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let data: Data
+                if let lifecycle {
+                    do { data = try Data(contentsOf: URL(fileURLWithPath: lifecycle)) } catch {
+                        throw ValidationError("cannot read --lifecycle \(lifecycle): \(error.localizedDescription)")
+                    }
+                } else {
+                    data = Data(DefaultPolicy.json.utf8)
+                }
+                let rules = try LifecycleRule.policy(data, source: lifecycle ?? "the built-in policy")
+                let client = try connection.makeClient()
+                let setups = [
+                    BucketSetup(client: client, bucket: try S3URL(source).bucket, rules: lifecycleOn == "both" ? rules : []),
+                    BucketSetup(client: client, bucket: try S3URL(backup).bucket, rules: rules),
+                ]
+                if !check { for setup in setups { try await setup.apply(replace: replace) } }
+                var drift: [Drift] = []
+                for setup in setups { drift += try await setup.check() }
+                var output = StandardOutput()
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                    try output.line(String(decoding: try encoder.encode(["drift": drift]), as: UTF8.self))
+                } else {
+                    try output.line(drift.isEmpty ? "no drift: versioning on both buckets, lifecycle policy in place"
+                        : drift.map { "drift: \($0)" }.joined(separator: "\n"))
+                }
+                try output.flush()
+                if !drift.isEmpty { throw ExitCode(ExitStatus.failure.rawValue) }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Backup
+import Foundation
+import S3
+import Testing
+
+@Suite("s3backup setup against the emulator")
+struct SetupTests {
+    private func setup(_ fixture: BackupFixture, _ extra: [String]) async throws -> CommandResult {
+        try await run(Repository.binary, ["setup", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)"] + extra,
+                      environment: fixture.environment)
+    }
+
+    @Test func setupThenCheckThenDriftThenRepair() async throws {
+        let fixture = try await BackupFixture("setup")
+        defer { fixture.remove() }
+        let before = try await setup(fixture, ["--check"])
+        #expect(before.status == 1)
+        #expect(before.stdoutText.contains("versioning is unversioned"))
+
+        let applied = try await setup(fixture, [])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(applied.stdoutText.contains("no drift"))
+        #expect(try await fixture.sourceClient.getBucketVersioning(fixture.primary) == .enabled)
+        #expect(try await fixture.backupClient.getBucketVersioning(fixture.backup) == .enabled)
+        let rule = try #require(try await fixture.backupClient.getBucketLifecycle(fixture.backup)?.child("Rule"))
+        #expect(rule.text("ID") == "s3backup-tiering")
+        #expect(rule.find("NoncurrentDays")?.text == "90")
+        #expect(rule.find("DaysAfterInitiation")?.text == "7")
+        #expect(try await fixture.sourceClient.getBucketLifecycle(fixture.primary) == nil, "the primary keeps its own lifecycle")
+        #expect(try await setup(fixture, ["--check"]).status == 0)
+        #expect(try await setup(fixture, []).status == 0, "idempotent")
+
+        // Someone edits the rule by hand.
+        try await fixture.backupClient.putBucketLifecycle(fixture.backup, xml: """
+            <LifecycleConfiguration><Rule><ID>s3backup-tiering</ID><Filter><Prefix></Prefix></Filter><Status>Enabled</Status>\
+            <Transition><Days>10</Days><StorageClass>GLACIER</StorageClass></Transition></Rule></LifecycleConfiguration>
+            """)
+        let drifted = try await setup(fixture, ["--check", "--json"])
+        #expect(drifted.status == 1)
+        #expect(drifted.stdoutText.contains("lifecycle rule \\\"s3backup-tiering\\\" differs from the policy"))
+        #expect(try await setup(fixture, []).status == 0)
+        #expect(try await setup(fixture, ["--check"]).status == 0)
+    }
+
+    @Test func otherRulesAreKeptUnlessReplaced() async throws {
+        let fixture = try await BackupFixture("merge")
+        defer { fixture.remove() }
+        try await fixture.backupClient.putBucketLifecycle(fixture.backup, xml: """
+            <LifecycleConfiguration><Rule><ID>keep-me</ID><Filter><Prefix>tmp/</Prefix></Filter><Status>Enabled</Status>\
+            <Expiration><Days>3</Days></Expiration></Rule></LifecycleConfiguration>
+            """)
+        #expect(try await setup(fixture, []).status == 0)
+        var ids = try await fixture.backupClient.getBucketLifecycle(fixture.backup)?.children("Rule").compactMap { $0.text("ID") }
+        #expect(Set(ids ?? []) == ["keep-me", "s3backup-tiering"])
+        #expect(try await setup(fixture, ["--replace"]).status == 0)
+        ids = try await fixture.backupClient.getBucketLifecycle(fixture.backup)?.children("Rule").compactMap { $0.text("ID") }
+        #expect(ids == ["s3backup-tiering"])
+    }
+
+    @Test func theBuiltInPolicyIsTheOpsFile() throws {
+        let file = Repository.root.appendingPathComponent("ops/lifecycle-policy.json")
+        #expect(try String(contentsOf: file, encoding: .utf8) == DefaultPolicy.json + "\n")
+        let rules = try LifecycleRule.policy(Data(DefaultPolicy.json.utf8), source: "built-in")
+        #expect(rules.map(\.id) == ["s3backup-tiering"])
+        #expect(rules.first?.transitions.map(\.storageClass) == ["STANDARD_IA", "GLACIER", "DEEP_ARCHIVE"])
+    }
+}
