@@ -98,6 +98,10 @@ public struct RunParameters: Codable, Sendable, Equatable {
     public var batchBytes: Int64 = 256 << 20
     /// A source with more objects than this is split by prefix and listed in parallel.
     public var splitThreshold = 10_000
+    /// Whether objects only in the destination are deleted (a backup mirrors; a restore adds only, unless asked).
+    public var mirrorDeletes = true
+    /// `backup` or `restore`: how the run is filed in the queue.
+    public var kind = "backup"
 
     /// Parameters for `source` → `backup`.
     public init(source: Side, backup: Side) {

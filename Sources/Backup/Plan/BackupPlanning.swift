@@ -77,7 +77,7 @@ public struct BackupPlanning: Sendable {
             guard let summary = unit.summary else { throw BackupError.incompletePlan(run: run, unit: unit.unit) }
             findings.add(try Payload.decode(PlanFindings.self, Array(summary.utf8)))
         }
-        let refusal = BackupPlanning.deleteRefusal(findings, cap: planner.parameters.maxDelete)
+        let refusal = BackupPlanning.deleteRefusal(findings, cap: planner.parameters.maxDelete, mirror: planner.parameters.mirrorDeletes)
         try checkLease()
         guard try await queue.completePlanning(run: run, owner: owner, refusal: refusal) else {
             throw BackupError.plannerBusy(run: run, holder: "another planner (this one's lease expired)")
@@ -87,8 +87,8 @@ public struct BackupPlanning: Sendable {
 
     /// Why the planned deletes must not happen, or nil when they may: a source that listed empty never deletes
     /// (an emptied primary must not empty the backup), and the cap bounds the rest.
-    public static func deleteRefusal(_ findings: PlanFindings, cap: DeleteCap) -> String? {
-        guard findings.extra > 0 else { return nil }
+    public static func deleteRefusal(_ findings: PlanFindings, cap: DeleteCap, mirror: Bool = true) -> String? {
+        guard mirror, findings.extra > 0 else { return nil }
         if findings.sourceObjects == 0 {
             return "deletes refused: the source lists no objects, so none of the backup's \(findings.extra) objects "
                 + "were deleted (an emptied or unreachable primary must not empty the backup)"

@@ -198,6 +198,7 @@ public struct Planner: Sendable {
             case .extra(let object):
                 findings.extra += 1
                 findings.count(backup: object)
+                guard parameters.mirrorDeletes else { continue }
                 deletes.append(object.key)
                 if deletes.count == S3Client.deleteBatchLimit {
                     try await sink.delete(deletes, unit: unit)

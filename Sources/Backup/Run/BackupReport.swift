@@ -177,6 +177,7 @@ extension BackupReport {
         planner.recentSince = second.formatted(.iso8601.year().month().day().dateSeparator(.dash)
             .time(includingFractionalSeconds: true).timeSeparator(.colon))
         let findings = try await planner.planAll(into: PreviewSink(sampleSize: 0))
-        verification = Verification(findings, deletesRefused: deletesRefused != nil)
+        // Extra objects are explained when deletes were refused, or when the run does not delete (a restore).
+        verification = Verification(findings, deletesRefused: deletesRefused != nil || !planner.parameters.mirrorDeletes)
     }
 }

@@ -62,12 +62,12 @@ public struct BackupRunner: Sendable {
     /// reports, oldest first.
     public func execute(_ parameters: RunParameters) async throws -> [BackupReport] {
         var reports: [BackupReport] = []
-        if let unfinished = try await queue.unfinishedRun(kind: "backup", source: parameters.source.url,
+        if let unfinished = try await queue.unfinishedRun(kind: parameters.kind, source: parameters.source.url,
                                                           destination: parameters.backup.url) {
             log("run \(unfinished) between these buckets is unfinished: finishing it first")
             reports.append(try await work(run: unfinished, resumed: true))
         }
-        let run = try await queue.createRun(kind: "backup", source: parameters.source.url,
+        let run = try await queue.createRun(kind: parameters.kind, source: parameters.source.url,
                                             destination: parameters.backup.url, parameters: try parameters.encoded())
         reports.append(try await work(run: run, resumed: false))
         _ = try await queue.prune(finishedBefore: Date().addingTimeInterval(-Double(options.keepDays) * 86_400))

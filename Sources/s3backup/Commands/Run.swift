@@ -57,6 +57,7 @@ extension S3Backup {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                     encoder.keyEncodingStrategy = .convertToSnakeCase
+                    encoder.dateEncodingStrategy = .iso8601
                     print(String(decoding: try encoder.encode(reports), as: UTF8.self))
                 } else {
                     print(reports.map(\.text).joined(separator: "\n"))

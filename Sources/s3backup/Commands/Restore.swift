@@ -1,0 +1,108 @@
+import ArgumentParser
+import Backup
+import Foundation
+import Queue
+import S3
+
+extension S3Backup {
+    /// `s3backup restore`: the backup copied back into the primary, on the same queue and workers as a backup.
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy the backup back into the primary: all of it, or some prefixes.",
+            discussion: "Copies what the primary lacks or holds differently; deletes in the primary only with --delete. "
+                + "Asks for confirmation on a terminal, and needs --yes otherwise. Resumable like `run`: the same "
+                + "command finishes an interrupted restore.\n\n" + ExitStatus.helpText
+        )
+
+        @Option(help: "The backup to restore from: s3://BUCKET[/PREFIX].") var from: String
+        @Option(help: "The primary to restore into: s3://BUCKET[/PREFIX].") var to: String
+        @Option(help: "The queue database.") var db: String
+        @Option(name: .customLong("prefix"), help: "Restore only keys under this prefix (repeatable).") var prefixes: [String] = []
+        @Flag(help: "Also delete objects of the primary that the backup lacks (within the restored prefixes).") var delete = false
+        @Flag(help: "Do not ask for confirmation.") var yes = false
+        @Flag(help: "Print what would change, change nothing.") var dryrun = false
+        @Flag(help: "Print the reports as JSON.") var json = false
+        @Option(help: "Worker processes.") var workers = BackupRunner.Options().workers
+        @Option(help: "Objects transferred at once by each worker.") var concurrency = 8
+        @Option(help: "How long a claimed task stays a worker's without a heartbeat.") var leaseSeconds = 60
+        @Option(help: "Directory of the run logs.") var logDir: String?
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var mail: MailOptions
+
+        func validate() throws {
+            for url in [from, to] {
+                do { _ = try S3URL(url) } catch { throw ValidationError("\(error)") }
+            }
+        }
+
+        /// One restore per prefix: backup/PREFIX → primary/PREFIX.
+        private func locations() throws -> [RunParameters] {
+            let source = try S3URL(from), target = try S3URL(to)
+            return (prefixes.isEmpty ? [""] : prefixes).map { prefix in
+                var parameters = RunParameters(
+                    source: Side(url: "s3://\(source.bucket)/\(source.prefix + prefix)", endpointURL: connection.endpointURL,
+                                 profile: connection.profile, region: connection.region),
+                    backup: Side(url: "s3://\(target.bucket)/\(target.prefix + prefix)", endpointURL: connection.endpointURL,
+                                 profile: connection.profile, region: connection.region))
+                parameters.kind = "restore"
+                parameters.storageClass = "STANDARD"
+                parameters.mirrorDeletes = delete
+                parameters.maxDelete = .percent(100)
+                return parameters
+            }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let environment = ProcessInfo.processInfo.environment
+                let plans = try locations()
+                if dryrun || !yes {
+                    var lines: [String] = []
+                    for parameters in plans {
+                        let findings = try await Planner(parameters: parameters, environment: environment).planAll(into: PreviewSink(sampleSize: 0))
+                        lines.append("\(parameters.source.url) → \(parameters.backup.url): \(findings.missing) to copy, "
+                            + "\(findings.changed) to overwrite, \(findings.same) unchanged, "
+                            + (delete ? "\(findings.extra) to delete" : "\(findings.extra) only in the primary (kept)"))
+                    }
+                    print(lines.joined(separator: "\n"))
+                    if dryrun { return }
+                    guard isatty(STDIN_FILENO) == 1 else {
+                        throw ValidationError("a restore writes into \(to); pass --yes to confirm (there is no terminal to ask)")
+                    }
+                    print("Restore into \(to)? [y/N] ", terminator: "")
+                    guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                        print("nothing restored")
+                        return
+                    }
+                }
+                var options = BackupRunner.Options()
+                options.workers = workers
+                options.concurrency = concurrency
+                options.leaseSeconds = leaseSeconds
+                options.logDirectory = logDir ?? RunLog.defaultDirectory(environment: environment)
+                let runner = try BackupRunner(queue: try openQueue(db, leaseSeconds: leaseSeconds), database: db,
+                                              executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+                                              options: options, environment: environment, owner: ProcessIdentity.current,
+                                              log: Log.standardError)
+                let mailSettings = try mail.settings(environment: environment)
+                var reports: [BackupReport] = []
+                for parameters in plans { reports += try await runner.execute(parameters) }
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                    encoder.keyEncodingStrategy = .convertToSnakeCase
+                    encoder.dateEncodingStrategy = .iso8601
+                    print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+                } else {
+                    print(reports.map(\.text).joined(separator: "\n"))
+                }
+                var mailed = true
+                for report in reports {
+                    mailed = await mailReport(report, settings: mailSettings, logFile: runner.logFile, log: runner.log) && mailed
+                }
+                let worst = reports.map { ExitStatus.of($0.verdict, mailed: mailed) }.first { $0 != .success } ?? .success
+                if worst != .success { throw ExitCode(worst.rawValue) }
+            }
+        }
+    }
+}

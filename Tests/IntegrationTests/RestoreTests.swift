@@ -1,0 +1,60 @@
+import Foundation
+import S3
+import Testing
+
+@Suite("s3backup restore against the emulator")
+struct RestoreTests {
+    private func restore(_ fixture: BackupFixture, _ extra: [String]) async throws -> CommandResult {
+        try await run(Repository.binary, ["restore", "--from", "s3://\(fixture.backup)", "--to", "s3://\(fixture.primary)",
+                                          "--db", fixture.database, "--log-dir", fixture.logDirectory, "--lease-seconds", "2",
+                                          "--workers", "2"] + extra,
+                      environment: fixture.environment)
+    }
+
+    @Test func fullAndPartialRestores() async throws {
+        let fixture = try await BackupFixture("restore")
+        defer { fixture.remove() }
+        try await fixture.seed(60)
+        try await fixture.seedAwkward()
+        #expect(try await fixture.run().status == 0)
+        let original = try await fixture.listing(fixture.sourceClient, fixture.primary)
+
+        // Disaster: objects deleted and overwritten in the primary, a new one added.
+        let lost = (0..<10).map { BackupFixture.seededKey($0) }
+        _ = try await fixture.sourceClient.deleteObjects(bucket: fixture.primary, lost.map { ObjectVersionRef(key: $0) })
+        try await fixture.sourceClient.putObject(bucket: fixture.primary, key: awkwardKeys[3], body: BytesBody(Array("scribbled".utf8)))
+        try await fixture.sourceClient.putObject(bucket: fixture.primary, key: "written-after", body: BytesBody([1]))
+
+        // Without a terminal and without --yes nothing happens.
+        let unconfirmed = try await restore(fixture, [])
+        #expect(unconfirmed.status == 64)
+        #expect(unconfirmed.stderr.contains("--yes"))
+        let dry = try await restore(fixture, ["--dryrun"])
+        #expect(dry.status == 0)
+        #expect(dry.stdoutText.contains("10 to copy, 1 to overwrite"))
+        #expect(try await fixture.emulator.keys(fixture.primary).count == 60 + awkwardKeys.count + 1 - 10 + 1)
+
+        // A partial restore touches only its prefix.
+        let partial = try await restore(fixture, ["--yes", "--prefix", "clients/000/"])
+        #expect(partial.status == 0, "\(partial.stderr)")
+        let afterPartial = try await fixture.listing(fixture.sourceClient, fixture.primary)
+        #expect(afterPartial[Array(BackupFixture.seededKey(0).utf8)] != nil)
+        #expect(afterPartial[Array(BackupFixture.seededKey(1).utf8)] == nil)
+
+        // A full restore brings back the rest and never deletes in the primary.
+        let full = try await restore(fixture, ["--yes"])
+        #expect(full.status == 0, "\(full.stderr)")
+        var now = try await fixture.listing(fixture.sourceClient, fixture.primary)
+        #expect(now[Array("written-after".utf8)] != nil, "without --delete nothing in the primary is deleted")
+        now[Array("written-after".utf8)] = nil
+        #expect(now.count == original.count)
+        for (key, value) in original { #expect(now[key]?.1 == value.1, "\(String(decoding: key, as: UTF8.self))") }
+        let head = try await fixture.sourceClient.headObject(bucket: fixture.primary, key: awkwardKeys[3])
+        #expect(head.metadata.user["index"] == "3", "metadata restored")
+        #expect(head.storageClass == "STANDARD")
+
+        // With --delete the primary becomes exactly the backup.
+        #expect(try await restore(fixture, ["--yes", "--delete"]).status == 0)
+        #expect(try await fixture.listing(fixture.sourceClient, fixture.primary)[Array("written-after".utf8)] == nil)
+    }
+}
