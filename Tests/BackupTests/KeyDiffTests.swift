@@ -1,3 +1,4 @@
+import Foundation
 @testable import Backup
 import Testing
 
@@ -88,5 +89,17 @@ struct DeleteCapTests {
         #expect("\"0123abcd-3\"".partsInETag == 3)
         #expect("\"0123abcd\"".partsInETag == nil)
         #expect(!"\"d41d8cd98f00b204e9800998ecf8427e\"".isMultipartETag)
+    }
+}
+
+@Suite("S3 times")
+struct S3TimeTests {
+    @Test func formatsAsS3ListsAndParsesWhatPeopleWrite() throws {
+        #expect(S3Time.string(Date(timeIntervalSince1970: 1_700_000_000.5)) == "2023-11-14T22:13:20.500Z")
+        #expect(S3Time.parse("2023-11-14T22:13:20Z") == Date(timeIntervalSince1970: 1_700_000_000))
+        #expect(S3Time.parse("2023-11-14T22:13:20.500Z") == Date(timeIntervalSince1970: 1_700_000_000.5))
+        #expect(S3Time.parse("yesterday") == nil)
+        // Listed times compare with moments as text.
+        #expect("2023-11-14T22:13:20.000Z" <= S3Time.string(Date(timeIntervalSince1970: 1_700_000_000)))
     }
 }

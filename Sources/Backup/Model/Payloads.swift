@@ -9,6 +9,8 @@ public struct CopyItem: Codable, Sendable, Equatable {
     public var size: Int64
     /// ETag at listing time, quotes included.
     public var etag: String
+    /// The source version to copy (a point-in-time restore); nil for the current one.
+    public var versionID: String?
 }
 
 /// The payload of a `copy` task.

@@ -102,6 +102,9 @@ public struct RunParameters: Codable, Sendable, Equatable {
     public var mirrorDeletes = true
     /// `backup` or `restore`: how the run is filed in the queue.
     public var kind = "backup"
+    /// For a point-in-time restore: the source is read as it was at this moment (S3's ISO 8601 form), from its
+    /// versions; nil reads its current objects.
+    public var asOf: String?
 
     /// Parameters for `source` → `backup`.
     public init(source: Side, backup: Side) {

@@ -8,13 +8,16 @@ public struct ListedObject: Sendable, Equatable {
     public var etag: String
     /// LastModified, ISO 8601 as S3 writes it (which sorts as text).
     public var lastModified: String
+    /// The version this entry stands for, when listed from versions (a point-in-time view).
+    public var versionID: String?
 
     /// An entry.
-    public init(key: String, size: Int64, etag: String, lastModified: String = "") {
+    public init(key: String, size: Int64, etag: String, lastModified: String = "", versionID: String? = nil) {
         self.key = key
         self.size = size
         self.etag = etag
         self.lastModified = lastModified
+        self.versionID = versionID
     }
 }
 

@@ -105,7 +105,8 @@ public struct Planner: Sendable {
             count += page.objects.count
             if count > parameters.splitThreshold { return Discovery(units: try await splitUnits(), sourcePages: nil) }
         }
-        return Discovery(units: [.deep("")], sourcePages: pages)
+        // A point-in-time source is read from its versions, not from this listing of current objects.
+        return Discovery(units: [.deep("")], sourcePages: parameters.asOf == nil ? pages : nil)
     }
 
     /// Splits the key space by `/` on both sides, up to `maxDepth` levels or about `targetUnits` units.
@@ -157,6 +158,8 @@ public struct Planner: Sendable {
         if let sourcePages, unit == .deep("") {
             let remaining = LockedBox(sourcePages[...])
             sourceSide = { remaining.mutate { $0.popFirst() } }
+        } else if let asOf = parameters.asOf {
+            sourceSide = pointInTimePages(source, sourceURL, unit, asOf: asOf)
         } else {
             sourceSide = pages(source, sourceURL, unit)
         }
@@ -170,7 +173,7 @@ public struct Planner: Sendable {
         }
         func queueCopy(_ object: ListedObject) async throws {
             findings.copyBytes += object.size
-            let item = CopyItem(key: object.key, size: object.size, etag: object.etag)
+            let item = CopyItem(key: object.key, size: object.size, etag: object.etag, versionID: object.versionID)
             if object.size >= parameters.batchBytes { return try await sink.copy([item], unit: unit) }
             if copyBytes + object.size > parameters.batchBytes { try await flushCopies() }
             copies.append(item)
@@ -223,6 +226,51 @@ public struct Planner: Sendable {
             box.mutate { $0 = iterator }
             return page.map { $0.objects.map { ListedObject(key: Planner.relative($0.key, to: url.prefix), size: $0.size, etag: $0.etag,
                                                      lastModified: $0.lastModified) } }
+        }
+    }
+
+    /// The unit as it was at `asOf`, from ListObjectVersions: for each key the newest version written at or before
+    /// that moment, or nothing when that is a delete marker or the key did not exist yet. A key's versions may
+    /// straddle two pages, so the last key of each page waits for the next.
+    private func pointInTimePages(_ client: S3Client, _ url: S3URL, _ unit: Unit, asOf: String) -> KeyDiff.Pages {
+        let flat: Bool
+        if case .flat = unit { flat = true } else { flat = false }
+        let state = LockedBox((iterator: client.listObjectVersions(bucket: url.bucket, prefix: url.prefix + unit.path,
+                                                                   delimiter: flat ? "/" : nil).makeAsyncIterator(),
+                               pending: [ObjectVersion](), finished: false))
+        func choose(_ group: ArraySlice<ObjectVersion>) -> ListedObject? {
+            guard let chosen = group.sorted(by: { $0.lastModified > $1.lastModified }).first(where: { $0.lastModified <= asOf }),
+                  !chosen.isDeleteMarker else { return nil }
+            return ListedObject(key: Planner.relative(chosen.key, to: url.prefix), size: chosen.size, etag: chosen.etag ?? "",
+                                lastModified: chosen.lastModified, versionID: chosen.versionID)
+        }
+        return {
+            while true {
+                var current = state.value
+                if current.finished && current.pending.isEmpty { return nil }
+                var entries = current.pending
+                if !current.finished, let page = try await current.iterator.next() {
+                    entries += page.versions
+                } else {
+                    current.finished = true
+                }
+                // Keep the last key's versions back unless the listing is over: more may follow.
+                var cut = entries.count
+                if !current.finished, let last = entries.last {
+                    while cut > 0, entries[cut - 1].key.utf8.elementsEqual(last.key.utf8) { cut -= 1 }
+                }
+                current.pending = Array(entries[cut...])
+                var out: [ListedObject] = []
+                var start = 0
+                while start < cut {
+                    var end = start + 1
+                    while end < cut, entries[end].key.utf8.elementsEqual(entries[start].key.utf8) { end += 1 }
+                    if let object = choose(entries[start..<end]) { out.append(object) }
+                    start = end
+                }
+                state.mutate { $0 = current }
+                if !out.isEmpty || (current.finished && current.pending.isEmpty) { return out.isEmpty ? nil : out }
+            }
         }
     }
 

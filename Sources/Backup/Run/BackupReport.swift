@@ -174,8 +174,7 @@ extension BackupReport {
         var planner = planner
         // S3's LastModified has whole seconds: an object written in the run's first second counts as during the run.
         let second = Date(timeIntervalSince1970: since.timeIntervalSince1970.rounded(.down))
-        planner.recentSince = second.formatted(.iso8601.year().month().day().dateSeparator(.dash)
-            .time(includingFractionalSeconds: true).timeSeparator(.colon))
+        planner.recentSince = S3Time.string(second)
         let findings = try await planner.planAll(into: PreviewSink(sampleSize: 0))
         // Extra objects are explained when deletes were refused, or when the run does not delete (a restore).
         verification = Verification(findings, deletesRefused: deletesRefused != nil || !planner.parameters.mirrorDeletes)

@@ -30,60 +30,62 @@ struct ObjectCopier: Sendable {
             outcome.alreadyPresent = 1
             return outcome
         }
+        let version = item.versionID
         do {
             if serverSide && !item.etag.isMultipartETag && item.size <= ObjectCopier.copyObjectLimit {
                 let result = try await backup.copyObject(
-                    from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey), to: backupURL.bucket, key: backupKey,
+                    from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey, versionID: version), to: backupURL.bucket, key: backupKey,
                     storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, sourceETag: item.etag)
-                try await verify(result.etag, expected: item.etag, size: item.size, sourceKey: sourceKey,
+                try await verify(result.etag, expected: item.etag, size: item.size, sourceKey: sourceKey, version: version,
                                  backupKey: backupKey, into: &outcome)
                 outcome.serverSide = 1
             } else {
-                try await copyAsItIsNow(sourceKey: sourceKey, backupKey: backupKey, into: &outcome)
+                try await copyAsItIsNow(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &outcome)
             }
         } catch let error as S3Error where error.code == "NoSuchKey" {
             // Only the source can be missing (a copy creates the backup's key): it was deleted after listing.
             return TaskOutcome(vanished: 1)
         } catch let error as S3Error where error.code == "PreconditionFailed" {
             // The source changed since it was listed: copy the object as it is now.
-            try await copyAsItIsNow(sourceKey: sourceKey, backupKey: backupKey, into: &outcome)
+            try await copyAsItIsNow(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &outcome)
         }
         outcome.copied = 1
         outcome.copiedBytes = item.size
         return outcome
     }
 
-    /// Copies the source's current version, reading its metadata, tags and part layout first.
-    private func copyAsItIsNow(sourceKey: String, backupKey: String, into outcome: inout TaskOutcome) async throws {
-        let head = try await source.headObject(bucket: sourceURL.bucket, key: sourceKey)
-        let tags = try await source.getObjectTagging(bucket: sourceURL.bucket, key: sourceKey)
+    /// Copies the source's current version (or `version`), reading its metadata, tags and part layout first.
+    private func copyAsItIsNow(sourceKey: String, version: String?, backupKey: String, into outcome: inout TaskOutcome) async throws {
+        let head = try await source.headObject(bucket: sourceURL.bucket, key: sourceKey, versionID: version)
+        let tags = try await source.getObjectTagging(bucket: sourceURL.bucket, key: sourceKey, versionID: version)
         let options = WriteOptions(metadata: head.metadata, storageClass: parameters.storageClass,
                                    encryption: parameters.serverSideEncryption, tags: tags)
         let etag: String
-        if let parts = try await layout(of: head, key: sourceKey) {
-            etag = try await copyParts(parts, head: head, sourceKey: sourceKey, backupKey: backupKey, options: options)
+        if let parts = try await layout(of: head, key: sourceKey, version: version) {
+            etag = try await copyParts(parts, head: head, sourceKey: sourceKey, version: version, backupKey: backupKey, options: options)
             outcome.multipart = 1
         } else if serverSide {
             etag = try await backup.copyObject(
-                from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey), to: backupURL.bucket, key: backupKey,
+                from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey, versionID: version), to: backupURL.bucket, key: backupKey,
                 storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, sourceETag: head.etag).etag
         } else {
-            etag = try await streamed(range: nil, size: head.size, etag: head.etag, sourceKey: sourceKey) { body in
+            etag = try await streamed(range: nil, size: head.size, etag: head.etag, sourceKey: sourceKey, version: version) { body in
                 try await backup.putObject(bucket: backupURL.bucket, key: backupKey, body: body, options: options).etag
             }
         }
         if serverSide { outcome.serverSide = 1 } else { outcome.streamed = 1 }
-        try await verify(etag, expected: head.etag, size: head.size, sourceKey: sourceKey, backupKey: backupKey, into: &outcome)
+        try await verify(etag, expected: head.etag, size: head.size, sourceKey: sourceKey, version: version, backupKey: backupKey,
+                         into: &outcome)
     }
 
     /// The byte ranges of a multipart object's parts, each part's size read with HeadObject's `partNumber` (parts
     /// need not be equal); nil for a single-part object.
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html#API_HeadObject_RequestSyntax
-    private func layout(of head: ObjectInfo, key: String) async throws -> [ClosedRange<Int64>]? {
+    private func layout(of head: ObjectInfo, key: String, version: String?) async throws -> [ClosedRange<Int64>]? {
         guard let count = head.etag.partsInETag, head.size > 0 else { return nil }
         let sizes = LockedBox([Int64](repeating: 0, count: count))
         try await forEachConcurrently(Array(1...count), width: 8) { number in
-            let size = try await source.headObject(bucket: sourceURL.bucket, key: key, partNumber: number).size
+            let size = try await source.headObject(bucket: sourceURL.bucket, key: key, versionID: version, partNumber: number).size
             sizes.mutate { $0[number - 1] = size }
         }
         guard sizes.value.reduce(0, +) == head.size, !sizes.value.contains(0) else {
@@ -98,8 +100,8 @@ struct ObjectCopier: Sendable {
     }
 
     /// A multipart copy with the given part ranges; aborted on any failure so no parts linger.
-    private func copyParts(_ ranges: [ClosedRange<Int64>], head: ObjectInfo, sourceKey: String, backupKey: String,
-                           options: WriteOptions) async throws -> String {
+    private func copyParts(_ ranges: [ClosedRange<Int64>], head: ObjectInfo, sourceKey: String, version: String?,
+                           backupKey: String, options: WriteOptions) async throws -> String {
         let upload = try await backup.createMultipartUpload(bucket: backupURL.bucket, key: backupKey, options: options)
         do {
             let parts = LockedBox<[CompletedPart]>([])
@@ -108,9 +110,11 @@ struct ObjectCopier: Sendable {
                 if serverSide {
                     part = try await backup.uploadPartCopy(
                         bucket: backupURL.bucket, key: backupKey, uploadID: upload, number: index + 1,
-                        source: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey), range: range, sourceETag: head.etag)
+                        source: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey, versionID: version), range: range,
+                        sourceETag: head.etag)
                 } else {
-                    part = try await streamed(range: range, size: Int64(range.count), etag: head.etag, sourceKey: sourceKey) { body in
+                    part = try await streamed(range: range, size: Int64(range.count), etag: head.etag, sourceKey: sourceKey,
+                                              version: version) { body in
                         try await backup.uploadPart(bucket: backupURL.bucket, key: backupKey, uploadID: upload,
                                                     number: index + 1, body: body)
                     }
@@ -126,12 +130,12 @@ struct ObjectCopier: Sendable {
     }
 
     /// Streams `range` (or all) of the source into `upload` through a pipe: constant memory, both at once.
-    private func streamed<T: Sendable>(range: ClosedRange<Int64>?, size: Int64, etag: String, sourceKey: String,
+    private func streamed<T: Sendable>(range: ClosedRange<Int64>?, size: Int64, etag: String, sourceKey: String, version: String?,
                                        upload: @escaping @Sendable (PipeSource) async throws -> T) async throws -> T {
         let pipe = StreamPipe(capacity: 2 << 20)
         async let download: Void = {
             do {
-                _ = try await source.getObject(bucket: sourceURL.bucket, key: sourceKey, range: range, ifMatch: etag,
+                _ = try await source.getObject(bucket: sourceURL.bucket, key: sourceKey, versionID: version, range: range, ifMatch: etag,
                                                to: PipeSink(pipe: pipe))
                 pipe.finishWriting()
             } catch {
@@ -153,7 +157,7 @@ struct ObjectCopier: Sendable {
     }
 
     /// A copy is verified by equal ETags; where ETags are not comparable (SSE-KMS makes them random), by size.
-    private func verify(_ etag: String, expected: String, size: Int64, sourceKey: String, backupKey: String,
+    private func verify(_ etag: String, expected: String, size: Int64, sourceKey: String, version: String?, backupKey: String,
                         into outcome: inout TaskOutcome) async throws {
         if etag == expected {
             outcome.verifiedByETag = 1
@@ -167,7 +171,7 @@ struct ObjectCopier: Sendable {
             }
         }
         // The source may have changed while it was copied: then the copy must equal what the source is now.
-        let now = try await source.headObject(bucket: sourceURL.bucket, key: sourceKey)
+        let now = try await source.headObject(bucket: sourceURL.bucket, key: sourceKey, versionID: version)
         if now.etag == etag {
             outcome.verifiedByETag = 1
             return

@@ -18,7 +18,10 @@ extension S3Backup {
         @Option(help: "The primary to restore into: s3://BUCKET[/PREFIX].") var to: String
         @Option(help: "The queue database.") var db: String
         @Option(name: .customLong("prefix"), help: "Restore only keys under this prefix (repeatable).") var prefixes: [String] = []
-        @Flag(help: "Also delete objects of the primary that the backup lacks (within the restored prefixes).") var delete = false
+        @Option(help: "Restore each key as the backup held it at this moment (ISO 8601, e.g. 2026-11-20T00:00:00Z), from its versions.")
+        var asOf: String?
+        @Flag(help: "Also delete objects of the primary that the backup lacks (with --as-of: that did not exist then), within the restored prefixes.")
+        var delete = false
         @Flag(help: "Do not ask for confirmation.") var yes = false
         @Flag(help: "Print what would change, change nothing.") var dryrun = false
         @Flag(help: "Print the reports as JSON.") var json = false
@@ -32,6 +35,9 @@ extension S3Backup {
         func validate() throws {
             for url in [from, to] {
                 do { _ = try S3URL(url) } catch { throw ValidationError("\(error)") }
+            }
+            if let asOf, S3Time.parse(asOf) == nil {
+                throw ValidationError("--as-of \(asOf.debugDescription) is not an ISO 8601 moment like 2026-11-20T00:00:00Z")
             }
         }
 
@@ -48,6 +54,7 @@ extension S3Backup {
                 parameters.storageClass = "STANDARD"
                 parameters.mirrorDeletes = delete
                 parameters.maxDelete = .percent(100)
+                parameters.asOf = asOf.flatMap(S3Time.parse).map(S3Time.string)
                 return parameters
             }
         }
