@@ -9,7 +9,7 @@ struct S3Backup: AsyncParsableCommand {
         abstract: "Back up an S3 bucket to a versioned bucket in another region, and restore from it.",
         discussion: ExitStatus.helpText,
         version: "0.1.0",
-        subcommands: [Run.self, Plan.self, Work.self, Report.self, Setup.self, Restore.self, List.self, Status.self, Failed.self, Retry.self, Prune.self]
+        subcommands: [Run.self, Plan.self, Work.self, Report.self, Setup.self, Restore.self, Verify.self, List.self, Status.self, Failed.self, Retry.self, Prune.self]
     )
 
     /// Applies the config file (if any) to the command line, then runs the command as ArgumentParser would.

@@ -65,3 +65,26 @@ struct SetupTests {
         #expect(rules.first?.transitions.map(\.storageClass) == ["STANDARD_IA", "GLACIER", "DEEP_ARCHIVE"])
     }
 }
+
+@Suite("s3backup verify, the recovery drill")
+struct VerifyTests {
+    @Test func theDrillPassesOnAnExactBackupAndFailsOnADamagedOne() async throws {
+        let fixture = try await BackupFixture("drill")
+        defer { fixture.remove() }
+        try await fixture.seed(25)
+        #expect(try await fixture.run().status == 0)
+        let arguments = ["verify", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)", "--sample", "25", "--json"]
+        let good = try await run(Repository.binary, arguments, environment: fixture.environment)
+        #expect(good.status == 0, "\(good.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(good.stdout)) as? [String: Any])
+        #expect((json["sampled"] as? [String])?.count == 25)
+        #expect((json["body_mismatches"] as? [String])?.isEmpty == true)
+
+        try await fixture.backupClient.putObject(bucket: fixture.backup, key: BackupFixture.seededKey(4), body: BytesBody([0]))
+        let bad = try await run(Repository.binary, Array(arguments.dropLast()), environment: fixture.environment)
+        #expect(bad.status == 1)
+        #expect(bad.stdoutText.contains("drill FAILED"))
+        #expect(bad.stdoutText.contains("1 different"))
+        #expect(bad.stdoutText.contains(BackupFixture.seededKey(4)))
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import S3
+import SigV4
+
+/// The recovery drill: the primary and the backup compared (counts, bytes, sizes and ETags of every key) and the
+/// bodies of randomly chosen objects downloaded from both and compared byte for byte (by SHA-256).
+public struct Drill: Sendable {
+    /// What the drill found.
+    public struct Result: Codable, Sendable {
+        /// The comparison of every key (as `plan`: `same`, `missing`, `changed`, `extra`, counts and bytes).
+        public var comparison: PlanFindings
+        /// Keys whose bodies were compared.
+        public var sampled: [String]
+        /// Of those, keys whose bodies differ (or that one side lacks).
+        public var bodyMismatches: [String]
+
+        /// Whether the backup holds exactly what the primary holds, as far as the drill could see.
+        public var passed: Bool { comparison.differences == 0 && bodyMismatches.isEmpty }
+
+        /// Lines for a person.
+        public var text: String {
+            let c = comparison
+            return """
+                drill \(passed ? "passed" : "FAILED"): primary \(c.sourceObjects) objects (\(c.sourceBytes) bytes), backup \(c.backupObjects) objects (\(c.backupBytes) bytes)
+                  keys: \(c.same) equal, \(c.missing) missing in the backup, \(c.changed) different, \(c.extra) only in the backup
+                  bodies: \(sampled.count) sampled, \(bodyMismatches.count) different\(bodyMismatches.isEmpty ? "" : ": " + bodyMismatches.prefix(10).map(\.debugDescription).joined(separator: ", "))
+                """
+        }
+    }
+
+    let planner: Planner
+
+    /// A drill over the run parameters' two sides.
+    public init(parameters: RunParameters, environment: [String: String]) throws {
+        planner = try Planner(parameters: parameters, environment: environment)
+    }
+
+    /// Compares every key, then `sample` random objects' bodies.
+    public func run(sample: Int) async throws -> Result {
+        let comparison = try await planner.planAll(into: PreviewSink(sampleSize: 0))
+        let keys = try await randomKeys(sample)
+        let mismatches = LockedBox<[String]>([])
+        try await forEachConcurrently(keys, width: 4) { key in
+            async let left = digest(planner.source, planner.sourceURL, key)
+            async let right = digest(planner.backup, planner.backupURL, key)
+            let (a, b) = (try await left, try await right)
+            if a == nil || a != b { mismatches.mutate { $0.append(key) } }
+        }
+        return Result(comparison: comparison, sampled: keys, bodyMismatches: mismatches.value.sorted())
+    }
+
+    /// `count` keys of the source chosen uniformly at random in one pass (reservoir sampling: memory holds
+    /// `count` keys, whatever the bucket's size).
+    private func randomKeys(_ count: Int) async throws -> [String] {
+        guard count > 0 else { return [] }
+        var chosen: [String] = []
+        var seen = 0
+        for try await page in planner.source.listObjects(bucket: planner.sourceURL.bucket, prefix: planner.sourceURL.prefix) {
+            for object in page.objects {
+                seen += 1
+                let key = Planner.relative(object.key, to: planner.sourceURL.prefix)
+                if chosen.count < count {
+                    chosen.append(key)
+                } else {
+                    let slot = Int.random(in: 0..<seen)
+                    if slot < count { chosen[slot] = key }
+                }
+            }
+        }
+        return chosen
+    }
+
+    /// The SHA-256 of an object's body, streamed; nil when the object does not exist.
+    private func digest(_ client: S3Client, _ url: S3URL, _ key: String) async throws -> [UInt8]? {
+        let sink = HashSink()
+        do {
+            try await client.getObject(bucket: url.bucket, key: url.prefix + key, to: sink)
+        } catch let error as S3Error where error.code == "NoSuchKey" {
+            return nil
+        }
+        return sink.digest
+    }
+}
+
+/// Hashes a body as it streams in.
+final class HashSink: BodySink {
+    private let result = LockedBox<[UInt8]?>(nil)
+    var digest: [UInt8]? { result.value }
+    func makeWriter() throws -> any BodyWriter { Writer(sink: self) }
+
+    private struct Writer: BodyWriter {
+        let sink: HashSink
+        var hasher = HasherBox()
+        mutating func write(_ bytes: UnsafeRawBufferPointer) throws { hasher.update(bytes) }
+        mutating func finish() throws {
+            let digest = hasher.finish()
+            sink.result.mutate { $0 = digest }
+        }
+    }
+}
+
+/// A SHA-256 hasher a struct can hold (the hasher itself cannot be copied).
+final class HasherBox {
+    private var hasher: Digest.Hasher? = Digest.Hasher.sha256()
+    func update(_ bytes: UnsafeRawBufferPointer) { hasher?.update(bytes) }
+    func finish() -> [UInt8] { hasher.take()?.finish() ?? [] }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Backup
+import Foundation
+import Mail
+
+extension S3Backup {
+    /// `s3backup verify`: the recovery drill.
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare the primary with the backup (every key's size and ETag) and, with --sample, the bodies of N random objects.",
+            discussion: "The weekly recovery drill; exits 1 when anything differs.\n\n" + ExitStatus.helpText
+        )
+
+        @Option(help: "The primary: s3://BUCKET[/PREFIX].") var source: String
+        @Option(help: "The backup: s3://BUCKET[/PREFIX].") var backup: String
+        @Option(help: "Download this many random objects from both sides and compare their bodies.") var sample = 0
+        @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var mail: MailOptions
+
+        func validate() throws {
+            guard sample >= 0 else { throw ValidationError("--sample must be 0 or more") }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let environment = ProcessInfo.processInfo.environment
+                let parameters = RunParameters(
+                    source: Side(url: source, endpointURL: connection.endpointURL, profile: connection.profile, region: connection.region),
+                    backup: Side(url: backup, endpointURL: connection.endpointURL, profile: connection.profile, region: connection.region))
+                _ = try parameters.source.location()
+                _ = try parameters.backup.location()
+                let result = try await Drill(parameters: parameters, environment: environment).run(sample: sample)
+                var output = StandardOutput()
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                    encoder.keyEncodingStrategy = .convertToSnakeCase
+                    try output.line(String(decoding: try encoder.encode(result), as: UTF8.self))
+                } else {
+                    try output.line(result.text)
+                }
+                try output.flush()
+                var mailed = true
+                if let settings = try mail.settings(environment: environment) {
+                    do {
+                        try await Mailer.send(subject: "\(result.passed ? "OK" : "FAILED"): recovery drill \(source) → \(backup)",
+                                              body: result.text, settings: settings)
+                    } catch {
+                        Log.standardError("\(error)")
+                        mailed = false
+                    }
+                }
+                if !result.passed { throw ExitCode(ExitStatus.failure.rawValue) }
+                if !mailed { throw ExitCode(ExitStatus.mailFailed.rawValue) }
+            }
+        }
+    }
+}
