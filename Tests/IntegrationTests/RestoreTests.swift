@@ -56,6 +56,39 @@ struct RestoreTests {
         #expect(bad.status == 64)
     }
 
+    @Test func keysFromAFileAndAKilledRestoreResumed() async throws {
+        let fixture = try await BackupFixture("restore-keys")
+        defer { fixture.remove() }
+        try await fixture.seed(400)
+        #expect(try await fixture.run().status == 0)
+        let all = try await fixture.emulator.keys(fixture.primary)
+        _ = try await fixture.sourceClient.deleteObjects(bucket: fixture.primary, all.map { ObjectVersionRef(key: $0) })
+
+        let list = fixture.directory.appendingPathComponent("keys.txt").path
+        try "\(all[5])\n\(all[7])\n".write(toFile: list, atomically: true, encoding: .utf8)
+        #expect(try await restore(fixture, ["--yes", "--keys-from", list]).status == 0)
+        #expect(try await fixture.emulator.keys(fixture.primary) == [all[5], all[7]])
+
+        // kill -9 a full restore and its workers mid-way; the same command then finishes it.
+        let process = Process()
+        process.executableURL = Repository.binary
+        process.arguments = ["restore", "--from", "s3://\(fixture.backup)", "--to", "s3://\(fixture.primary)", "--db",
+                             fixture.database, "--log-dir", fixture.logDirectory, "--lease-seconds", "2", "--workers", "2",
+                             "--concurrency", "2", "--yes"]
+        process.environment = fixture.environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try await Task.sleep(for: .seconds(0.5))
+        _ = shellRun("pkill -9 -P \(process.processIdentifier)")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(try await fixture.emulator.keys(fixture.primary).count < all.count, "killed before the end")
+        let resumed = try await restore(fixture, ["--yes"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        try await fixture.expectEqual(sample: [])
+    }
+
     @Test func fullAndPartialRestores() async throws {
         let fixture = try await BackupFixture("restore")
         defer { fixture.remove() }

@@ -105,6 +105,8 @@ public struct RunParameters: Codable, Sendable, Equatable {
     /// For a point-in-time restore: the source is read as it was at this moment (S3's ISO 8601 form), from its
     /// versions; nil reads its current objects.
     public var asOf: String?
+    /// Only these keys (relative to the prefixes) are copied or deleted; nil for all.
+    public var onlyKeys: [String]?
 
     /// Parameters for `source` → `backup`.
     public init(source: Side, backup: Side) {

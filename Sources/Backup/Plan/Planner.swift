@@ -164,6 +164,7 @@ public struct Planner: Sendable {
             sourceSide = pages(source, sourceURL, unit)
         }
         var diff = KeyDiff(source: sourceSide, backup: pages(backup, backupURL, unit))
+        let only = parameters.onlyKeys.map { Set($0.map { Array($0.utf8) }) }
         var findings = PlanFindings()
         var copies: [CopyItem] = [], copyBytes: Int64 = 0, deletes: [String] = []
         func flushCopies() async throws {
@@ -181,6 +182,12 @@ public struct Planner: Sendable {
             if copies.count >= parameters.batchObjects { try await flushCopies() }
         }
         while let decision = try await diff.next() {
+            if let only {
+                switch decision {
+                case .missing(let object), .changed(let object, _), .same(let object), .extra(let object):
+                    guard only.contains(Array(object.key.utf8)) else { continue }
+                }
+            }
             switch decision {
             case .missing(let object):
                 findings.missing += 1

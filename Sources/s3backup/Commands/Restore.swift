@@ -18,6 +18,8 @@ extension S3Backup {
         @Option(help: "The primary to restore into: s3://BUCKET[/PREFIX].") var to: String
         @Option(help: "The queue database.") var db: String
         @Option(name: .customLong("prefix"), help: "Restore only keys under this prefix (repeatable).") var prefixes: [String] = []
+        @Option(help: "Restore only the keys listed in this file, one per line (relative to the --from and --to prefixes).")
+        var keysFrom: String?
         @Option(help: "Restore each key as the backup held it at this moment (ISO 8601, e.g. 2026-11-20T00:00:00Z), from its versions.")
         var asOf: String?
         @Flag(help: "Also delete objects of the primary that the backup lacks (with --as-of: that did not exist then), within the restored prefixes.")
@@ -36,6 +38,7 @@ extension S3Backup {
             for url in [from, to] {
                 do { _ = try S3URL(url) } catch { throw ValidationError("\(error)") }
             }
+            if keysFrom != nil && !prefixes.isEmpty { throw ValidationError("give --prefix or --keys-from, not both") }
             if let asOf, S3Time.parse(asOf) == nil {
                 throw ValidationError("--as-of \(asOf.debugDescription) is not an ISO 8601 moment like 2026-11-20T00:00:00Z")
             }
@@ -44,6 +47,16 @@ extension S3Backup {
         /// One restore per prefix: backup/PREFIX → primary/PREFIX.
         private func locations() throws -> [RunParameters] {
             let source = try S3URL(from), target = try S3URL(to)
+            var keys: [String]?
+            if let keysFrom {
+                do {
+                    // Each line is a key byte for byte (nothing trimmed: a key may end in a space or a carriage return).
+                    keys = try String(contentsOfFile: keysFrom, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: true)
+                        .map(String.init)
+                } catch {
+                    throw ValidationError("cannot read --keys-from \(keysFrom): \(error.localizedDescription)")
+                }
+            }
             return (prefixes.isEmpty ? [""] : prefixes).map { prefix in
                 var parameters = RunParameters(
                     source: Side(url: "s3://\(source.bucket)/\(source.prefix + prefix)", endpointURL: connection.endpointURL,
@@ -55,6 +68,7 @@ extension S3Backup {
                 parameters.mirrorDeletes = delete
                 parameters.maxDelete = .percent(100)
                 parameters.asOf = asOf.flatMap(S3Time.parse).map(S3Time.string)
+                parameters.onlyKeys = keys
                 return parameters
             }
         }
