@@ -1,7 +1,8 @@
 import Foundation
 
 /// Settings from a file, as defaults for flags: `[COMMAND]` sections of `flag-name = value` lines (`#` comments;
-/// a repeatable flag may repeat; `true` for a flag without value), plus a `[mail]` section for `run` and `report`.
+/// a repeatable flag may repeat; `true` for a flag without value), plus a `[mail]` section for the commands that
+/// mail (`run`, `report`, `restore`, `verify`).
 /// A flag given on the command line wins over the file. Secrets do not belong here: the SMTP password comes from
 /// S3BACKUP_SMTP_PASSWORD or --smtp-password-file, AWS keys from the usual AWS places.
 ///
@@ -38,7 +39,7 @@ enum ConfigFile {
             throw ConfigError("cannot read the config file \(path): \(error.localizedDescription)")
         }
         let sections = try parse(text, path: path)
-        let wanted = [command] + (["run", "report"].contains(command) ? ["mail"] : [])
+        let wanted = [command] + (["run", "report", "restore", "verify"].contains(command) ? ["mail"] : [])
         var added: [String] = []
         for section in wanted {
             for (name, value) in sections[section] ?? [] where !arguments.contains("--\(name)") {
