@@ -31,7 +31,7 @@ let package = Package(
         // The command line: parsing and wiring only.
         .executableTarget(
             name: "s3backup",
-            dependencies: ["Backup", "Mail", "S3", "Queue", "CSQLite", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Backup", "Mail", "S3", "Queue", "CSQLite", "CCurl", "CCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Real processes on the queue: the benchmark (ops/bench) and the multi-process tests.

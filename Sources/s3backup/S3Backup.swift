@@ -8,7 +8,7 @@ struct S3Backup: AsyncParsableCommand {
         commandName: "s3backup",
         abstract: "Back up an S3 bucket to a versioned bucket in another region, and restore from it.",
         discussion: ExitStatus.helpText,
-        version: "0.1.0",
+        version: Version.text,
         subcommands: [Run.self, Plan.self, Work.self, Report.self, Setup.self, Restore.self, Verify.self, List.self, Status.self, Failed.self, Retry.self, Prune.self]
     )
 
