@@ -21,3 +21,21 @@ struct DemoTests {
         try? FileManager.default.removeItem(atPath: (String(report) as NSString).deletingLastPathComponent)
     }
 }
+
+@Suite("Help and version")
+struct HelpTests {
+    @Test(arguments: ["run", "plan", "work", "report", "setup", "restore", "verify", "ls", "status", "failed", "retry", "prune"])
+    func everyCommandHasAPurposeAndAnExample(command: String) async throws {
+        let result = try await run(Repository.binary, [command, "--help"], environment: isolatedEnvironment([:]))
+        #expect(result.status == 0)
+        #expect(result.stdoutText.contains("OVERVIEW: "))
+        #expect(result.stdoutText.contains("Example: s3backup \(command) "))
+        #expect(result.stdoutText.contains("Exit status:"))
+    }
+
+    @Test func versionNamesTheLinkedLibraries() async throws {
+        let result = try await run(Repository.binary, ["--version"], environment: isolatedEnvironment([:]))
+        #expect(result.status == 0)
+        for library in ["s3backup ", "SQLite 3.", "libcurl/", "OpenSSL "] { #expect(result.stdoutText.contains(library)) }
+    }
+}

@@ -6,7 +6,7 @@ extension S3Backup {
     struct Failed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List tasks that failed on every attempt, with the objects and errors recorded for them.",
-            discussion: "Put them back with `s3backup retry`.\n\n" + ExitStatus.helpText
+            discussion: "Example: s3backup failed --db /var/lib/s3backup/queue.db --run 12\n\n" + "Put them back with `s3backup retry`.\n\n" + ExitStatus.helpText
         )
 
         @OptionGroup var queue: QueueOptions

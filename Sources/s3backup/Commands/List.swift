@@ -8,7 +8,7 @@ extension S3Backup {
         static let configuration = CommandConfiguration(
             commandName: "ls",
             abstract: "Print every key under s3://BUCKET[/PREFIX], one per line, exactly as stored.",
-            discussion: "Keys are printed byte for byte; a key containing a newline spans two lines, so use --json "
+            discussion: "Example: s3backup ls s3://primary-bucket/clients/ --json\n\n" + "Keys are printed byte for byte; a key containing a newline spans two lines, so use --json "
                 + "where keys may hold control characters.\n\n" + ExitStatus.helpText
         )
 

@@ -9,7 +9,7 @@ extension S3Backup {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a backup run's numbers and compare the primary with the backup now.",
-            discussion: "Differences are explained when the primary wrote the object after the run began, or when the "
+            discussion: "Example: s3backup report --db /var/lib/s3backup/queue.db --html /tmp/report.html\n\n" + "Differences are explained when the primary wrote the object after the run began, or when the "
                 + "delete cap kept it; anything else is unexplained and the exit status says so.\n\n" + ExitStatus.helpText
         )
 

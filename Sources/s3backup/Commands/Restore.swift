@@ -9,7 +9,7 @@ extension S3Backup {
     struct Restore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy the backup back into the primary: all of it, or some prefixes.",
-            discussion: "Copies what the primary lacks or holds differently; deletes in the primary only with --delete. "
+            discussion: "Example: s3backup restore --from s3://backup --to s3://primary --db queue.db --prefix clients/007/ --as-of 2026-11-20T00:00:00Z\n\n" + "Copies what the primary lacks or holds differently; deletes in the primary only with --delete. "
                 + "Asks for confirmation on a terminal, and needs --yes otherwise. Resumable like `run`: the same "
                 + "command finishes an interrupted restore.\n\n" + ExitStatus.helpText
         )

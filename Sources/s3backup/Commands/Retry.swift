@@ -6,7 +6,7 @@ extension S3Backup {
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Put failed tasks back into the queue with fresh attempts; workers then pick them up.",
-            discussion: "Without --run or --task, every failed task of every run.\n\n" + ExitStatus.helpText
+            discussion: "Example: s3backup retry --db /var/lib/s3backup/queue.db --task 4711\n\n" + "Without --run or --task, every failed task of every run.\n\n" + ExitStatus.helpText
         )
 
         @OptionGroup var queue: QueueOptions

@@ -8,7 +8,7 @@ extension S3Backup {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Back up: plan, copy with local worker processes, verify, print the summary.",
-            discussion: "The nightly command. After an interruption, running it again finishes the unfinished run "
+            discussion: "Example: s3backup run --source s3://primary --backup s3://backup --db /var/lib/s3backup/queue.db --workers 4\n\n" + "The nightly command. After an interruption, running it again finishes the unfinished run "
                 + "first, then makes a new one. Exits 0 only when the backup matches the primary.\n\n" + ExitStatus.helpText
         )
 

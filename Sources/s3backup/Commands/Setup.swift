@@ -8,7 +8,7 @@ extension S3Backup {
     struct Setup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Enable versioning on both buckets, apply the lifecycle policy, and report any drift.",
-            discussion: "Idempotent. The policy's rules are merged with a bucket's other rules (matched by ID) unless "
+            discussion: "Example: s3backup setup --source s3://primary --backup s3://backup --check\n\n" + "Idempotent. The policy's rules are merged with a bucket's other rules (matched by ID) unless "
                 + "--replace. With --check nothing is changed. Exits 1 when drift remains.\n\n" + ExitStatus.helpText
         )
 

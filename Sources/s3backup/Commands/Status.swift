@@ -7,7 +7,7 @@ extension S3Backup {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show runs: tasks by state, the age of the oldest waiting task, throughput.",
-            discussion: ExitStatus.helpText
+            discussion: "Example: s3backup status --db /var/lib/s3backup/queue.db\n\n" + ExitStatus.helpText
         )
 
         @OptionGroup var queue: QueueOptions

@@ -8,7 +8,7 @@ extension S3Backup {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Compare the primary with the backup (every key's size and ETag) and, with --sample, the bodies of N random objects.",
-            discussion: "The weekly recovery drill; exits 1 when anything differs.\n\n" + ExitStatus.helpText
+            discussion: "Example: s3backup verify --source s3://primary --backup s3://backup --sample 100\n\n" + "The weekly recovery drill; exits 1 when anything differs.\n\n" + ExitStatus.helpText
         )
 
         @Option(help: "The primary: s3://BUCKET[/PREFIX].") var source: String

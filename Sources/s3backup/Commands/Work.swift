@@ -9,7 +9,7 @@ extension S3Backup {
     struct Work: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Claim tasks from the queue and do them: copy, verify, delete.",
-            discussion: "Start several on one host for large buckets. SIGTERM or SIGINT: stop claiming, finish what is "
+            discussion: "Example: s3backup work --db /var/lib/s3backup/queue.db --concurrency 16\n\n" + "Start several on one host for large buckets. SIGTERM or SIGINT: stop claiming, finish what is "
                 + "held, exit; a second signal exits at once (held tasks return to the queue when their leases expire)."
                 + "\n\n" + ExitStatus.helpText
         )
