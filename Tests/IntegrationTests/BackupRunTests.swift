@@ -212,7 +212,7 @@ struct BackupRunTests {
         try await fixture.seed(1_200)
         try await fixture.seedAwkward()
         var finished: [Int64: Int64] = [:]   // task id → updated_at, of tasks done before the last kill
-        for delay in [0.4, 1.2, 2.0] {
+        for delay in [0.4, 1.2, 3.0] {
             let process = Process()
             process.executableURL = Repository.binary
             process.arguments = ["run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)",
