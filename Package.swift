@@ -44,6 +44,6 @@ let package = Package(
         .testTarget(name: "S3Tests", dependencies: ["S3"]),
         .testTarget(name: "QueueTests", dependencies: ["Queue"]),
         .testTarget(name: "BackupTests", dependencies: ["Backup"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["S3", "Queue", "Backup"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["S3", "Queue", "Backup", "Mail"]),
     ]
 )

@@ -27,7 +27,7 @@ public struct SMTPSettings: Sendable, Equatable {
     public init(url: String, from: String, to: [String], user: String? = nil, password: String? = nil,
                 subjectPrefix: String = "[s3backup]", security: Security? = nil) throws {
         guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://") else {
-            throw MailError("--smtp-url \(url.debugDescription) must start with smtp:// (STARTTLS) or smtps:// (TLS)")
+            throw MailError("--smtp-url must start with smtp:// (STARTTLS) or smtps:// (TLS)")
         }
         guard !to.isEmpty else { throw MailError("no recipient: give --mail-to") }
         for address in [from] + to where !SMTPSettings.isAddress(address) {
@@ -42,6 +42,13 @@ public struct SMTPSettings: Sendable, Equatable {
         let host = url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map { String($0) } ?? ""
         let loopback = host.hasPrefix("127.") || host.hasPrefix("localhost") || host.hasPrefix("[::1]")
         self.security = security ?? (loopback && url.hasPrefix("smtp://") ? .none : .required)
+    }
+
+    /// The URL without any `user:password@` part, for messages.
+    public var displayURL: String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@"),
+              !url[scheme.upperBound..<at].contains("/") else { return url }
+        return String(url[..<scheme.upperBound]) + url[url.index(after: at)...]
     }
 
     /// A plain `local@domain` with no spaces, brackets or line breaks (they would break the SMTP envelope).

@@ -1,4 +1,5 @@
 import Foundation
+import Mail
 import Queue
 import S3
 import Testing
@@ -94,6 +95,16 @@ struct MailTests {
         #expect(refused.status == 78)
         #expect(refused.stderr.contains("passwords do not belong in the config file"))
         #expect(!refused.stderr.contains("hunter2"))
+    }
+
+    @Test func aPasswordInTheURLIsNeverShown() throws {
+        let settings = try SMTPSettings(url: "smtps://reporter:HUNTER2@mail.example.test:465", from: "a@example.test",
+                                        to: ["b@example.test"])
+        #expect(settings.displayURL == "smtps://mail.example.test:465")
+        #expect(settings.security == .required)
+        #expect(try SMTPSettings(url: "smtp://127.0.0.1:25", from: "a@example.test", to: ["b@example.test"]).security == .none)
+        #expect(throws: MailError.self) { try SMTPSettings(url: "http://x", from: "a@example.test", to: ["b@example.test"]) }
+        #expect(throws: MailError.self) { try SMTPSettings(url: "smtp://x", from: "not an address", to: ["b@example.test"]) }
     }
 
     @Test func theSMTPPasswordIsUsedAndNeverShown() async throws {
