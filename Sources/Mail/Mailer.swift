@@ -36,7 +36,7 @@ public enum Mailer {
         guard code == CURLE_OK else {
             var status = 0
             _ = s3b_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-            throw MailError("mailing the report to \(settings.to.joined(separator: ", ")) via \(settings.displayURL) failed: "
+            throw MailError("mailing the report to \(settings.to.joined(separator: ", ")) via \(settings.url) failed: "
                 + String(cString: curl_easy_strerror(code)) + (status > 0 ? " (server answered \(status))" : "")
                 + "; check --smtp-url, the credentials and the recipients")
         }

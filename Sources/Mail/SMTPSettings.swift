@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where and how a report is mailed.
 public struct SMTPSettings: Sendable, Equatable {
     /// How the connection is protected.
@@ -39,16 +41,16 @@ public struct SMTPSettings: Sendable, Equatable {
         self.user = user
         self.password = password
         self.subjectPrefix = subjectPrefix
-        let host = url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map { String($0) } ?? ""
-        let loopback = host.hasPrefix("127.") || host.hasPrefix("localhost") || host.hasPrefix("[::1]")
+        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty,
+              components.user == nil, components.password == nil else {
+            throw MailError("--smtp-url must be smtp://HOST[:PORT] or smtps://HOST[:PORT], without user or password "
+                + "(use --smtp-user and S3BACKUP_SMTP_PASSWORD)")
+        }
+        // Plain SMTP only to this very host: exactly localhost, ::1, or an IPv4 address in 127/8.
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        let loopback = host == "localhost" || host == "::1" || host == "[::1]"
+            || (octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil })
         self.security = security ?? (loopback && url.hasPrefix("smtp://") ? .none : .required)
-    }
-
-    /// The URL without any `user:password@` part, for messages.
-    public var displayURL: String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@"),
-              !url[scheme.upperBound..<at].contains("/") else { return url }
-        return String(url[..<scheme.upperBound]) + url[url.index(after: at)...]
     }
 
     /// A plain `local@domain` with no spaces, brackets or line breaks (they would break the SMTP envelope).

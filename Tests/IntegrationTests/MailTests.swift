@@ -97,12 +97,19 @@ struct MailTests {
         #expect(!refused.stderr.contains("hunter2"))
     }
 
-    @Test func aPasswordInTheURLIsNeverShown() throws {
-        let settings = try SMTPSettings(url: "smtps://reporter:HUNTER2@mail.example.test:465", from: "a@example.test",
-                                        to: ["b@example.test"])
-        #expect(settings.displayURL == "smtps://mail.example.test:465")
-        #expect(settings.security == .required)
-        #expect(try SMTPSettings(url: "smtp://127.0.0.1:25", from: "a@example.test", to: ["b@example.test"]).security == .none)
+    @Test func urlsAreCheckedAndPlainSMTPOnlyGoesToThisHost() throws {
+        func settings(_ url: String) throws -> SMTPSettings {
+            try SMTPSettings(url: url, from: "a@example.test", to: ["b@example.test"])
+        }
+        let refused = #expect(throws: MailError.self) { try settings("smtps://reporter:HUNTER2@mail.example.test:465") }
+        #expect(refused?.description.contains("HUNTER2") == false)
+        #expect(throws: MailError.self) { try settings("smtp://localhost@mail.example.test") }
+        #expect(try settings("smtp://127.0.0.1:25").security == .none)
+        #expect(try settings("smtp://localhost:25").security == .none)
+        for remote in ["smtp://localhost.evil.example", "smtp://127.attacker.example", "smtp://mail.example.test:587",
+                       "smtps://127.0.0.1:465"] {
+            #expect(try settings(remote).security == .required, "\(remote)")
+        }
         #expect(throws: MailError.self) { try SMTPSettings(url: "http://x", from: "a@example.test", to: ["b@example.test"]) }
         #expect(throws: MailError.self) { try SMTPSettings(url: "smtp://x", from: "not an address", to: ["b@example.test"]) }
     }

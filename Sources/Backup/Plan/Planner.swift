@@ -97,6 +97,9 @@ public struct Planner: Sendable {
     /// for planning: delimiter listings only pay off for big buckets); a bigger one is split by `/` (delimiter
     /// discovery on both sides) into units listed in parallel.
     public func discover() async throws -> Discovery {
+        // A point-in-time source is read from its versions: a prefix may exist there only as old versions and
+        // delete markers, which a split by current objects would never see. One unit, listed whole.
+        if parameters.asOf != nil { return Discovery(units: [.deep("")], sourcePages: nil) }
         var pages: [[ListedObject]] = []
         var count = 0
         for try await page in source.listObjects(bucket: sourceURL.bucket, prefix: sourceURL.prefix) {
@@ -246,7 +249,9 @@ public struct Planner: Sendable {
                                                                    delimiter: flat ? "/" : nil).makeAsyncIterator(),
                                pending: [ObjectVersion](), finished: false))
         func choose(_ group: ArraySlice<ObjectVersion>) -> ListedObject? {
-            guard let chosen = group.sorted(by: { $0.lastModified > $1.lastModified }).first(where: { $0.lastModified <= asOf }),
+            // The group is newest first (the listing's order, kept by a stable sort), so versions written in the same
+            // second keep S3's order.
+            guard let chosen = group.first(where: { $0.lastModified <= asOf }),
                   !chosen.isDeleteMarker else { return nil }
             return ListedObject(key: Planner.relative(chosen.key, to: url.prefix), size: chosen.size, etag: chosen.etag ?? "",
                                 lastModified: chosen.lastModified, versionID: chosen.versionID)

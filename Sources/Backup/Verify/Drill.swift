@@ -44,7 +44,7 @@ public struct Drill: Sendable {
             async let left = digest(planner.source, planner.sourceURL, key)
             async let right = digest(planner.backup, planner.backupURL, key)
             let (a, b) = (try await left, try await right)
-            if a == nil || a != b { mismatches.mutate { $0.append(key) } }
+            if a != b { mismatches.mutate { $0.append(key) } }
         }
         return Result(comparison: comparison, sampled: keys, bodyMismatches: mismatches.value.sorted())
     }

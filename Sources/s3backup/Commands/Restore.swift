@@ -56,6 +56,10 @@ extension S3Backup {
                 } catch {
                     throw ValidationError("cannot read --keys-from \(keysFrom): \(error.localizedDescription)")
                 }
+                if let keys, !keys.isEmpty, keys.allSatisfy({ $0.hasSuffix("\r") }) {
+                    throw ValidationError("every line of --keys-from \(keysFrom) ends in a carriage return (Windows line ends); "
+                        + "convert it (dos2unix) so the keys match byte for byte")
+                }
             }
             return (prefixes.isEmpty ? [""] : prefixes).map { prefix in
                 var parameters = RunParameters(

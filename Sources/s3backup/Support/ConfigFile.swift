@@ -42,7 +42,8 @@ enum ConfigFile {
         let wanted = [command] + (["run", "report", "restore", "verify"].contains(command) ? ["mail"] : [])
         var added: [String] = []
         for section in wanted {
-            for (name, value) in sections[section] ?? [] where !arguments.contains("--\(name)") {
+            for (name, value) in sections[section] ?? []
+            where !arguments.contains(where: { $0 == "--\(name)" || $0.hasPrefix("--\(name)=") }) {
                 added += value == "true" ? ["--\(name)"] : ["--\(name)", value]
             }
         }
@@ -67,6 +68,9 @@ enum ConfigFile {
             let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty, !name.hasPrefix("-") else {
                 throw ConfigError("\(path) line \(number + 1): a setting is a flag's name without dashes, e.g. `db = …`")
+            }
+            guard !["yes", "delete"].contains(name) else {
+                throw ConfigError("\(path) line \(number + 1): `\(name)` must be given on the command line, where it is seen")
             }
             guard !name.contains("password") || name.hasSuffix("-file") else {
                 throw ConfigError("\(path) line \(number + 1): passwords do not belong in the config file; use "
