@@ -160,11 +160,16 @@ struct PlanAndWorkTests {
         #expect(planned.status == 0, "\(planned.stderr)")
         let worker = Process()
         worker.executableURL = Repository.binary
-        worker.arguments = ["work", "--db", fixture.database, "--concurrency", "2"]
+        worker.arguments = ["work", "--db", fixture.database, "--concurrency", "1"]
         worker.environment = fixture.environment
         worker.standardError = FileHandle.nullDevice
         try worker.run()
-        try await Task.sleep(for: .milliseconds(700))
+        // Signal once the first task is done: with one slot, at most the task in hand is finished after that.
+        let queue = try SQLiteQueue(path: fixture.database)
+        let started = ContinuousClock.now
+        while (try await queue.runs(limit: 1).first?.tasks["succeeded"] ?? 0) == 0, ContinuousClock.now - started < .seconds(60) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         kill(worker.processIdentifier, SIGTERM)
         let deadline = ContinuousClock.now + .seconds(60)
         while worker.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
