@@ -63,6 +63,10 @@ struct SetupTests {
         let rules = try LifecycleRule.policy(Data(DefaultPolicy.json.utf8), source: "built-in")
         #expect(rules.map(\.id) == ["s3backup-tiering"])
         #expect(rules.first?.transitions.map(\.storageClass) == ["STANDARD_IA", "GLACIER", "DEEP_ARCHIVE"])
+        // A filter the model cannot carry is refused, never applied as a whole-bucket rule.
+        let tagged = #"{"Rules": [{"ID": "x", "Status": "Enabled", "Filter": {"Tag": {"Key": "k", "Value": "v"}}, "Expiration": {"Days": 1}}]}"#
+        let error = #expect(throws: SetupError.self) { try LifecycleRule.policy(Data(tagged.utf8), source: "p.json") }
+        #expect(error?.description.contains("\"Tag\"") == true)
     }
 }
 

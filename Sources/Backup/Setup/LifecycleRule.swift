@@ -27,12 +27,40 @@ public struct LifecycleRule: Codable, Sendable, Equatable {
         public var storageClass: String
     }
 
+    /// The fields this model carries; a policy using any other (a tag or size filter, a date, noncurrent
+    /// transitions) is refused rather than applied without it, which could widen a rule to the whole bucket.
+    static let knownFields: [String: Set<String>] = [
+        "rule": ["ID", "Status", "Filter", "Prefix", "Transitions", "Expiration", "NoncurrentVersionExpiration",
+                 "AbortIncompleteMultipartUpload"],
+        "Filter": ["Prefix"], "Transitions": ["Days", "StorageClass"], "Expiration": ["Days"],
+        "NoncurrentVersionExpiration": ["NoncurrentDays"], "AbortIncompleteMultipartUpload": ["DaysAfterInitiation"],
+    ]
+
     /// Reads a policy file: `{"Rules": [...]}`.
     public static func policy(_ json: Data, source: String) throws -> [LifecycleRule] {
+        let rules: [LifecycleRule]
         do {
-            return try JSONDecoder().decode(PolicyDocument.self, from: json).Rules.map(LifecycleRule.init)
+            rules = try JSONDecoder().decode(PolicyDocument.self, from: json).Rules.map(LifecycleRule.init)
         } catch {
             throw SetupError("\(source) is not a lifecycle policy in the AWS CLI's JSON form ({\"Rules\": [...]}): \(error)")
+        }
+        let document = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any]
+        for rule in document?["Rules"] as? [[String: Any]] ?? [] {
+            try check(rule, against: "rule", source: source)
+            for (field, value) in rule {
+                for element in (value as? [[String: Any]]) ?? ((value as? [String: Any]).map { [$0] } ?? []) {
+                    try check(element, against: field, source: source)
+                }
+            }
+        }
+        return rules
+    }
+
+    private static func check(_ object: [String: Any], against field: String, source: String) throws {
+        guard let known = knownFields[field] else { return }
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw SetupError("\(source): \(field == "rule" ? "a rule" : field) uses \(unknown.debugDescription), which s3backup "
+                + "does not apply; remove it, or apply this policy with the AWS CLI")
         }
     }
 
