@@ -112,19 +112,7 @@ extension S3Backup {
                 let mailSettings = try mail.settings(environment: environment)
                 var reports: [BackupReport] = []
                 for parameters in plans { reports += try await runner.execute(parameters) }
-                if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                    encoder.keyEncodingStrategy = .convertToSnakeCase
-                    encoder.dateEncodingStrategy = .iso8601
-                    print(String(decoding: try encoder.encode(reports), as: UTF8.self))
-                } else {
-                    print(reports.map(\.text).joined(separator: "\n"))
-                }
-                var mailed = true
-                for report in reports {
-                    mailed = await mailReport(report, settings: mailSettings, logFile: runner.logFile, log: runner.log) && mailed
-                }
+                let mailed = try await publish(reports, json: json, mail: mailSettings, runner: runner)
                 let worst = reports.map { ExitStatus.of($0.verdict, mailed: mailed) }.first { $0 != .success } ?? .success
                 if worst != .success { throw ExitCode(worst.rawValue) }
             }

@@ -53,19 +53,7 @@ extension S3Backup {
                                           owner: ProcessIdentity.current, log: Log.standardError)
                 let reports = try await runner.execute(options.parameters)
                 if terminal { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
-                if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                    encoder.keyEncodingStrategy = .convertToSnakeCase
-                    encoder.dateEncodingStrategy = .iso8601
-                    print(String(decoding: try encoder.encode(reports), as: UTF8.self))
-                } else {
-                    print(reports.map(\.text).joined(separator: "\n"))
-                }
-                var mailed = true
-                for report in reports {
-                    mailed = await mailReport(report, settings: mailSettings, logFile: runner.logFile, log: runner.log) && mailed
-                }
+                let mailed = try await publish(reports, json: json, mail: mailSettings, runner: runner)
                 let status = ExitStatus.of(reports.last!.verdict, mailed: mailed)
                 if status != .success { throw ExitCode(status.rawValue) }
             }

@@ -50,9 +50,7 @@ extension S3Backup {
                 for setup in setups { drift += try await setup.check() }
                 var output = StandardOutput()
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                    try output.line(String(decoding: try encoder.encode(["drift": drift]), as: UTF8.self))
+                    try output.line(String(decoding: try documentEncoder.encode(["drift": drift]), as: UTF8.self))
                 } else {
                     try output.line(drift.isEmpty ? "no drift: versioning on both buckets, lifecycle policy in place"
                         : drift.map { "drift: \($0)" }.joined(separator: "\n"))

@@ -33,10 +33,7 @@ extension S3Backup {
                 let result = try await Drill(parameters: parameters, environment: environment).run(sample: sample)
                 var output = StandardOutput()
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                    encoder.keyEncodingStrategy = .convertToSnakeCase
-                    try output.line(String(decoding: try encoder.encode(result), as: UTF8.self))
+                    try output.line(String(decoding: try documentEncoder.encode(result), as: UTF8.self))
                 } else {
                     try output.line(result.text)
                 }

@@ -22,11 +22,7 @@ struct QueueOptions: ParsableArguments {
     func emit<T: Encodable>(_ value: T, text: () -> String) throws {
         var output = StandardOutput()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.dateEncodingStrategy = .iso8601
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            try output.line(String(decoding: try encoder.encode(value), as: UTF8.self))
+            try output.line(String(decoding: try documentEncoder.encode(value), as: UTF8.self))
         } else {
             let body = text()
             if !body.isEmpty { try output.line(body) }
