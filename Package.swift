@@ -28,10 +28,12 @@ let package = Package(
         // The durable task queue; its schema migrations (sql/, linked as Migrations/) are compiled in.
         .target(name: "Queue", dependencies: ["CSQLite"], exclude: ["Migrations/queries"],
                 resources: [.embedInCode("Migrations/0001_init.sql"), .embedInCode("Migrations/0002_planning.sql")]),
+        // Settings from a config file (a TOML subset) and the environment, layered under the command line.
+        .target(name: "Settings"),
         // The command line: parsing and wiring only.
         .executableTarget(
             name: "s3backup",
-            dependencies: ["Backup", "Mail", "S3", "Queue", "CSQLite", "CCurl", "CCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Backup", "Mail", "S3", "Queue", "Settings", "CSQLite", "CCurl", "CCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Real processes on the queue: the benchmark (ops/bench) and the multi-process tests.
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "S3Tests", dependencies: ["S3"]),
         .testTarget(name: "QueueTests", dependencies: ["Queue"]),
         .testTarget(name: "BackupTests", dependencies: ["Backup"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "IntegrationTests", dependencies: ["S3", "Queue", "Backup", "Mail"]),
     ]
 )

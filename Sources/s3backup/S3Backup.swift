@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Settings
 
 /// The `s3backup` command: back an S3 bucket up to another region and restore it.
 @main
@@ -9,21 +10,32 @@ struct S3Backup: AsyncParsableCommand {
         abstract: "Back up an S3 bucket to a versioned bucket in another region, and restore from it.",
         discussion: ExitStatus.helpText,
         version: Version.text,
-        subcommands: [Run.self, Plan.self, Work.self, Report.self, Setup.self, Restore.self, Verify.self, List.self, Status.self, Failed.self, Retry.self, Prune.self]
+        subcommands: [Run.self, Plan.self, Work.self, Report.self, Setup.self, Restore.self, Verify.self, List.self, Status.self, Failed.self, Retry.self, Prune.self, Config.self]
     )
 
-    /// Applies the config file (if any) to the command line, then runs the command as ArgumentParser would.
+    /// Layers the environment and the config file under the command line, then runs the command as
+    /// ArgumentParser would; a parse error about a setting that came from the file or the environment names
+    /// where it came from.
     static func main() async {
-        let arguments: [String]
+        let layered: (arguments: [String], settings: EffectiveSettings?)
         do {
-            arguments = try ConfigFile.apply(to: Array(CommandLine.arguments.dropFirst()),
-                                             environment: ProcessInfo.processInfo.environment)
+            layered = try ConfigFile.apply(to: Array(CommandLine.arguments.dropFirst()),
+                                           environment: ProcessInfo.processInfo.environment)
+        } catch let error as ConfigError {
+            fail("\(error)", status: ExitStatus.configuration.rawValue)
         } catch {
-            FileHandle.standardError.write(Data("s3backup: \(error)\n".utf8))
-            Foundation.exit(ExitStatus.configuration.rawValue)
+            exit(withError: error)
+        }
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot(layered.arguments)
+        } catch {
+            guard let settings = layered.settings, let described = describe(parseError: error, settings: settings) else {
+                exit(withError: error)
+            }
+            fail(described, status: exitCode(for: error).rawValue)
         }
         do {
-            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -32,5 +44,17 @@ struct S3Backup: AsyncParsableCommand {
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// A parse error about a setting the file or the environment gave, prefixed with where it came from;
+    /// nil for other errors.
+    static func describe(parseError: any Error, settings: EffectiveSettings) -> String? {
+        let message = message(for: parseError)
+        return settings.origin(ofSettingIn: message).map { "\($0): \(message)" }
+    }
+
+    private static func fail(_ message: String, status: Int32) -> Never {
+        FileHandle.standardError.write(Data("s3backup: \(message)\n".utf8))
+        Foundation.exit(status)
     }
 }

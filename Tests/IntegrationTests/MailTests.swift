@@ -58,43 +58,56 @@ struct MailTests {
         #expect(failure.contains("The last lines of the log"))
     }
 
-    /// Everything from a config file: the run's flags and the mail settings; a flag on the command line wins.
+    /// Everything from a config file: the run's flags, the mail settings and the SMTP password; a flag on the
+    /// command line wins over the environment, which wins over the file.
     @Test func settingsComeFromAConfigFile() async throws {
-        let sink = try Sink()
+        let password = "FILE-PASSWORD-MARKER-3"
+        let sink = try Sink(["--user", "reporter", "--password", password])
         let fixture = try await BackupFixture("config")
         defer { fixture.remove() }
         try await fixture.seed(12)
-        let config = fixture.directory.appendingPathComponent("s3backup.conf").path
+        let config = fixture.directory.appendingPathComponent("s3backup.toml").path
         try """
             # nightly backup
+            db = "\(fixture.database)"
             [run]
-            source = s3://\(fixture.primary)
-            backup = s3://\(fixture.backup)
-            db = \(fixture.database)
-            log-dir = \(fixture.logDirectory)
+            source = "s3://\(fixture.primary)"
+            backup = "s3://\(fixture.backup)"
+            log-dir = '\(fixture.logDirectory)'
             max-delete = 0
+            workers = 7
             json = true
             [mail]
-            mail-to = ops@example.test
-            mail-to = boss@example.test
-            mail-from = backup@example.test
-            smtp-url = \(sink.url)
+            mail-to = ["ops@example.test", "boss@example.test"]
+            mail-from = "backup@example.test"
+            smtp-url = "\(sink.url)"
+            smtp-user = "reporter"
+            smtp-password = "\(password)"
             """.write(toFile: config, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: config)
+        var environment = fixture.environment
+        environment["S3BACKUP_WORKERS"] = "1"
         let result = try await run(Repository.binary, ["--config", config, "run", "--lease-seconds", "2", "--max-delete", "5"],
-                                   environment: fixture.environment)
+                                   environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("warning: \(config) holds `smtp-password` (line 15) and every user can read it"))
+        #expect(!result.stderr.contains(password))
         #expect(result.stdoutText.contains("\"copied\" : 12"))
-        #expect(try sink.messages().first?.envelope["to"] as? [String] == ["ops@example.test", "boss@example.test"])
+        let mail = try #require(try sink.messages().first)
+        #expect(mail.envelope["to"] as? [String] == ["ops@example.test", "boss@example.test"])
+        #expect(mail.envelope["auth"] as? Bool == true, "the password from the file logged in")
         let record = try await SQLiteQueue(path: fixture.database).run(1)
         #expect(record.parameters.contains("\"maxDelete\":{\"count\":{\"_0\":5}}"),
                 "the command line's --max-delete wins: \(record.parameters)")
+        #expect(result.stderr.contains("started 1 worker process for run 1"), "S3BACKUP_WORKERS=1 wins over the file's 7")
 
-        try "[mail]\nsmtp-password = hunter2\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let refused = try await run(Repository.binary, ["--config", config, "report", "--db", fixture.database],
-                                    environment: fixture.environment)
-        #expect(refused.status == 78)
-        #expect(refused.stderr.contains("passwords do not belong in the config file"))
-        #expect(!refused.stderr.contains("hunter2"))
+        let check = try await run(Repository.binary, ["config", "check", "--config", config], environment: environment)
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdoutText.contains("workers = \"1\""))
+        #expect(check.stdoutText.contains("# S3BACKUP_WORKERS"))
+        #expect(check.stdoutText.contains("smtp-password = \"********\""))
+        #expect(check.stdoutText.contains("max-delete = 0"))
+        #expect(!check.stdoutText.contains(password) && !check.stderr.contains(password))
     }
 
     @Test func urlsAreCheckedAndPlainSMTPOnlyGoesToThisHost() throws {

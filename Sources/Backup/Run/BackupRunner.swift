@@ -106,7 +106,7 @@ public struct BackupRunner: Sendable {
         if record.state == .planning {
             let outcome = try await BackupPlanning(planner: planner, queue: queue, run: run, owner: owner,
                                                    leaseRenewal: .seconds(Double(options.leaseSeconds) / 3), log: log,
-                                                   onCopies: { pool.start() }).execute()
+                                                   onCopies: { [log] in pool.start(log: log) }).execute()
             refusal = outcome.deletesRefused
             findings = outcome.findings
         } else {
@@ -115,7 +115,7 @@ public struct BackupRunner: Sendable {
             }
         }
         log("run \(run) planned: \(findings.missing + findings.changed) to copy, \(findings.extra) to delete")
-        if try await queue.outstanding(run: run) > 0 { pool.start() }
+        if try await queue.outstanding(run: run) > 0 { pool.start(log: log) }
         try await pool.waitUntilDone(queue: queue, log: log)
         // A run whose workers gave up keeps its state, so the next command finishes it.
         if try await queue.outstanding(run: run) == 0 { try await queue.setRunState(run, .finished, note: refusal) }

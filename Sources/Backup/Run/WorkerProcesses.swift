@@ -27,13 +27,15 @@ final class WorkerProcesses: @unchecked Sendable {
                      "--lease-seconds", String(leaseSeconds), "--log-file", logFile]
     }
 
-    /// Starts the workers, once; later calls do nothing.
-    func start() {
-        lock.withLock {
-            guard !started else { return }
+    /// Starts the workers, once, saying so in `log`; later calls do nothing.
+    func start(log: @Sendable (String) -> Void) {
+        let starting = lock.withLock {
+            guard !started else { return false }
             started = true
             spawn()
+            return true
         }
+        if starting { log("started \(count) worker process\(count == 1 ? "" : "es") for run \(run)") }
     }
 
     /// Starts `count` workers; called under `lock`. A worker that cannot start is left out: the rounds in

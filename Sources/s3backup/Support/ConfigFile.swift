@@ -1,89 +1,109 @@
+import ArgumentParser
 import Foundation
+import Settings
 
-/// Settings from a file, as defaults for flags: `[COMMAND]` sections of `flag-name = value` lines (`#` comments;
-/// a repeatable flag may repeat; `true` for a flag without value), plus a `[mail]` section for the commands that
-/// mail (`run`, `report`, `restore`, `verify`).
-/// A flag given on the command line wins over the file. Secrets do not belong here: the SMTP password comes from
-/// S3BACKUP_SMTP_PASSWORD or --smtp-password-file, AWS keys from the usual AWS places.
-///
-///     [run]
-///     source = s3://primary
-///     backup = s3://backup
-///     db = /var/lib/s3backup/queue.db
-///     [mail]
-///     mail-to = ops@example.com
-///     smtp-url = smtps://smtp.example.com:465
+/// Wires the settings layers to the command line: a setting typed on the command line wins over the environment
+/// (`S3BACKUP_DB`, …), which wins over the config file (TOML: a `[command]` table per command, `[mail]` and the
+/// root table for settings several commands share). The commands' settings are read off the parser's own
+/// description of the command line, so every flag can be set, and nothing else.
 enum ConfigFile {
-    /// Where the file is looked for when `--config` is not given: S3BACKUP_CONFIG, /etc/s3backup/s3backup.conf,
-    /// ~/.config/s3backup/s3backup.conf (the first that exists).
-    static func defaultPath(environment: [String: String]) -> String? {
-        if let explicit = environment["S3BACKUP_CONFIG"], !explicit.isEmpty { return explicit }
-        let home = environment["HOME"] ?? NSHomeDirectory()
-        return ["/etc/s3backup/s3backup.conf", "\(home)/.config/s3backup/s3backup.conf"]
-            .first { FileManager.default.fileExists(atPath: $0) }
-    }
+    /// Words that ask for help, a version or completions: the settings are not applied to them.
+    private static let informational: Set<String> = [
+        "-h", "--help", "help", "--version", "--experimental-dump-help", "--generate-completion-script",
+    ]
 
-    /// `arguments` (without the program name) with the file's settings for the command appended where the
-    /// command line does not set them; `--config PATH` itself is removed.
-    static func apply(to arguments: [String], environment: [String: String]) throws -> [String] {
+    /// The command line with `--config` removed, and what the environment and the file add for its command.
+    /// Warnings go to standard error; secrets the file holds are exported to the environment it lacks them in.
+    static func apply(to arguments: [String], environment: [String: String]) throws
+        -> (arguments: [String], settings: EffectiveSettings?) {
         var arguments = arguments
-        var path = defaultPath(environment: environment)
-        if let index = arguments.firstIndex(of: "--config") {
-            guard index + 1 < arguments.count else { throw ConfigError("--config needs a file") }
-            path = arguments[index + 1]
-            arguments.removeSubrange(index...(index + 1))
+        let explicit = try extractConfigPath(from: &arguments)
+        guard let index = arguments.firstIndex(where: { !$0.hasPrefix("-") }),
+              !arguments.contains(where: informational.contains) else {
+            return (arguments, nil)
         }
-        guard let path, let command = arguments.first(where: { !$0.hasPrefix("-") }) else { return arguments }
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ConfigError("cannot read the config file \(path): \(error.localizedDescription)")
+        if arguments[index] == "config" { return (explicit.map { arguments + ["--config", $0] } ?? arguments, nil) }
+        let command = arguments[index]
+        let file = try ConfigLocation.path(explicit: explicit, environment: environment).map(ConfigLocation.read)
+        let resolver = SettingsResolver(schema: schema)
+        let settings = try resolver.resolve(command: command, arguments: Array(arguments[index...]),
+                                            environment: environment, file: file?.document,
+                                            fileIsWorldReadable: file?.worldReadable ?? false)
+        for warning in settings.warnings { FileHandle.standardError.write(Data("s3backup: warning: \(warning)\n".utf8)) }
+        if let missing = settings.missing.first {
+            throw ValidationError(resolver.missingMessage(missing, command: command, file: file?.document))
         }
-        let sections = try parse(text, path: path)
-        let wanted = [command] + (["run", "report", "restore", "verify"].contains(command) ? ["mail"] : [])
-        var added: [String] = []
-        for section in wanted {
-            for (name, value) in sections[section] ?? []
-            where !arguments.contains(where: { $0 == "--\(name)" || $0.hasPrefix("--\(name)=") }) {
-                added += value == "true" ? ["--\(name)"] : ["--\(name)", value]
-            }
-        }
-        return arguments + added
+        for (variable, value) in settings.exports { setenv(variable, value, 1) }
+        return (Array(arguments[..<index]) + settings.arguments, settings)
     }
 
-    /// Sections of (name, value) pairs, in file order.
-    static func parse(_ text: String, path: String) throws -> [String: [(String, String)]] {
-        var sections: [String: [(String, String)]] = [:]
-        var current: String?
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            if line.hasPrefix("[") && line.hasSuffix("]") {
-                current = String(line.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
-                continue
-            }
-            guard let current, let equals = line.firstIndex(of: "=") else {
-                throw ConfigError("\(path) line \(number + 1): expected `[command]` or `name = value` under a section")
-            }
-            let name = line[..<equals].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            guard !name.isEmpty, !name.hasPrefix("-") else {
-                throw ConfigError("\(path) line \(number + 1): a setting is a flag's name without dashes, e.g. `db = …`")
-            }
-            guard !["yes", "delete"].contains(name) else {
-                throw ConfigError("\(path) line \(number + 1): `\(name)` must be given on the command line, where it is seen")
-            }
-            guard !name.contains("password") || name.hasSuffix("-file") else {
-                throw ConfigError("\(path) line \(number + 1): passwords do not belong in the config file; use "
-                    + "S3BACKUP_SMTP_PASSWORD or smtp-password-file")
-            }
-            sections[current, default: []].append((name, value))
+    /// Removes `--config PATH` or `--config=PATH` and returns the path.
+    static func extractConfigPath(from arguments: inout [String]) throws -> String? {
+        if let index = arguments.firstIndex(where: { $0.hasPrefix("--config=") }) {
+            defer { arguments.remove(at: index) }
+            return String(arguments[index].dropFirst("--config=".count))
         }
-        return sections
+        guard let index = arguments.firstIndex(of: "--config") else { return nil }
+        guard index + 1 < arguments.count else { throw ValidationError("--config needs a file") }
+        defer { arguments.removeSubrange(index...(index + 1)) }
+        return arguments[index + 1]
     }
+
+    /// Every command's settings, read off the parser's description of the command line (`--experimental-dump-help`).
+    static let schema: SettingsSchema = {
+        var commands: [String: [SettingSpec]] = [:]
+        func collect(_ command: ToolInfo.Command) {
+            guard command.commandName != S3Backup.Config.configuration.commandName else { return }
+            let settings = (command.arguments ?? []).compactMap(\.setting)
+            if !settings.isEmpty { commands[command.commandName] = settings }
+            command.subcommands?.forEach(collect)
+        }
+        do {
+            _ = try S3Backup.parseAsRoot(["--experimental-dump-help"])
+            preconditionFailure("--experimental-dump-help did not end parsing")
+        } catch {
+            let json = Data(S3Backup.fullMessage(for: error).utf8)
+            do { collect(try JSONDecoder().decode(ToolInfo.self, from: json).command) } catch {
+                preconditionFailure("the parser's description of the command line did not decode: \(error)")
+            }
+        }
+        return SettingsSchema(commands: commands, sharedTables: ["mail"], commandLineOnly: ["yes", "delete"],
+                              secrets: ["smtp-password": FileSecret(variable: "S3BACKUP_SMTP_PASSWORD", usedWith: "smtp-url")])
+    }()
 }
 
-/// A config file that cannot be used.
-struct ConfigError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+/// The part of ArgumentParser's `--experimental-dump-help` document (ToolInfoV0) that names settings.
+private struct ToolInfo: Decodable {
+    struct Command: Decodable {
+        let commandName: String
+        let arguments: [Argument]?
+        let subcommands: [Command]?
+    }
+
+    struct Argument: Decodable {
+        struct Name: Decodable {
+            let kind: String
+            let name: String
+
+            var spelling: String { kind == "long" ? "--\(name)" : "-\(name)" }
+        }
+
+        let kind: String
+        let names: [Name]?
+        let isOptional: Bool
+        let isRepeating: Bool
+        let defaultValue: String?
+
+        /// The setting this argument is, unless it is positional or help.
+        var setting: SettingSpec? {
+            guard let names, let long = names.first(where: { $0.kind == "long" })?.name,
+                  !["help", "version"].contains(long), kind != "positional" else { return nil }
+            let kind: SettingSpec.Kind = self.kind == "flag" ? .flag : isRepeating ? .repeatingOption : .option
+            return SettingSpec(name: long, spellings: names.map(\.spelling), kind: kind,
+                               isRequired: !isOptional && defaultValue == nil && kind != .flag,
+                               defaultValue: defaultValue)
+        }
+    }
+
+    let command: Command
 }

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Settings
+
+extension S3Backup {
+    /// `s3backup config`: the config file's tools.
+    struct Config: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the config file.",
+            subcommands: [Check.self]
+        )
+
+        /// `s3backup config check`: validates the file and prints what each command would use.
+        struct Check: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Validate the config file and print each command's effective settings, secrets masked.",
+                discussion: """
+                    Reads the file --config names (else S3BACKUP_CONFIG, /etc/s3backup/s3backup.toml, \
+                    ~/.config/s3backup/s3backup.toml), layers the S3BACKUP_* environment over it and prints, for \
+                    each command the file or the environment sets up, every setting with where it came from. \
+                    Exits 78 when the file has a problem or a command lacks a required setting.
+
+                    Example: s3backup config check --config /etc/s3backup/s3backup.toml
+                    """
+            )
+
+            @Option(help: "The config file to check.") var config: String?
+
+            func run() throws {
+                var problems: [String]
+                do { problems = try check() } catch let error as ConfigError { problems = [error.description] }
+                guard problems.isEmpty else {
+                    for problem in problems { FileHandle.standardError.write(Data("s3backup: \(problem)\n".utf8)) }
+                    throw ExitCode(ExitStatus.configuration.rawValue)
+                }
+            }
+
+            /// Prints each command's effective settings; returns the problems found.
+            private func check() throws -> [String] {
+                let environment = ProcessInfo.processInfo.environment
+                guard let path = ConfigLocation.path(explicit: config, environment: environment) else {
+                    throw ConfigError("no config file: none given with --config or S3BACKUP_CONFIG, and neither "
+                        + "/etc/s3backup/s3backup.toml nor ~/.config/s3backup/s3backup.toml exists")
+                }
+                let (document, worldReadable) = try ConfigLocation.read(path)
+                let resolver = SettingsResolver(schema: ConfigFile.schema)
+                var problems = resolver.problems(in: document).map(\.description)
+                guard problems.isEmpty else { return problems }
+                var warnings: [String] = []
+                let commandTables = Set(document.tables.map(\.name)).intersection(resolver.schema.commands.keys)
+                for command in resolver.schema.commands.keys.sorted() {
+                    let settings = try resolver.resolve(command: command, arguments: [command], environment: environment,
+                                                        file: document, fileIsWorldReadable: worldReadable)
+                    let touched = settings.values.contains { $0.origin != .defaultValue }
+                    guard commandTables.contains(command) || (commandTables.isEmpty && touched) else { continue }
+                    print(Self.render(command, settings))
+                    warnings += settings.warnings.filter { !warnings.contains($0) }
+                    problems += settings.missing.map { resolver.missingMessage($0, command: command, file: document) }
+                    guard settings.missing.isEmpty else { continue }
+                    do { _ = try S3Backup.parseAsRoot(settings.arguments) } catch {
+                        problems.append(S3Backup.describe(parseError: error, settings: settings) ?? "\(command): \(S3Backup.message(for: error))")
+                    }
+                }
+                for warning in warnings { FileHandle.standardError.write(Data("s3backup: warning: \(warning)\n".utf8)) }
+                if problems.isEmpty { print("# \(path): no problems") }
+                return problems
+            }
+
+            /// One command's table as TOML, each line commented with where its value came from.
+            static func render(_ command: String, _ settings: EffectiveSettings) -> String {
+                let lines = settings.values.compactMap { value -> (String, String)? in
+                    guard let shown = value.value else {
+                        return value.spec.isRequired ? ("# \(value.spec.name) = …", "required, not set") : nil
+                    }
+                    return ("\(value.spec.name) = \(SecretMask.shown(value.spec.name, shown).toml)", value.origin.description)
+                }
+                let width = min(lines.map(\.0.count).max() ?? 0, 60)
+                return "[\(command)]\n" + lines.map { setting, origin in
+                    setting.padding(toLength: max(width, setting.count), withPad: " ", startingAt: 0) + "  # \(origin)"
+                }.joined(separator: "\n") + "\n"
+            }
+        }
+    }
+}
