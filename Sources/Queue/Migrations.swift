@@ -5,6 +5,7 @@ enum Migrations {
     static let all: [(name: String, sql: String)] = [
         ("0001_init.sql", String(decoding: PackageResources._001_init_sql, as: UTF8.self)),
         ("0002_planning.sql", String(decoding: PackageResources._002_planning_sql, as: UTF8.self)),
+        ("0003_throttle.sql", String(decoding: PackageResources._003_throttle_sql, as: UTF8.self)),
     ]
 
     /// The schema version this build writes.

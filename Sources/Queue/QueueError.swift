@@ -43,6 +43,10 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         var line = path.isEmpty ? message : "queue \(path): \(message)"
         if case .sqlite(let code) = kind, let advice = QueueError.advice(code & 0xff) { line += "; \(advice)" }
+        if case .sqlite(let code) = kind, [SQLITE_BUSY, SQLITE_LOCKED].contains(code & 0xff), !path.isEmpty {
+            let holders = LockHolders.of(path)
+            if !holders.isEmpty { line += " (held by \(holders.joined(separator: ", ")))" }
+        }
         return line
     }
 

@@ -68,6 +68,11 @@ public protocol TaskQueue: Sendable {
     /// Deletes finished and cancelled runs that ended before `cutoff`, with their tasks, then gives the space
     /// back and truncates the write-ahead log. Returns how many runs were removed.
     func prune(finishedBefore cutoff: Date) async throws -> Int
+
+    /// The fleet's shared backoff as last raised; nil when S3 never throttled this queue's processes.
+    func throttle() async throws -> FleetThrottle?
+    /// Raises the fleet's backoff after a SlowDown (see `FleetThrottle.raised(at:)`); returns the new state.
+    func raiseThrottle() async throws -> FleetThrottle
 }
 
 extension TaskQueue {

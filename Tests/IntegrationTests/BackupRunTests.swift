@@ -229,7 +229,7 @@ struct BackupRunTests {
             process.waitUntilExit()
             _ = shellRun("pkill -9 -f 'work --db \(fixture.database)'")
             if FileManager.default.fileExists(atPath: fixture.database) {
-                finished.merge(try await succeededTasks(fixture.database)) { $1 }
+                finished.merge(try await fixture.succeededTasks()) { $1 }
             }
         }
         #expect(!finished.isEmpty, "some tasks finished before the kills, so the test can see whether they are redone")
@@ -237,16 +237,8 @@ struct BackupRunTests {
         #expect(final.status == 0, "\(final.stderr)")
         try await fixture.expectEqual(sample: Array(awkwardKeys.prefix(8)) + ["big/three-parts.bin"])
         // Tasks that had succeeded before a kill were not done again.
-        let after = try await succeededTasks(fixture.database)
+        let after = try await fixture.succeededTasks()
         for (task, updated) in finished { #expect(after[task] == updated, "task \(task) was redone") }
-    }
-
-    private func succeededTasks(_ database: String) async throws -> [Int64: Int64] {
-        let queue = try SQLiteQueue(path: database)
-        return try await queue.perform { db in
-            Dictionary(uniqueKeysWithValues: try db.prepare("SELECT id, updated_at FROM tasks WHERE state = 'succeeded'")
-                .rows { ($0.int64(0), $0.int64(1)) })
-        }
     }
 
     @Test func crossEndpointCopiesAreStreamed() async throws {

@@ -88,7 +88,7 @@ struct ListCommandTests {
         let emulator = try Emulator()
         let missing = Emulator.uniqueBucket("nope")
         let result = try await run(Repository.binary, ["ls", "s3://\(missing)"], environment: environment(emulator))
-        #expect(result.status == 1)
+        #expect(result.status == 78, "a bucket that does not exist is a wrong setting")
         #expect(result.stderr.contains(missing))
         #expect(result.stderr.contains("NoSuchBucket") || result.stderr.contains("does not exist"))
         #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")

@@ -47,9 +47,14 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
     public var vanished = 0
     /// Keys deleted from the backup.
     public var deleted = 0
+    /// S3 requests that failed and were tried again (by the worker that did this task, since its last task).
+    public var requestRetries = 0
+    /// Of the failed requests, those S3 throttled (SlowDown).
+    public var throttled = 0
 
     enum CodingKeys: String, CodingKey {
         case copied, copiedBytes, serverSide, streamed, multipart, verifiedBySize, alreadyPresent, vanished, deleted
+        case requestRetries, throttled
         case verifiedByETag = "verifiedByEtag"
     }
 
@@ -65,6 +70,24 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
         alreadyPresent += other.alreadyPresent
         vanished += other.vanished
         deleted += other.deleted
+        requestRetries += other.requestRetries
+        throttled += other.throttled
+    }
+}
+
+extension TaskOutcome {
+    /// Decodes a result; counts a result lacks (one stored by an earlier version) are 0.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func count<T: Decodable & AdditiveArithmetic>(_ key: CodingKeys) throws -> T {
+            try container.decodeIfPresent(T.self, forKey: key) ?? .zero
+        }
+        self.init(copied: try count(.copied), copiedBytes: try count(.copiedBytes), serverSide: try count(.serverSide),
+                  streamed: try count(.streamed), multipart: try count(.multipart),
+                  verifiedByETag: try count(.verifiedByETag), verifiedBySize: try count(.verifiedBySize),
+                  alreadyPresent: try count(.alreadyPresent), vanished: try count(.vanished),
+                  deleted: try count(.deleted), requestRetries: try count(.requestRetries),
+                  throttled: try count(.throttled))
     }
 }
 

@@ -25,10 +25,12 @@ public struct Side: Codable, Sendable, Equatable {
     /// The parsed location.
     public func location() throws -> S3URL { try S3URL(url) }
 
-    /// A client for this side, configured from the stored settings and `environment`.
-    public func client(environment: [String: String]) throws -> S3Client {
-        S3Client(configuration: try S3Configuration.resolve(profile: profile, endpointURL: endpointURL, region: region,
-                                                            environment: environment))
+    /// A client for this side, configured from the stored settings and `environment`; `observer` sees its attempts.
+    public func client(environment: [String: String], observer: (any RequestObserver)? = nil) throws -> S3Client {
+        var configuration = try S3Configuration.resolve(profile: profile, endpointURL: endpointURL, region: region,
+                                                        environment: environment)
+        configuration.observer = observer
+        return S3Client(configuration: configuration)
     }
 
     /// Whether both sides reach the same service as the same principal, so S3 can copy server-side.

@@ -123,7 +123,8 @@ public struct BackupReport: Codable, Sendable {
             "  done: \(work.copied) copied (\(bytes(work.copiedBytes)); \(work.serverSide) server-side, \(work.streamed) streamed, "
                 + "\(work.multipart) part for part), \(work.deleted) deleted, \(work.vanished) vanished from the source, "
                 + "\(work.alreadyPresent) already there",
-            "  verified: \(work.verifiedByETag) by ETag, \(work.verifiedBySize) by size; \(retries) task retries; "
+            "  verified: \(work.verifiedByETag) by ETag, \(work.verifiedBySize) by size; \(retries) task retries, "
+                + "\(work.requestRetries) request retries (\(work.throttled) throttled); "
                 + String(format: "%.1f objects/s, %.2f MiB/s", Double(work.copied + work.deleted) / max(seconds, 0.001),
                          Double(work.copiedBytes) / max(seconds, 0.001) / 1_048_576),
         ]

@@ -21,7 +21,8 @@ public enum ReportPage {
             ("Copied", "\(work.copied) objects, \(bytes(work.copiedBytes)) (\(work.serverSide) server-side, \(work.streamed) streamed, \(work.multipart) part for part)"),
             ("Verified", "\(work.verifiedByETag) by ETag, \(work.verifiedBySize) by size"),
             ("Deleted", "\(work.deleted) objects"),
-            ("Tasks", TaskCounts.text(report.tasks) + ", \(report.retries) retries"),
+            ("Tasks", TaskCounts.text(report.tasks) + ", \(report.retries) retried"),
+            ("Requests retried", "\(report.work.requestRetries) (\(report.work.throttled) throttled by S3)"),
         ] + (report.deletesRefused.map { [("Deletes refused", $0)] } ?? [])))
         if let check = report.verification {
             sections.append(table("Primary and backup now", [

@@ -10,8 +10,7 @@ public final class RunLog: Sendable {
 
     /// Opens `path` for appending, creating it (and its directory) if needed.
     public init(appendingTo path: String) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try RunLog.makeDirectory((path as NSString).deletingLastPathComponent)
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { throw LogError(path: path, code: errno) }
         self.path = path
@@ -19,6 +18,18 @@ public final class RunLog: Sendable {
     }
 
     deinit { close(descriptor) }
+
+    /// `mkdir -p`, failing with the path and errno that stopped it.
+    private static func makeDirectory(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw LogError(path: path, code: ENOTDIR) }
+            return
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path { try makeDirectory(parent) }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw LogError(path: path, code: errno) }
+    }
 
     /// A new log in `directory`, named by `date` (UTC).
     public static func create(in directory: String, at date: Date = Date()) throws -> RunLog {

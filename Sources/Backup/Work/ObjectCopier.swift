@@ -40,18 +40,44 @@ struct ObjectCopier: Sendable {
                                  backupKey: backupKey, into: &outcome)
                 outcome.serverSide = 1
             } else {
-                try await copyAsItIsNow(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &outcome)
+                try await copyAsItIsNowRestarting(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &outcome)
             }
         } catch let error as S3Error where error.code == "NoSuchKey" {
             // Only the source can be missing (a copy creates the backup's key): it was deleted after listing.
             return TaskOutcome(vanished: 1)
         } catch let error as S3Error where error.code == "PreconditionFailed" {
             // The source changed since it was listed: copy the object as it is now.
-            try await copyAsItIsNow(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &outcome)
+            try await copyAsItIsNowRestarting(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &outcome)
         }
         outcome.copied = 1
         outcome.copiedBytes = item.size
         return outcome
+    }
+
+    /// How many times one object's copy is made as a whole before it counts as failed for this task attempt.
+    static let wholeCopyAttempts = 3
+
+    /// `copyAsItIsNow`, made again as a whole when it broke in a way a new copy can mend: a streamed body cut
+    /// mid-way (its requests cannot be replayed, the bytes are gone), a transient error after the client's own
+    /// retries, a copy that does not verify. S3's refusals (a missing or changed source, no permission) are not
+    /// retried here.
+    private func copyAsItIsNowRestarting(sourceKey: String, version: String?, backupKey: String,
+                                         into outcome: inout TaskOutcome) async throws {
+        var attempt = 1
+        while true {
+            do {
+                return try await copyAsItIsNow(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &outcome)
+            } catch where attempt < Self.wholeCopyAttempts && Self.mendedByCopyingAgain(error) {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 100...300) << attempt))
+                attempt += 1
+            }
+        }
+    }
+
+    private static func mendedByCopyingAgain(_ error: any Error) -> Bool {
+        if error is CancellationError { return false }
+        guard let error = error as? S3Error else { return true }
+        return error.status == nil || RetryClassifier.classify(error) != .fatal
     }
 
     /// Copies the source's current version (or `version`), reading its metadata, tags and part layout first.

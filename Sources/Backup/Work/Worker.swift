@@ -44,6 +44,8 @@ public final class Worker: Sendable {
     private let contexts = LockedBox<[RunID: RunContext]>([:])
     private let held = LockedBox<Set<Lease>>([])
     private let total = LockedBox(TaskOutcome())
+    /// Paces this process's requests with the fleet and counts their retries.
+    let pacer: FleetPacer
 
     /// A worker named `id` (host and pid) on `queue`; S3 settings come from each run and `environment`. `log`
     /// hears what goes wrong, `changes` every object copied to or deleted from a backup.
@@ -57,6 +59,7 @@ public final class Worker: Sendable {
         self.log = log
         self.changes = changes
         transfers = AsyncSemaphore(permits: options.concurrency)
+        pacer = FleetPacer(queue: queue, log: log)
     }
 
     /// Works until stopped (or, with `untilIdle`, until nothing is left); returns what this process did.
@@ -97,7 +100,10 @@ public final class Worker: Sendable {
             held.mutate { _ = $0.insert(task.lease) }
             defer { held.mutate { _ = $0.remove(task.lease) } }
             do {
-                let outcome = try await execute(task)
+                var outcome = try await execute(task)
+                let counts = pacer.takeCounts()
+                outcome.requestRetries = counts.retries
+                outcome.throttled = counts.throttled
                 if try await !queue.complete([(task.lease, try Payload.encode(outcome))]).isEmpty {
                     log("task \(task.lease.task): finished, but its lease had passed to another worker; that worker's result stands")
                 } else {
@@ -184,12 +190,14 @@ public final class Worker: Sendable {
         return TaskOutcome(deleted: result.deleted.count)
     }
 
-    /// Records each failed object with the task and fails the task: permanently when no failure can pass.
+    /// Records each failed object with the task and fails the task: permanently when S3 refused every object in
+    /// a way another attempt cannot change (access denied, a bucket gone); a broken connection or stream, a copy
+    /// that did not verify, a transient error are tried again.
     private func fail(ifAny failures: [(String, S3Error)], task: ClaimedTask, total: Int, outcome: TaskOutcome) async throws {
         guard let first = failures.first else { return }
         try await recordFailures(failures.map { ($0.0, "\($0.1)") }, task: task)
         throw TaskFailure(message: "\(failures.count) of \(total) objects failed, e.g. \(first.0.debugDescription): \(first.1)",
-                          permanent: failures.allSatisfy { !$0.1.isRetryable && $0.1.kind != .invalidResponse },
+                          permanent: failures.allSatisfy { $0.1.status != nil && !$0.1.isRetryable },
                           outcome: outcome)
     }
 
@@ -219,7 +227,7 @@ public final class Worker: Sendable {
         } catch let error as BackupError {
             throw TaskFailure(message: "\(error)", permanent: true)
         }
-        let context = try RunContext(parameters: parameters, environment: environment)
+        let context = try RunContext(parameters: parameters, environment: environment, observer: pacer)
         contexts.mutate { $0[run] = context }
         return context
     }
@@ -231,9 +239,9 @@ struct RunContext: Sendable {
     let backupURL: S3URL
     let copier: ObjectCopier
 
-    init(parameters: RunParameters, environment: [String: String]) throws {
-        let source = try parameters.source.client(environment: environment)
-        backup = try parameters.backup.client(environment: environment)
+    init(parameters: RunParameters, environment: [String: String], observer: FleetPacer) throws {
+        let source = try parameters.source.client(environment: environment, observer: observer)
+        backup = try parameters.backup.client(environment: environment, observer: observer)
         backupURL = try parameters.backup.location()
         copier = ObjectCopier(source: source, backup: backup, sourceURL: try parameters.source.location(),
                               backupURL: backupURL, parameters: parameters,

@@ -24,6 +24,7 @@ public final class S3Client: Sendable {
             var region = configuration.region
             do {
                 if let known = request.region { region = known } else { region = try await self.region(of: request.bucket) }
+                await configuration.observer?.beforeAttempt()
                 let response = try await attemptOnce(request, region: region)
                 quota.release(spent: spent)
                 return response
@@ -35,8 +36,10 @@ public final class S3Client: Sendable {
                 }
                 let verdict = RetryClassifier.classify(error)
                 guard verdict != .fatal, attempt < policy.maxAttempts, let cost = quota.acquire(for: verdict) else {
+                    configuration.observer?.attemptFailed(error, verdict: verdict, willRetry: false)
                     throw error
                 }
+                configuration.observer?.attemptFailed(error, verdict: verdict, willRetry: true)
                 spent += cost
                 let delay = policy.delay(afterAttempt: attempt, random: Double.random(in: 0..<1),
                                          retryAfterSeconds: error.retryAfterSeconds)
@@ -61,6 +64,10 @@ public final class S3Client: Sendable {
         } catch let error as S3Error where error.status == 403 {
             // Without s3:ListBucket HeadBucket may be refused; the configured region is the best guess left.
             discovered = configuration.region
+        } catch let error as S3Error where error.status == 400 {
+            // A HEAD error has no body to say why (an expired token is a bare 400): guess the configured region
+            // without remembering it, and let the request itself, whose error has a body, say what is wrong.
+            return configuration.region
         }
         remember(region: discovered, of: bucket)
         return discovered

@@ -40,6 +40,13 @@ extension S3Configuration {
 
         var transportOptions = CurlTransport.Options()
         transportOptions.caBundle = nonEmpty(environment["AWS_CA_BUNDLE"]) ?? nonEmpty(settings["ca_bundle"])
+        if let text = nonEmpty(environment["S3BACKUP_STALL_SECONDS"]) {
+            guard let seconds = Int(text), (1...3600).contains(seconds) else {
+                throw S3Error(.configuration, "S3BACKUP_STALL_SECONDS \(text.debugDescription) must be a whole number "
+                    + "of seconds from 1 to 3600")
+            }
+            transportOptions.stallSeconds = seconds
+        }
         let transport = CurlTransport(options: transportOptions)
         let credentials = CredentialChain.standard(profile: profileName, environment: environment, config: shared,
                                                    transport: transport, region: resolvedRegion)

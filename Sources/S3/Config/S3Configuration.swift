@@ -14,6 +14,8 @@ public struct S3Configuration: Sendable {
     public var transport: any HTTPTransport
     /// The signing clock.
     public var clock: @Sendable () -> Date
+    /// Hears about failed attempts and may hold attempts back (a fleet's shared backoff); nil for none.
+    public var observer: (any RequestObserver)?
 
     /// A configuration from its parts.
     public init(endpoint: Endpoint, region: String, credentials: any CredentialsProvider,
@@ -26,4 +28,13 @@ public struct S3Configuration: Sendable {
         self.transport = transport
         self.clock = clock
     }
+}
+
+/// Sees every attempt a client makes: may delay it, and hears how it failed. Used to slow a whole fleet of
+/// processes down when S3 throttles one of them.
+public protocol RequestObserver: Sendable {
+    /// Called before each attempt is sent; returns when the attempt may go.
+    func beforeAttempt() async
+    /// An attempt failed with `error`, classified as `verdict`; `willRetry` tells whether the client tries again.
+    func attemptFailed(_ error: S3Error, verdict: RetryClassifier.Verdict, willRetry: Bool)
 }

@@ -65,7 +65,11 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         if let operation { context.append(operation) }
         if let bucket { context.append("bucket \(bucket)") }
         if let key { context.append("key \(key.debugDescription)") }
-        var line = context.isEmpty ? message : "\(context.joined(separator: ", ")): \(message)"
+        var said = message
+        if case .service(let status, let code) = kind, !code.isEmpty, !message.hasPrefix(code) {
+            said = "\(code) (HTTP \(status)): \(message)"
+        }
+        var line = context.isEmpty ? said : "\(context.joined(separator: ", ")): \(said)"
         if let advice { line += "; \(advice)" }
         if let requestID { line += " (request id \(requestID))" }
         return line

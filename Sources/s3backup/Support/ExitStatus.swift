@@ -24,7 +24,8 @@ enum ExitStatus: Int32 {
     case unavailable = 69
     /// The credentials were refused or lack permission.
     case permission = 77
-    /// Settings are missing or wrong: credentials, profile, region, endpoint, an s3:// URL.
+    /// Settings are missing or wrong: credentials, profile, region, endpoint, an s3:// URL, a bucket that does not
+    /// exist, the config file, the log directory, the queue's location.
     case configuration = 78
 
     /// The table for `--help`.
@@ -32,7 +33,8 @@ enum ExitStatus: Int32 {
         Exit status: 0 success; 1 failed (or the backup does not match); 2 partial (some objects failed);
         3 deletes refused (delete cap, empty primary); 4 succeeded but the mail could not be sent;
         64 bad command line; 69 endpoint unreachable;
-        77 credentials refused or not permitted; 78 configuration error (credentials, profile, region, endpoint, URL).
+        77 credentials refused or not permitted; 78 configuration error (credentials, profile, region, endpoint,
+        URL, a missing bucket, the config file, the log directory, the queue's location).
         """
 
     /// The status of a finished run whose report was (or was not) mailed: a mail failure shows only when
@@ -55,7 +57,7 @@ enum ExitStatus: Int32 {
     /// The status for an error that ended a command.
     static func of(_ error: any Error) -> ExitStatus {
         if let error = error as? QueueError { return of(error) }
-        if error is MailError { return .configuration }
+        if error is MailError || error is LogError { return .configuration }
         guard let error = error as? S3Error else { return .failure }
         switch error.kind {
         case .configuration: return .configuration
@@ -63,7 +65,8 @@ enum ExitStatus: Int32 {
         case .service(let status, let code):
             let credentialCodes: Set = ["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
                                         "AccessDenied", "AllAccessDisabled"]
-            return credentialCodes.contains(code) || status == 403 ? .permission : .failure
+            if credentialCodes.contains(code) || status == 403 { return .permission }
+            return code == "NoSuchBucket" ? .configuration : .failure
         case .invalidResponse, .local: return .failure
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+@testable import Queue
 import S3
 import SigV4
 import Testing
@@ -102,6 +103,15 @@ struct BackupFixture {
             environment: environment, timeout: timeout)
         let reports = (try? JSONSerialization.jsonObject(with: Data(result.stdout))) as? [[String: Any]] ?? []
         return (result.status, reports, result.stderr)
+    }
+
+    /// The queue's succeeded tasks: id → updated_at, to tell later whether one was done again.
+    func succeededTasks() async throws -> [Int64: Int64] {
+        let queue = try SQLiteQueue(path: database)
+        return try await queue.perform { db in
+            Dictionary(uniqueKeysWithValues: try db.prepare("SELECT id, updated_at FROM tasks WHERE state = 'succeeded'")
+                .rows { ($0.int64(0), $0.int64(1)) })
+        }
     }
 
     /// Every object of a bucket: key bytes → (size, ETag).

@@ -10,15 +10,17 @@ final class HelperServer: Sendable {
     private let process: Process
     private let stdin: Pipe
 
-    /// Starts `ops/test/<script>` with `arguments` and waits (at most 30 s) for its port.
+    /// Starts `ops/test/<script>` (a script given with a folder is relative to the checkout) with `arguments` and
+    /// waits (at most 30 s) for its port.
     init(script: String, arguments: [String] = []) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Repository.root.appendingPathComponent("ops/test/\(script)").path] + arguments
+        process.arguments = ["python3", Repository.root.appendingPathComponent(script.contains("/") ? script : "ops/test/\(script)").path] + arguments
         let stdin = Pipe(), stdout = Pipe()
         // The server's own log (moto prints a traceback for every request it fails) goes to a file, read only
         // when the server does not start.
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-\(script)-\(UUID().uuidString).log")
+        let log = FileManager.default.temporaryDirectory
+            .appendingPathComponent("s3backup-\(URL(fileURLWithPath: script).lastPathComponent)-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardInput = stdin
         process.standardOutput = stdout

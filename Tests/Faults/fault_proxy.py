@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""A fault-injecting S3 proxy for tests: forwards to an S3 endpoint (moto) and breaks a share of the exchanges
+the ways S3 and networks break them.
+
+Prints its loopback port on the first line of stdout, then serves until its standard input closes.
+
+usage: fault_proxy.py UPSTREAM_URL [--seed N] [--stall-seconds S] [FAULT=RATE ...]
+
+Faults (RATE is the share of the requests the fault applies to, 0 to 1):
+  slowdown      503 SlowDown, not forwarded
+  internal      500 InternalError, not forwarded
+  error200      forwarded, then a 200 whose body is an <Error> (CopyObject, UploadPartCopy, CompleteMultipartUpload)
+  reset-before  the connection reset before any response byte, not forwarded
+  reset-mid     forwarded, then the connection reset in the middle of the response body (responses with a body)
+  stall         nothing sent for --stall-seconds (default 30), then the connection closed, not forwarded
+  truncate      forwarded, the full Content-Length announced, half the body sent, the connection closed (GetObject)
+  bad-etag      forwarded, the ETag header replaced by a wrong one (PutObject, UploadPart)
+  expired-token 400 ExpiredToken, as S3 answers a request signed with an expired session token, not forwarded
+
+While it runs, HTTP on the same port controls it (bucket names cannot start with "_", so these never reach S3):
+  GET /__proxy/set?slowdown=0.1&only=poison/   replace every rate (unnamed ones become 0); `only` limits faults
+                                                to request paths containing that text
+  GET /__proxy/stats                            JSON: requests, faults injected by kind, and each forwarded or
+                                                faulted request's start time (seconds since the proxy started)
+"""
+import http.client
+import http.server
+import json
+import random
+import socket
+import socketserver
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+
+FAULTS = ["slowdown", "internal", "error200", "reset-before", "reset-mid", "stall", "truncate", "bad-etag",
+          "expired-token"]
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
+
+
+class State:
+    """The rates, the random source and the counts, shared by the handler threads."""
+
+    def __init__(self, upstream, seed, stall_seconds, rates):
+        self.upstream = upstream
+        self.random = random.Random(seed)
+        self.stall_seconds = stall_seconds
+        self.rates = rates
+        self.only = ""
+        self.lock = threading.Lock()
+        self.started = time.monotonic()
+        self.requests = 0
+        self.injected = {fault: 0 for fault in FAULTS}
+        self.times = []
+
+    def choose(self, candidates, path):
+        """Draws a fault among those that apply to this request, or None."""
+        with self.lock:
+            self.requests += 1
+            self.times.append(round(time.monotonic() - self.started, 4))
+            if self.only and self.only not in urllib.parse.unquote(path):
+                return None
+            for fault in candidates:
+                if self.random.random() < self.rates.get(fault, 0.0):
+                    self.injected[fault] += 1
+                    return fault
+        return None
+
+
+def parse_rates(pairs):
+    rates = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in FAULTS:
+            raise SystemExit(f"unknown fault {name!r}; faults are {', '.join(FAULTS)}")
+        rates[name] = float(value)
+    return rates
+
+
+def error_body(code, message):
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
+            f"<RequestId>fault-proxy</RequestId></Error>").encode()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    state = None  # set before serving
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.handle_any()
+
+    do_PUT = do_POST = do_DELETE = do_HEAD = do_GET
+
+    def handle_any(self):
+        parsed = urllib.parse.urlsplit(self.path)
+        if parsed.path.startswith("/__proxy/"):
+            return self.control(parsed)
+        body = self.read_body()
+        if not self.body_is_whole(body):
+            # As S3 does: an upload cut short stores nothing.
+            self.close_connection = True
+            return
+        query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
+        segments = [s for s in parsed.path.split("/") if s]
+        has_key = len(segments) > 1
+        copy = self.method_is("PUT") and "x-amz-copy-source" in self.headers
+        candidates = ["slowdown", "internal", "reset-before", "stall", "expired-token"]
+        if copy or (self.method_is("POST") and "uploadId" in query):
+            candidates.append("error200")
+        if self.method_is("PUT") and not copy and has_key:
+            candidates.append("bad-etag")
+        if self.method_is("GET"):
+            candidates.append("reset-mid")
+            if has_key and not (set(query) - {"versionId", "partNumber"}):
+                candidates.append("truncate")
+        fault = self.state.choose(candidates, parsed.path)
+
+        if fault == "slowdown":
+            return self.reply(503, error_body("SlowDown", "Please reduce your request rate."))
+        if fault == "internal":
+            return self.reply(500, error_body("InternalError", "We encountered an internal error. Please try again."))
+        if fault == "expired-token":
+            return self.reply(400, error_body("ExpiredToken", "The provided token has expired."))
+        if fault == "reset-before":
+            return self.reset()
+        if fault == "stall":
+            time.sleep(self.state.stall_seconds)
+            self.close_connection = True
+            return
+
+        status, headers, payload = self.forward(body)
+        if fault == "error200" and status == 200:
+            return self.reply(200, error_body("InternalError", "We encountered an internal error. Please try again."))
+        if fault == "bad-etag":
+            headers = [(n, '"00000000000000000000000000000000"' if n.lower() == "etag" else v) for n, v in headers]
+        send_whole = not self.method_is("HEAD")
+        if fault in ("reset-mid", "truncate") and len(payload) < 2:
+            fault = None  # nothing to cut: this exchange goes through whole
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", headers_value(headers, "content-length", str(len(payload))))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if not send_whole:
+            return
+        if fault == "reset-mid":
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
+            return self.reset()
+        if fault == "truncate":
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
+            return
+        self.wfile.write(payload)
+
+    def method_is(self, method):
+        return self.command == method
+
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def body_is_whole(self, body):
+        """Whether the request's body arrived whole (a client that gave up mid-upload sends less)."""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return True
+        return len(body) == int(self.headers.get("Content-Length", "0") or 0)
+
+    def forward(self, body):
+        upstream = urllib.parse.urlsplit(self.state.upstream)
+        connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=120)
+        headers = {n: v for n, v in self.headers.items() if n.lower() not in HOP_BY_HOP and n.lower() != "expect"}
+        headers["Content-Length"] = str(len(body))
+        connection.request(self.command, self.path, body=body, headers=headers)
+        response = connection.getresponse()
+        payload = response.read()
+        connection.close()
+        return response.status, response.getheaders(), payload
+
+    def reply(self, status, body):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if not self.method_is("HEAD"):
+            self.wfile.write(body)
+
+    def reset(self):
+        """Closes with RST instead of FIN (SO_LINGER with a zero timeout)."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def control(self, parsed):
+        if parsed.path == "/__proxy/set":
+            settings = dict(urllib.parse.parse_qsl(parsed.query))
+            only = settings.pop("only", "")
+            rates = parse_rates(f"{k}={v}" for k, v in settings.items())
+            with self.state.lock:
+                self.state.rates = rates
+                self.state.only = only
+            body = b"{}"
+        elif parsed.path == "/__proxy/stats":
+            with self.state.lock:
+                body = json.dumps({"requests": self.state.requests, "injected": self.state.injected,
+                                   "times": self.state.times}).encode()
+        else:
+            return self.reply(404, b"unknown control path")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        self.wfile.write(body)
+
+
+def headers_value(headers, name, default):
+    for header, value in headers:
+        if header.lower() == name:
+            return value
+    return default
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+def main():
+    arguments = sys.argv[1:]
+    if not arguments:
+        raise SystemExit(__doc__)
+    upstream, options = arguments[0], arguments[1:]
+    seed, stall, pairs = 1, 30.0, []
+    while options:
+        option = options.pop(0)
+        if option == "--seed":
+            seed = int(options.pop(0))
+        elif option == "--stall-seconds":
+            stall = float(options.pop(0))
+        else:
+            pairs.append(option)
+    Handler.state = State(upstream, seed, stall, parse_rates(pairs))
+    server = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(server.server_address[1], flush=True)
+    sys.stdin.read()
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+import Foundation
+@testable import Queue
+import S3
+import Testing
+
+/// Worker processes under throttling and under kill -9 and SIGTERM storms.
+@Suite("fleet backoff and crash storms", .serialized)
+struct ResilienceTests {
+    /// `s3backup ARGS` started in the background with its output in `log`.
+    private func start(_ arguments: [String], _ fixture: BackupFixture, environment: [String: String]? = nil,
+                       log: String? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = Repository.binary
+        process.arguments = arguments
+        process.environment = environment ?? fixture.environment
+        process.standardOutput = FileHandle.nullDevice
+        if let log {
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        return process
+    }
+
+    private func plan(_ fixture: BackupFixture) -> [String] {
+        ["plan", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)", "--db", fixture.database,
+         "--split-above", "100"]
+    }
+
+    private func work(_ fixture: BackupFixture, concurrency: Int = 4) -> [String] {
+        ["work", "--db", fixture.database, "--until-idle", "--lease-seconds", "2", "--concurrency", String(concurrency)]
+    }
+
+    private func waitForExit(_ process: Process, within seconds: Double) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                kill(process.processIdentifier, SIGKILL)
+                throw HelperError("\(process.arguments?.first ?? "") did not exit within \(seconds) s")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    private func count(_ database: String, _ sql: String) async throws -> Int {
+        let queue = try SQLiteQueue(path: database)
+        return try await queue.perform { db in Int(try db.integer(sql)) }
+    }
+
+    /// Worker A is throttled by its proxy; worker B, whose proxy never throttles, slows down too (the level is
+    /// shared through the queue), and both go back to full speed once the throttling stops.
+    @Test func aSlowDownToldToOneWorkerSlowsEveryWorker() async throws {
+        let fixture = try await BackupFixture("fleet")
+        defer { fixture.remove() }
+        try await fixture.seed(2_500)
+        let upstream = fixture.emulator.server.endpoint
+        let proxyA = try FaultProxy(upstream: upstream), proxyB = try FaultProxy(upstream: upstream)
+        #expect(try await run(Repository.binary, plan(fixture), environment: fixture.environment).status == 0)
+
+        var environmentA = fixture.environment, environmentB = fixture.environment
+        environmentA["AWS_ENDPOINT_URL"] = proxyA.endpoint
+        environmentB["AWS_ENDPOINT_URL"] = proxyB.endpoint
+        let logB = fixture.directory.appendingPathComponent("worker-b.log").path
+        let workerA = try start(work(fixture), fixture, environment: environmentA)
+        let workerB = try start(work(fixture), fixture, environment: environmentB, log: logB)
+        defer { [workerA, workerB].forEach { kill($0.processIdentifier, SIGKILL) } }
+
+        // Let B reach full speed, then throttle A alone for four seconds.
+        while try await proxyB.stats().requests < 150 { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .seconds(1))
+        let throttleOn = try await proxyB.stats().times.last ?? 0
+        try await proxyA.set(["slowdown": 1.0])
+        try await Task.sleep(for: .seconds(4))
+        try await proxyA.set([:])
+        let throttleOff = try await proxyB.stats().times.last ?? 0
+
+        try await waitForExit(workerA, within: 180)
+        try await waitForExit(workerB, within: 180)
+        let times = try await proxyB.stats().times
+        func rate(_ from: Double, _ to: Double) -> Double {
+            Double(times.filter { $0 >= from && $0 < to }.count) / (to - from)
+        }
+        let before = rate(throttleOn - 1, throttleOn)
+        let during = rate(throttleOff - 2, throttleOff)  // the level has risen by then
+        print("fleet backoff: worker B's requests/s before \(before), while A was throttled \(during)")
+        #expect(before > 20, "B was busy before: \(before)/s")
+        #expect(during < before / 2, "B slowed down although S3 never throttled it: \(before)/s → \(during)/s")
+        let log = try String(contentsOfFile: logB, encoding: .utf8)
+        #expect(log.contains("S3 is throttling (SlowDown)"), "\(log.suffix(1_000))")
+        #expect(log.contains("throttling has stopped"), "B went back to full speed: \(log.suffix(1_000))")
+        #expect(try await proxyA.stats().injected["slowdown"] ?? 0 > 0)
+
+        let final = try await fixture.run()
+        #expect(final.status == 0, "\(final.stderr)")
+        try await fixture.expectEqual(sample: [])
+    }
+
+    /// kill -9 a random worker 20 times and the planner 3 times during one backup, restarting each: the backup
+    /// ends equal to the primary, and tasks finished before a kill are not done again.
+    @Test func aCrashStormLosesNothing() async throws {
+        let fixture = try await BackupFixture("storm")
+        defer { fixture.remove() }
+        try await fixture.seed(2_500)
+        try await fixture.seedAwkward()
+        var generator = SystemRandomNumberGenerator()
+        var planner = try start(plan(fixture), fixture)
+        var workers = try (0..<3).map { _ in try start(work(fixture), fixture) }
+        var kills = 0, plannerKills = 0
+        var finishedBeforeKills: [Int64: Int64] = [:]
+        while kills < 20 {
+            try await Task.sleep(for: .milliseconds(Int.random(in: 100...400, using: &generator)))
+            let victim = Int.random(in: 0..<workers.count, using: &generator)
+            kill(workers[victim].processIdentifier, SIGKILL)
+            workers[victim].waitUntilExit()
+            kills += 1
+            if FileManager.default.fileExists(atPath: fixture.database) {
+                finishedBeforeKills.merge(try await fixture.succeededTasks()) { $1 }
+            }
+            workers[victim] = try start(work(fixture), fixture)
+            if kills % 6 == 2, plannerKills < 3 {
+                kill(planner.processIdentifier, SIGKILL)
+                planner.waitUntilExit()
+                plannerKills += 1
+                planner = try start(plan(fixture), fixture)
+            }
+        }
+        try await waitForExit(planner, within: 120)
+        for worker in workers { try await waitForExit(worker, within: 240) }
+        let remaining = try await count(fixture.database, "SELECT count(*) FROM tasks WHERE state != 'succeeded'")
+        print("crash storm: \(kills) worker kills, \(plannerKills) planner kills, \(remaining) tasks left for the final run")
+
+        let final = try await fixture.run()
+        #expect(final.status == 0, "\(final.stderr)")
+        try await fixture.expectEqual(sample: Array(awkwardKeys.prefix(6)) + ["big/three-parts.bin"])
+        #expect(plannerKills == 3)
+        #expect(!finishedBeforeKills.isEmpty)
+        let after = try await fixture.succeededTasks()
+        for (task, updated) in finishedBeforeKills { #expect(after[task] == updated, "task \(task) was redone") }
+    }
+
+    /// SIGTERM to every worker again and again: each stops cleanly (exit 0), and none leaves a task leased.
+    @Test func aSigtermStormLeavesNoTaskLeased() async throws {
+        let fixture = try await BackupFixture("termstorm")
+        defer { fixture.remove() }
+        try await fixture.seed(1_500)
+        #expect(try await run(Repository.binary, plan(fixture), environment: fixture.environment).status == 0)
+        for round in 1...5 {
+            let workers = try (0..<2).map { _ in try start(work(fixture, concurrency: 8), fixture) }
+            try await Task.sleep(for: .milliseconds(300 + 100 * round))
+            for worker in workers { kill(worker.processIdentifier, SIGTERM) }
+            for worker in workers {
+                try await waitForExit(worker, within: 60)
+                #expect(worker.terminationStatus == 0, "round \(round): a clean stop")
+            }
+            #expect(try await count(fixture.database, "SELECT count(*) FROM tasks WHERE state = 'running'") == 0,
+                    "round \(round): no task left leased")
+        }
+        let final = try await fixture.run()
+        #expect(final.status == 0, "\(final.stderr)")
+        try await fixture.expectEqual(sample: [])
+    }
+}
