@@ -70,10 +70,11 @@ public struct Planner: Sendable {
     /// Source objects written at or after this time (S3's ISO 8601 form) are counted as `recent`.
     public var recentSince: String?
 
-    /// A planner for `parameters`, its clients configured from the stored sides and `environment`.
-    public init(parameters: RunParameters, environment: [String: String]) throws {
-        try self.init(parameters: parameters, source: try parameters.source.client(environment: environment),
-                      backup: try parameters.backup.client(environment: environment))
+    /// A planner for `parameters`, its clients configured from the stored sides and `environment`; `observer`
+    /// (the fleet's pacer, when planning shares a queue with workers) sees their requests.
+    public init(parameters: RunParameters, environment: [String: String], observer: (any RequestObserver)? = nil) throws {
+        try self.init(parameters: parameters, source: try parameters.source.client(environment: environment, observer: observer),
+                      backup: try parameters.backup.client(environment: environment, observer: observer))
     }
 
     /// A planner for `parameters` with clients for both sides.

@@ -32,6 +32,11 @@ public final class FleetPacer: RequestObserver {
         var windowStart = ContinuousClock.now
         var windowAttempts = 0
         var windowThrottled = 0
+        var level = 0
+        var refreshedAt = ContinuousClock.now - .seconds(3600)
+        var refreshing = false
+        var raising = false
+        var nextStart = ContinuousClock.now
 
         /// Starts a new measuring window when the current one is over.
         mutating func rollWindow() {
@@ -40,11 +45,6 @@ public final class FleetPacer: RequestObserver {
             windowAttempts = 0
             windowThrottled = 0
         }
-        var level = 0
-        var refreshedAt = ContinuousClock.now - .seconds(3600)
-        var refreshing = false
-        var raising = false
-        var nextStart = ContinuousClock.now
     }
 
     private let queue: any TaskQueue
@@ -61,7 +61,7 @@ public final class FleetPacer: RequestObserver {
     }
 
     /// The level this process last read.
-    public var level: Int { state.value.level }
+    var level: Int { state.value.level }
 
     /// Takes the counts gathered since the last call.
     public func takeCounts() -> Counts {

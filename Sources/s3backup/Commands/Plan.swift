@@ -25,9 +25,10 @@ extension S3Backup {
             try await reportingErrors {
                 let parameters = options.parameters
                 let environment = ProcessInfo.processInfo.environment
-                let planner = try Planner(parameters: parameters, environment: environment)
-                if dryrun { return try await preview(planner) }
+                if dryrun { return try await preview(try Planner(parameters: parameters, environment: environment)) }
                 let queue = try SQLiteQueue(path: db!)
+                let planner = try Planner(parameters: parameters, environment: environment,
+                                          observer: FleetPacer(queue: queue, log: Log.standardError))
                 try await queue.finishIdleRuns()
                 var found = try await queue.unfinishedRun(kind: "backup", source: parameters.source.url,
                                                           destination: parameters.backup.url)

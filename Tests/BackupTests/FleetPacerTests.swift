@@ -1,0 +1,58 @@
+import Foundation
+@testable import Backup
+import Queue
+import S3
+import Testing
+
+@Suite("The fleet pacer")
+struct FleetPacerTests {
+    private let path = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-pacer-\(UUID().uuidString).db").path
+
+    private func throttle() -> S3Error { S3Error(.service(status: 503, code: "SlowDown"), "Please reduce your request rate.") }
+
+    private func waitForLevel(_ pacer: FleetPacer, atLeast level: Int) async throws {
+        for _ in 0..<100 where pacer.level < level {
+            await pacer.beforeAttempt()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(pacer.level >= level)
+    }
+
+    @Test func aStraySlowDownIsTheRequestsBusinessAShareOfThemSlowsTheFleet() async throws {
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let queue = try SQLiteQueue(path: path)
+        let told = FleetPacer(queue: queue, refreshInterval: .milliseconds(10), log: { _ in })
+        let other = FleetPacer(queue: try SQLiteQueue(path: path), refreshInterval: .milliseconds(10), log: { _ in })
+
+        for _ in 0..<40 { await told.beforeAttempt() }
+        told.attemptFailed(throttle(), verdict: .throttled, willRetry: true)
+        told.attemptFailed(throttle(), verdict: .throttled, willRetry: true)
+        told.attemptFailed(throttle(), verdict: .throttled, willRetry: true)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await queue.throttle() == nil, "3 throttled of 43 attempts: no fleet backoff")
+
+        for _ in 0..<10 { told.attemptFailed(throttle(), verdict: .throttled, willRetry: true) }
+        try await waitForLevel(other, atLeast: 1)
+
+        // The other process now spaces its requests at least 20 ms apart.
+        let start = ContinuousClock.now
+        for _ in 0..<6 { await other.beforeAttempt() }
+        #expect(ContinuousClock.now - start >= .milliseconds(100))
+
+        let counts = told.takeCounts()
+        #expect(counts == FleetPacer.Counts(retries: 13, throttled: 13))
+        #expect(told.takeCounts() == FleetPacer.Counts(), "taken once")
+    }
+
+    @Test func otherFailuresAreCountedButNeverSlowTheFleet() async throws {
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let queue = try SQLiteQueue(path: path)
+        let pacer = FleetPacer(queue: queue, log: { _ in })
+        let reset = S3Error(.transport(curlCode: 56), "Connection reset by peer")
+        for _ in 0..<10 { pacer.attemptFailed(reset, verdict: .transient, willRetry: true) }
+        pacer.attemptFailed(reset, verdict: .transient, willRetry: false)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await queue.throttle() == nil)
+        #expect(pacer.takeCounts() == FleetPacer.Counts(retries: 10, throttled: 0))
+    }
+}
