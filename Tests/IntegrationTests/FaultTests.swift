@@ -105,6 +105,24 @@ struct FaultTests {
         print("faults, server-side: \(stats.faults) injected \(stats.injected), \(retries) request retries")
     }
 
+    /// Responses that stall (nothing sent for 5 s) are cut by the low-speed timeout (S3BACKUP_STALL_SECONDS=1)
+    /// and tried again: the run finishes exact.
+    @Test func stalledResponsesAreCutAndRetried() async throws {
+        var fixture = try await BackupFixture("faults-stall")
+        defer { fixture.remove() }
+        let proxy = try FaultProxy(upstream: fixture.emulator.server.endpoint, rates: ["stall": 0.1], seed: 31,
+                                   stallSeconds: 5)
+        fixture.environment["AWS_ENDPOINT_URL"] = proxy.endpoint
+        fixture.environment["S3BACKUP_STALL_SECONDS"] = "1"
+        try await fixture.seed(60)
+        let result = try await fixture.run(timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.stderr.suffix(2_000))")
+        try await fixture.expectEqual(sample: [])
+        let stalls = try await proxy.stats().injected["stall"] ?? 0
+        #expect(stalls > 0)
+        #expect((result.reports.last?.int("work", "request_retries") ?? 0) > 0)
+    }
+
     /// A fault that never clears ends as dead tasks naming S3's error, in bounded time; the rest is backed up.
     @Test func aFaultThatNeverClearsEndsAsDeadTasksNamingTheError() async throws {
         var fixture = try await BackupFixture("faults-poison")

@@ -148,7 +148,14 @@ struct ResilienceTests {
         #expect(try await run(Repository.binary, plan(fixture), environment: fixture.environment).status == 0)
         for round in 1...5 {
             let workers = try (0..<2).map { _ in try start(work(fixture, concurrency: 8), fixture) }
-            try await Task.sleep(for: .milliseconds(300 + 100 * round))
+            // Once both hold leases they are past start-up (their SIGTERM handlers are in place).
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await count(fixture.database, "SELECT count(DISTINCT lease_owner) FROM tasks WHERE state = 'running'") < 2,
+                  try await count(fixture.database, "SELECT count(*) FROM tasks WHERE state = 'ready'") > 0,
+                  ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await Task.sleep(for: .milliseconds(50 * round))
             for worker in workers { kill(worker.processIdentifier, SIGTERM) }
             for worker in workers {
                 try await waitForExit(worker, within: 60)
