@@ -213,8 +213,8 @@ public struct SettingsResolver: Sendable {
             where specs.contains(where: { $0.name == secret.usedWith }) {
                 let variable = secret.variable
                 guard let entry = entries(named: name, for: command, in: file).first,
-                      case .string(let secret) = entry.value else { continue }
-                if environment[variable] == nil { exports[variable] = secret }
+                      case .string(let text) = entry.value else { continue }
+                if environment[variable] == nil { exports[variable] = text }
                 values.append(.init(spec: SettingSpec(name: name, kind: .option), value: entry.value,
                                     origin: environment[variable] == nil ? .file(path: file.path, line: entry.line)
                                                                          : .environment(variable)))
@@ -233,9 +233,8 @@ public struct SettingsResolver: Sendable {
 
     /// A sentence for a required setting nothing set, naming the three places it can come from.
     public func missingMessage(_ spec: SettingSpec, command: String, file: ConfigDocument?) -> String {
-        let example = ConfigEntry(key: spec.name, value: .string("…"), line: 0)
-        return "\(command) needs --\(spec.name): pass it, set \(spec.environmentVariable), or write "
-            + "`\(example.key) = \(example.value.toml)` under [\(command)] in "
+        "\(command) needs --\(spec.name): pass it, set \(spec.environmentVariable), or write "
+            + "`\(spec.name) = \"…\"` under [\(command)] in "
             + (file?.path ?? "the config file (--config FILE)")
     }
 
