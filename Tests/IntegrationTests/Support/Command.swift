@@ -43,7 +43,7 @@ func isolatedEnvironment(_ extra: [String: String]) -> [String: String] {
                        "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent/config",
                        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials"]
     // A sanitizer run's settings (where reports go) reach the binaries the tests start.
-    for name in ["TSAN_OPTIONS", "ASAN_OPTIONS", "LSAN_OPTIONS"] { environment[name] = base[name] }
+    for name in ["TSAN_OPTIONS", "ASAN_OPTIONS", "LSAN_OPTIONS", "SWIFT_BACKTRACE"] { environment[name] = base[name] }
     environment.merge(extra) { $1 }
     return environment
 }
