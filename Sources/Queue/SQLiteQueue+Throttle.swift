@@ -3,11 +3,7 @@ import Foundation
 extension SQLiteQueue {
     /// The fleet's shared backoff as last raised; nil when S3 never throttled this queue's processes.
     public func throttle() async throws -> FleetThrottle? {
-        try await perform { db in
-            try db.prepare("SELECT level, raised_at FROM throttle WHERE id = 1").rows {
-                FleetThrottle(level: Int($0.int64(0)), raisedAt: Self.date($0.int64(1)))
-            }.first
-        }
+        try await perform(Self.readThrottle)
     }
 
     /// Raises the fleet's backoff after a SlowDown, in one write transaction so concurrent raises count once.
@@ -15,9 +11,7 @@ extension SQLiteQueue {
         let now = Self.date(now())
         return try await perform { db in
             try db.writeTransaction {
-                let current = try db.prepare("SELECT level, raised_at FROM throttle WHERE id = 1").rows {
-                    FleetThrottle(level: Int($0.int64(0)), raisedAt: Self.date($0.int64(1)))
-                }.first ?? FleetThrottle(level: 0, raisedAt: .distantPast)
+                let current = try Self.readThrottle(db) ?? FleetThrottle(level: 0, raisedAt: .distantPast)
                 let raised = current.raised(at: now)
                 if raised != current {
                     _ = try db.prepare("""
@@ -28,5 +22,11 @@ extension SQLiteQueue {
                 return raised
             }
         }
+    }
+
+    private static func readThrottle(_ db: Connection) throws -> FleetThrottle? {
+        try db.prepare("SELECT level, raised_at FROM throttle WHERE id = 1").rows {
+            FleetThrottle(level: Int($0.int64(0)), raisedAt: date($0.int64(1)))
+        }.first
     }
 }

@@ -57,7 +57,7 @@ struct S3Backup: AsyncParsableCommand {
     }
 
     private static func fail(_ message: String, status: Int32) -> Never {
-        FileHandle.standardError.write(Data("s3backup: \(message)\n".utf8))
+        StandardError.say(message)
         Foundation.exit(status)
     }
 }

@@ -30,7 +30,7 @@ extension S3Backup {
                 var problems: [String]
                 do { problems = try check() } catch let error as ConfigError { problems = [error.description] }
                 guard problems.isEmpty else {
-                    for problem in problems { FileHandle.standardError.write(Data("s3backup: \(problem)\n".utf8)) }
+                    problems.forEach(StandardError.say)
                     throw ExitCode(ExitStatus.configuration.rawValue)
                 }
             }
@@ -61,7 +61,7 @@ extension S3Backup {
                         problems.append(S3Backup.describe(parseError: error, settings: settings) ?? "\(command): \(S3Backup.message(for: error))")
                     }
                 }
-                for warning in warnings { FileHandle.standardError.write(Data("s3backup: warning: \(warning)\n".utf8)) }
+                for warning in warnings { StandardError.say("warning: \(warning)") }
                 if problems.isEmpty { print("# \(path): no problems") }
                 return problems
             }

@@ -29,7 +29,7 @@ enum ConfigFile {
         let settings = try resolver.resolve(command: command, arguments: Array(arguments[index...]),
                                             environment: environment, file: file?.document,
                                             fileIsWorldReadable: file?.worldReadable ?? false)
-        for warning in settings.warnings { FileHandle.standardError.write(Data("s3backup: warning: \(warning)\n".utf8)) }
+        for warning in settings.warnings { StandardError.say("warning: \(warning)") }
         if let missing = settings.missing.first {
             throw ValidationError(resolver.missingMessage(missing, command: command, file: file?.document))
         }

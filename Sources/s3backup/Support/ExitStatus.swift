@@ -92,12 +92,10 @@ extension AsyncParsableCommand {
         } catch let error as ExitCode {
             throw error
         } catch let error as ValidationError {
-            var standardError = StandardError()
-            print("s3backup: \(error)", to: &standardError)
+            StandardError.say("\(error)")
             throw ExitCode(ExitStatus.usage.rawValue)
         } catch {
-            var standardError = StandardError()
-            print("s3backup: \(error)", to: &standardError)
+            StandardError.say("\(error)")
             throw ExitCode(ExitStatus.of(error).rawValue)
         }
     }

@@ -33,4 +33,10 @@ struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
         FileHandle.standardError.write(Data(string.utf8))
     }
+
+    /// Writes `s3backup: TEXT` as one line: how every error and warning of the command line reads.
+    static func say(_ text: String) {
+        var standardError = StandardError()
+        print("s3backup: \(text)", to: &standardError)
+    }
 }
