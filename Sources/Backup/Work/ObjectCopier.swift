@@ -74,10 +74,13 @@ struct ObjectCopier: Sendable {
         }
     }
 
-    private static func mendedByCopyingAgain(_ error: any Error) -> Bool {
+    /// Whether a new whole copy can mend `error`: anything but S3 refusing the object for good. InvalidPart on
+    /// CompleteMultipartUpload means the part list sent was wrong (a part's ETag came back damaged), which a new
+    /// copy mends too.
+    static func mendedByCopyingAgain(_ error: any Error) -> Bool {
         if error is CancellationError { return false }
         guard let error = error as? S3Error else { return true }
-        return error.status == nil || RetryClassifier.classify(error) != .fatal
+        return error.status == nil || RetryClassifier.classify(error) != .fatal || error.code == "InvalidPart"
     }
 
     /// Copies the source's current version (or `version`), reading its metadata, tags and part layout first.

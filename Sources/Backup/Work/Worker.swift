@@ -197,7 +197,7 @@ public final class Worker: Sendable {
         guard let first = failures.first else { return }
         try await recordFailures(failures.map { ($0.0, "\($0.1)") }, task: task)
         throw TaskFailure(message: "\(failures.count) of \(total) objects failed, e.g. \(first.0.debugDescription): \(first.1)",
-                          permanent: failures.allSatisfy { $0.1.status != nil && !$0.1.isRetryable },
+                          permanent: failures.allSatisfy { !ObjectCopier.mendedByCopyingAgain($0.1) },
                           outcome: outcome)
     }
 
