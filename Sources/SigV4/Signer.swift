@@ -1,3 +1,5 @@
+import Foundation
+
 /// AWS Signature Version 4 for header authorisation, with S3's rules: the path is signed as sent (no
 /// normalisation, no double encoding) and the payload hash is whatever `x-amz-content-sha256` says.
 /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
@@ -56,12 +58,42 @@ public struct Signer: Sendable {
         return Digest.hmacSHA256(key: signingKey(day: date.day), Array(stringToSign.utf8)).hex
     }
 
-    /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request").
+    /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request"), derived once per
+    /// day, region and service: four HMACs per request would cost more than the request's own.
     private func signingKey(day: Substring) -> [UInt8] {
-        let kDate = Digest.hmacSHA256(key: Array("AWS4\(credentials.secretAccessKey)".utf8), Array(day.utf8))
-        let kRegion = Digest.hmacSHA256(key: kDate, Array(region.utf8))
-        let kService = Digest.hmacSHA256(key: kRegion, Array(service.utf8))
-        return Digest.hmacSHA256(key: kService, Array("aws4_request".utf8))
+        let scope = SigningKeys.Scope(secret: credentials.secretAccessKey, day: String(day), region: region, service: service)
+        return Signer.keys.key(for: scope) {
+            let kDate = Digest.hmacSHA256(key: Array("AWS4\(credentials.secretAccessKey)".utf8), Array(day.utf8))
+            let kRegion = Digest.hmacSHA256(key: kDate, Array(region.utf8))
+            let kService = Digest.hmacSHA256(key: kRegion, Array(service.utf8))
+            return Digest.hmacSHA256(key: kService, Array("aws4_request".utf8))
+        }
+    }
+
+    private static let keys = SigningKeys()
+}
+
+/// Signing keys already derived in this process, by secret and scope; a handful at most (a key lives a day).
+private final class SigningKeys: @unchecked Sendable {
+    // @unchecked: `known` is only touched under `lock`.
+    struct Scope: Hashable {
+        let secret: String
+        let day: String
+        let region: String
+        let service: String
+    }
+
+    private let lock = NSLock()
+    private var known: [Scope: [UInt8]] = [:]
+
+    func key(for scope: Scope, derive: () -> [UInt8]) -> [UInt8] {
+        if let key = lock.withLock({ known[scope] }) { return key }
+        let key = derive()
+        lock.withLock {
+            if known.count >= 64 { known.removeAll() }
+            known[scope] = key
+        }
+        return key
     }
 }
 
@@ -89,15 +121,27 @@ public struct CanonicalRequest: Sendable {
     /// Builds the canonical request.
     public init(method: String, path: String, query: [(String, String)], headers: [(String, String)],
                 payloadHash: String) {
-        var merged: [String: [String]] = [:]
-        for (name, value) in headers {
-            merged[name.lowercased(), default: []].append(CanonicalRequest.trimmed(value))
+        // Sorted by lowercase name; a repeated header's values stay in order, joined by commas.
+        let sorted = headers.enumerated()
+            .map { (name: CanonicalRequest.lowercased($0.element.0), value: CanonicalRequest.trimmed($0.element.1), order: $0.offset) }
+            .sorted { $0.name == $1.name ? $0.order < $1.order : $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        var headerBlock = "", names = ""
+        for (index, header) in sorted.enumerated() {
+            if index > 0, sorted[index - 1].name == header.name {
+                headerBlock.removeLast()
+                headerBlock += ",\(header.value)\n"
+                continue
+            }
+            headerBlock += "\(header.name):\(header.value)\n"
+            names += names.isEmpty ? header.name : ";\(header.name)"
         }
-        let names = merged.keys.sorted()
-        let headerBlock = names.map { "\($0):\(merged[$0]!.joined(separator: ","))\n" }.joined()
-        signedHeaders = names.joined(separator: ";")
-        text = [method, path.isEmpty ? "/" : path, CanonicalRequest.query(query), headerBlock, signedHeaders,
-                payloadHash].joined(separator: "\n")
+        signedHeaders = names
+        text = "\(method)\n\(path.isEmpty ? "/" : path)\n\(CanonicalRequest.query(query))\n\(headerBlock)\n\(names)\n\(payloadHash)"
+    }
+
+    /// ASCII lowercase (header names are ASCII); most names already are, and are returned as they are.
+    static func lowercased(_ name: String) -> String {
+        name.utf8.contains(where: { (0x41...0x5A).contains($0) }) ? name.lowercased() : name
     }
 
     /// The canonical query string: names and values encoded, sorted by encoded name then value, `name=value`
@@ -113,10 +157,16 @@ public struct CanonicalRequest: Sendable {
     static func trimmed(_ value: String) -> String {
         // Most values need nothing: no tab, no leading or trailing space, no double space.
         let bytes = value.utf8
-        if bytes.first != 0x20, bytes.last != 0x20, !bytes.contains(0x09),
-           !zip(bytes, bytes.dropFirst()).contains(where: { $0 == 0x20 && $1 == 0x20 }) {
-            return value
+        var previous: UInt8 = 0x20
+        var plain = true
+        for byte in bytes {
+            if byte == 0x09 || (byte == 0x20 && previous == 0x20) {
+                plain = false
+                break
+            }
+            previous = byte
         }
+        if plain && bytes.last != 0x20 { return value }
         var out = ""
         var pendingSpace = false
         for character in value {

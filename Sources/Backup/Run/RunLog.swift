@@ -38,8 +38,21 @@ public final class RunLog: Sendable {
 
     /// Appends one timestamped line; a line break inside `text` is escaped so one entry stays one line.
     public func line(_ text: String) {
-        let entry = "\(Date().formatted(.iso8601)) \(text.replacingOccurrences(of: "\n", with: "\\n"))\n"
-        _ = entry.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, $0.count - 1) }
+        let body = text.utf8.contains(0x0A) ? text.replacingOccurrences(of: "\n", with: "\\n") : text
+        var entry = "\(RunLog.timestamp(Date())) \(body)\n"
+        _ = entry.withUTF8 { write(descriptor, $0.baseAddress, $0.count) }
+    }
+
+    /// `2026-12-01T08:30:00Z`: ISO 8601 in UTC to the second, by strftime (a line is written per object copied,
+    /// and Foundation's formatter costs more than the rest of the line).
+    public static func timestamp(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buffer in
+            let count = strftime(buffer.baseAddress!, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count), as: UTF8.self)
+        }
     }
 
     /// Where logs go without `--log-dir`: /var/log/s3backup when it can be written, else the user's state

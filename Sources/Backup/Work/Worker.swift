@@ -228,8 +228,13 @@ public final class Worker: Sendable {
             throw TaskFailure(message: "\(error)", permanent: true)
         }
         let context = try RunContext(parameters: parameters, environment: environment, observer: pacer)
-        contexts.mutate { $0[run] = context }
-        return context
+        // Slots that asked at once keep the first context made, so the process has one set of clients per run
+        // (each learns a bucket's region once).
+        return contexts.mutate { contexts in
+            if let first = contexts[run] { return first }
+            contexts[run] = context
+            return context
+        }
     }
 }
 

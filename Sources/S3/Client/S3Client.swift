@@ -6,7 +6,13 @@ public final class S3Client: Sendable {
     /// The settings this client was made with.
     public let configuration: S3Configuration
     private let quota = RetryQuota()
-    private let regions = LockedValue<[String: String]>([:])
+    private let regions = LockedValue<[String: RegionLookup]>([:])
+
+    /// A bucket's region, known or being asked.
+    private enum RegionLookup {
+        case known(String)
+        case asking(Task<(region: String, certain: Bool), any Error>)
+    }
 
     /// A client for `configuration`.
     public init(configuration: S3Configuration) {
@@ -50,32 +56,58 @@ public final class S3Client: Sendable {
     }
 
     /// The region `bucket` lives in, asked of S3 once (HeadBucket's `x-amz-bucket-region`) and then remembered.
+    /// Requests that need it while it is being asked wait for that one answer instead of asking again.
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html
     public func region(of bucket: String?) async throws -> String {
         guard let bucket else { return configuration.region }
-        if let known = regions.withLock({ $0[bucket] }) { return known }
-        let discovered: String
+        let lookup = regions.withLock { regions in
+            if let known = regions[bucket] { return known }
+            let asking = RegionLookup.asking(Task { try await self.discoverRegion(of: bucket) })
+            regions[bucket] = asking
+            return asking
+        }
+        switch lookup {
+        case .known(let region):
+            return region
+        case .asking(let question):
+            do {
+                let (region, certain) = try await question.value
+                settle(bucket, asked: question, with: certain ? .known(region) : nil)
+                return region
+            } catch {
+                settle(bucket, asked: question, with: nil)
+                throw error
+            }
+        }
+    }
+
+    /// Replaces the pending `question` with its answer (nil: forget it), unless something newer replaced it.
+    private func settle(_ bucket: String, asked question: Task<(region: String, certain: Bool), any Error>, with answer: RegionLookup?) {
+        regions.withLock { regions in
+            if case .asking(let current) = regions[bucket], current == question { regions[bucket] = answer }
+        }
+    }
+
+    /// Asks S3 where `bucket` lives; `certain` is false for a guess that must not be remembered.
+    private func discoverRegion(of bucket: String) async throws -> (region: String, certain: Bool) {
         do {
-            let response = try await attemptOnce(S3Request("HeadBucket", "HEAD", bucket: bucket),
-                                                 region: configuration.region)
-            discovered = response.headers["x-amz-bucket-region"] ?? configuration.region
+            let response = try await attemptOnce(S3Request("HeadBucket", "HEAD", bucket: bucket), region: configuration.region)
+            return (response.headers["x-amz-bucket-region"] ?? configuration.region, true)
         } catch let error as S3Error where error.bucketRegion != nil {
-            discovered = error.bucketRegion!
+            return (error.bucketRegion!, true)
         } catch let error as S3Error where error.status == 403 {
             // Without s3:ListBucket HeadBucket may be refused; the configured region is the best guess left.
-            discovered = configuration.region
+            return (configuration.region, true)
         } catch let error as S3Error where error.status == 400 {
             // A HEAD error has no body to say why (an expired token is a bare 400): guess the configured region
             // without remembering it, and let the request itself, whose error has a body, say what is wrong.
-            return configuration.region
+            return (configuration.region, false)
         }
-        remember(region: discovered, of: bucket)
-        return discovered
     }
 
     /// Records where `bucket` lives, learnt without asking (the client just created it).
     func remember(region: String, of bucket: String) {
-        regions.withLock { $0[bucket] = region }
+        regions.withLock { $0[bucket] = .known(region) }
     }
 
     /// One signed exchange, its failures turned into `S3Error`s with full context.

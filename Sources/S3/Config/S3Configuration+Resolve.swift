@@ -47,7 +47,7 @@ extension S3Configuration {
             }
             transportOptions.stallSeconds = seconds
         }
-        let transport = CurlTransport(options: transportOptions)
+        let transport = CurlTransport.shared(options: transportOptions)
         let credentials = CredentialChain.standard(profile: profileName, environment: environment, config: shared,
                                                    transport: transport, region: resolvedRegion)
         return S3Configuration(endpoint: endpoint, region: resolvedRegion, credentials: credentials, retry: retry,

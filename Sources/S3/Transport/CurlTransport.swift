@@ -8,7 +8,7 @@ import Foundation
 /// sessions are kept alive and no handle is ever used by two threads at once.
 public final class CurlTransport: HTTPTransport {
     /// Timeouts and TLS settings applied to every transfer.
-    public struct Options: Sendable {
+    public struct Options: Sendable, Hashable {
         /// Give up connecting after this long (CURLOPT_CONNECTTIMEOUT_MS).
         public var connectTimeoutMilliseconds = 10_000
         /// Abort a transfer that moves less than one byte a second for this long (CURLOPT_LOW_SPEED_TIME): stall
@@ -28,6 +28,19 @@ public final class CurlTransport: HTTPTransport {
         _ = CurlTransport.globalInit
         self.options = options
     }
+
+    /// The process's transport for `options`: every client with the same options shares its threads, handles and
+    /// their kept-alive connections, however many clients a process makes.
+    public static func shared(options: Options) -> CurlTransport {
+        sharedTransports.withLock { transports in
+            if let known = transports[options] { return known }
+            let transport = CurlTransport(options: options)
+            transports[options] = transport
+            return transport
+        }
+    }
+
+    private static let sharedTransports = LockedValue<[Options: CurlTransport]>([:])
 
     /// curl_global_init must run once before any handle exists; SIGPIPE from a closed socket must not kill us.
     /// https://curl.se/libcurl/c/libcurl-thread.html
@@ -246,7 +259,10 @@ private final class TransferContext {
         } else if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
             var start = colon + 1
             while start < end, isSpace(bytes[start]) { start += 1 }
-            let name = String(decoding: bytes[..<colon], as: UTF8.self).lowercased()
+            let name = String(unsafeUninitializedCapacity: colon) { name in
+                for index in 0..<colon { name[index] = (0x41...0x5A).contains(bytes[index]) ? bytes[index] | 0x20 : bytes[index] }
+                return colon
+            }
             headers[name] = String(decoding: bytes[start..<end], as: UTF8.self)
         }
     }

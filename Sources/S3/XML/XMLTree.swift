@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// A small element tree parsed from an S3 XML document. Elements are found by name, never by position or by
 /// the root's name, since moto's documents differ from AWS's in both.
@@ -46,15 +43,16 @@ public struct XMLTree: Sendable, Equatable {
 
     /// Parses a document; throws `S3Error.invalidResponse` when it is not well-formed XML.
     public static func parse(_ bytes: [UInt8]) throws -> XMLTree {
-        let builder = TreeBuilder()
-        let parser = XMLParser(data: Data(bytes))
-        parser.delegate = builder
-        guard parser.parse(), let root = builder.root else {
-            let reason = parser.parserError.map { "\($0.localizedDescription)" } ?? "no root element"
+        do {
+            return try bytes.withUnsafeBufferPointer { buffer in
+                var reader = XMLReader(buffer)
+                return try reader.document()
+            }
+        } catch let failure as XMLReader.Failure {
             let excerpt = String(decoding: bytes.prefix(200), as: UTF8.self)
-            throw S3Error(.invalidResponse, "the response is not valid XML (\(reason)): \(excerpt.debugDescription)")
+            throw S3Error(.invalidResponse, "the response is not valid XML (\(failure.reason) at byte \(failure.offset)): "
+                + excerpt.debugDescription)
         }
-        return root
     }
 
     /// Whether `text` survives a trip through XML both ways: C0 control characters other than tab and line feed
@@ -78,29 +76,5 @@ public struct XMLTree: Sendable, Equatable {
             }
         }
         return out
-    }
-}
-
-/// Builds an `XMLTree` from parser events; lives for one parse on one thread.
-private final class TreeBuilder: NSObject, XMLParserDelegate {
-    var stack: [XMLTree] = []
-    var root: XMLTree?
-
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
-        stack.append(XMLTree(name: name))
-    }
-
-    func parser(_ parser: XMLParser, foundCharacters string: String) {
-        if !stack.isEmpty { stack[stack.count - 1].text += string }
-    }
-
-    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-        guard let element = stack.popLast() else { return }
-        if stack.isEmpty {
-            root = element
-        } else {
-            stack[stack.count - 1].children.append(element)
-        }
     }
 }

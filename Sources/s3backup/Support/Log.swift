@@ -1,9 +1,10 @@
+import Backup
 import Foundation
 
 /// Timestamped lines on standard error.
 enum Log {
     /// Writes one line.
     static let standardError: @Sendable (String) -> Void = { line in
-        FileHandle.standardError.write(Data("\(Date().formatted(.iso8601)) \(line)\n".utf8))
+        FileHandle.standardError.write(Data("\(RunLog.timestamp(Date())) \(line)\n".utf8))
     }
 }
