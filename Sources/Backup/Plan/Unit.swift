@@ -34,15 +34,23 @@ public enum Unit: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Runs `body` for every element, at most `width` at a time; the first error cancels the rest and is thrown.
+/// `width` runners each take the next element when done with one: no task is made per element, and no task
+/// waits on another to start the next (each start or resume is a hop between threads).
 func forEachConcurrently<T: Sendable>(_ items: [T], width: Int, _ body: @escaping @Sendable (T) async throws -> Void) async throws {
+    let next = LockedBox(0)
     try await withThrowingTaskGroup(of: Void.self) { group in
-        var iterator = items.makeIterator()
-        for _ in 0..<width {
-            guard let item = iterator.next() else { break }
-            group.addTask { try await body(item) }
+        for _ in 0..<min(width, items.count) {
+            group.addTask {
+                while !Task.isCancelled {
+                    let index = next.mutate { next in
+                        defer { next += 1 }
+                        return next
+                    }
+                    guard index < items.count else { return }
+                    try await body(items[index])
+                }
+            }
         }
-        while try await group.next() != nil {
-            if let item = iterator.next() { group.addTask { try await body(item) } }
-        }
+        try await group.waitForAll()
     }
 }

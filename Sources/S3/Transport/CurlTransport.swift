@@ -161,14 +161,14 @@ final class EasyHandle: @unchecked Sendable {
             // libcurl rewinds the body when it resends on a fresh connection (a kept-alive one closed under it).
             try check(s3b_setopt_seek_callback(handle, onSeek))
             try check(s3b_setopt_pointer(handle, CURLOPT_SEEKDATA, contextPointer))
-            try set(CURLOPT_UPLOAD_BUFFERSIZE, 512 * 1024)
+            // A bigger buffer means fewer read callbacks for big bodies; small ones keep libcurl's 64 KiB.
+            if bodyLength > 1 << 20 { try set(CURLOPT_UPLOAD_BUFFERSIZE, 512 * 1024) }
         }
 
         // "Name:" would remove the header; "Name;" sends it with an empty value (a signed header must go out).
         var lines = request.headers.map { $0.1.isEmpty ? "\($0.0);" : "\($0.0): \($0.1)" }
-        let names = Set(request.headers.map { $0.0.lowercased() })
         // libcurl's default POST type is a form type, whose body moto's server silently drops: never send it.
-        if request.method == "POST" || request.method == "PUT", !names.contains("content-type") {
+        if request.method == "POST" || request.method == "PUT", !request.headers.contains(where: { $0.0.lowercased() == "content-type" }) {
             lines.append("Content-Type:")
         }
         // 100-continue lets S3 refuse a large upload before it is sent; for small bodies it only costs a round trip.
