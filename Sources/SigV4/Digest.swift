@@ -3,28 +3,41 @@ import CCrypto
 /// Hash functions from OpenSSL's libcrypto, one-shot and incremental.
 public enum Digest {
     /// SHA-256 of `data`.
-    public static func sha256<D: Collection<UInt8>>(_ data: D) -> [UInt8] { oneShot(EVP_sha256(), data) }
+    public static func sha256<D: Collection<UInt8>>(_ data: D) -> [UInt8] { oneShot(sha256Method, data) }
 
     /// MD5 of `data` (Content-MD5 headers and single-part ETags, not security).
-    public static func md5<D: Collection<UInt8>>(_ data: D) -> [UInt8] { oneShot(EVP_md5(), data) }
+    public static func md5<D: Collection<UInt8>>(_ data: D) -> [UInt8] { oneShot(md5Method, data) }
 
-    /// HMAC-SHA256 of `message` under `key`.
+    /// HMAC-SHA256 of `message` under `key`, as RFC 2104 builds it on SHA-256 (64-byte blocks). Built here
+    /// rather than with OpenSSL 3's HMAC(), which looks up and sets up a MAC implementation on every call: a
+    /// request's signature cost more in that lookup than in hashing.
+    /// https://www.rfc-editor.org/rfc/rfc2104#section-2
     public static func hmacSHA256<K: Collection<UInt8>, M: Collection<UInt8>>(key: K, _ message: M) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let keyBytes = Array(key)
-        let messageBytes = Array(message)
-        let result = keyBytes.withUnsafeBytes { k in
-            messageBytes.withUnsafeBytes { m in
-                HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                     m.count, &out, &length)
-            }
-        }
-        precondition(result != nil, "HMAC-SHA256 failed in libcrypto")
-        return Array(out.prefix(Int(length)))
+        let blockSize = 64
+        var block = key.count > blockSize ? sha256(key) : Array(key)
+        block.append(contentsOf: repeatElement(0, count: blockSize - block.count))
+        var inner = Hasher(sha256Method)
+        inner.update(block.map { $0 ^ 0x36 })
+        inner.update(message)
+        var outer = Hasher(sha256Method)
+        outer.update(block.map { $0 ^ 0x5C })
+        outer.update(inner.finish())
+        return outer.finish()
     }
 
-    private static func oneShot<D: Collection<UInt8>>(_ md: OpaquePointer?, _ data: D) -> [UInt8] {
+    /// The digest implementations, fetched once. With OpenSSL 3 a digest named by EVP_sha256() is looked up in
+    /// the provider store, under a lock, every time a hash starts ("implicit fetch"); a fetched one is not.
+    /// Fetched methods are immutable and may be shared by threads.
+    /// https://docs.openssl.org/3.0/man7/crypto/#explicit-fetching
+    nonisolated(unsafe) private static let sha256Method = fetch("SHA256")
+    nonisolated(unsafe) private static let md5Method = fetch("MD5")
+
+    private static func fetch(_ name: String) -> OpaquePointer {
+        guard let method = EVP_MD_fetch(nil, name, nil) else { preconditionFailure("libcrypto has no \(name)") }
+        return method
+    }
+
+    private static func oneShot<D: Collection<UInt8>>(_ md: OpaquePointer, _ data: D) -> [UInt8] {
         var hasher = Hasher(md)
         hasher.update(data)
         return hasher.finish()
@@ -35,11 +48,11 @@ public enum Digest {
         private let context: OpaquePointer
 
         /// Starts a SHA-256 hash.
-        public static func sha256() -> Hasher { Hasher(EVP_sha256()) }
+        public static func sha256() -> Hasher { Hasher(sha256Method) }
         /// Starts an MD5 hash.
-        public static func md5() -> Hasher { Hasher(EVP_md5()) }
+        public static func md5() -> Hasher { Hasher(md5Method) }
 
-        fileprivate init(_ md: OpaquePointer?) {
+        fileprivate init(_ md: OpaquePointer) {
             guard let context = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new: out of memory") }
             precondition(EVP_DigestInit_ex(context, md, nil) == 1, "EVP_DigestInit_ex failed")
             self.context = context
@@ -60,10 +73,11 @@ public enum Digest {
 
         /// Ends the hash and returns the digest.
         public consuming func finish() -> [UInt8] {
-            var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-            var length: UInt32 = 0
-            precondition(EVP_DigestFinal_ex(context, &out, &length) == 1, "EVP_DigestFinal_ex failed")
-            return Array(out.prefix(Int(length)))
+            [UInt8](unsafeUninitializedCapacity: Int(EVP_MAX_MD_SIZE)) { out, count in
+                var length: UInt32 = 0
+                precondition(EVP_DigestFinal_ex(context, out.baseAddress, &length) == 1, "EVP_DigestFinal_ex failed")
+                count = Int(length)
+            }
         }
 
         deinit { EVP_MD_CTX_free(context) }

@@ -43,6 +43,14 @@ public final class RunLog: Sendable {
         _ = entry.withUTF8 { write(descriptor, $0.baseAddress, $0.count) }
     }
 
+    /// `text` quoted as Swift writes a string literal (`debugDescription`), so odd keys show exactly; plain
+    /// printable ASCII takes a shortcut, because the log names every object copied and `debugDescription` walks
+    /// grapheme clusters.
+    public static func quoted(_ text: String) -> String {
+        let plain = text.utf8.allSatisfy { (0x20...0x7E).contains($0) && !"\"'\\".utf8.contains($0) }
+        return plain ? "\"\(text)\"" : text.debugDescription
+    }
+
     /// `2026-12-01T08:30:00Z`: ISO 8601 in UTC to the second, by strftime (a line is written per object copied,
     /// and Foundation's formatter costs more than the rest of the line).
     public static func timestamp(_ date: Date) -> String {

@@ -40,7 +40,6 @@ public final class Worker: Sendable {
     let stop: StopFlag
     let log: @Sendable (String) -> Void
     let changes: @Sendable (String) -> Void
-    private let transfers: AsyncSemaphore
     private let contexts = LockedBox<[RunID: RunContext]>([:])
     private let held = LockedBox<Set<Lease>>([])
     private let total = LockedBox(TaskOutcome())
@@ -58,7 +57,6 @@ public final class Worker: Sendable {
         self.stop = stop
         self.log = log
         self.changes = changes
-        transfers = AsyncSemaphore(permits: options.concurrency)
         pacer = FleetPacer(queue: queue, log: log)
     }
 
@@ -76,31 +74,25 @@ public final class Worker: Sendable {
                 }
             }
         }
-        defer { heartbeat.cancel() }
+        let lanes = Lanes(count: options.concurrency), idle = IdleGate()
+        defer {
+            heartbeat.cancel()
+            lanes.close()
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<options.concurrency { group.addTask { try await self.slot() } }
+            for _ in 0..<options.concurrency { group.addTask { try await self.slot(lanes, idle) } }
             try await group.waitForAll()
         }
         return total.value
     }
 
-    /// One claim loop: a task at a time, its objects sharing the process's transfer permits.
-    private func slot() async throws {
-        var justWorked = true
-        while !stop.requested {
-            guard let task = try await queue.claim(worker: id, limit: 1, run: options.run).first else {
-                // Once per idle spell: runs with nothing left become finished (workers under systemd have no runner).
-                if justWorked { try await queue.finishIdleRuns() }
-                justWorked = false
-                if options.untilIdle, try await queue.outstanding(run: options.run) == 0 { return }
-                try await Task.sleep(for: options.pollInterval)
-                continue
-            }
-            justWorked = true
+    /// One claim loop: a task at a time, its objects sharing the process's lanes.
+    private func slot(_ lanes: Lanes, _ idle: IdleGate) async throws {
+        while let task = try await nextTask(idle) {
             held.mutate { _ = $0.insert(task.lease) }
             defer { held.mutate { _ = $0.remove(task.lease) } }
             do {
-                var outcome = try await execute(task)
+                var outcome = try await execute(task, on: lanes)
                 let counts = pacer.takeCounts()
                 outcome.requestRetries = counts.retries
                 outcome.throttled = counts.throttled
@@ -119,6 +111,28 @@ public final class Worker: Sendable {
         }
     }
 
+    /// The next task for a slot; nil when stopping or, with `untilIdle`, when nothing is left. While there is
+    /// nothing to claim, one slot asks every poll interval and the others wait for it (`IdleGate`).
+    private func nextTask(_ idle: IdleGate) async throws -> ClaimedTask? {
+        var finishedIdleRuns = false
+        while !stop.requested {
+            try Task.checkCancellation()
+            if let task = try await queue.claim(worker: id, limit: 1, run: options.run).first { return task }
+            // Once per idle spell: runs with nothing left become finished (workers under systemd have no runner).
+            if !finishedIdleRuns { try await queue.finishIdleRuns() }
+            finishedIdleRuns = true
+            if options.untilIdle, try await queue.outstanding(run: options.run) == 0 { return nil }
+            guard await idle.enter() else { continue }
+            defer { idle.leave() }
+            while !stop.requested {
+                try await Task.sleep(for: options.pollInterval)
+                if let task = try await queue.claim(worker: id, limit: 1, run: options.run).first { return task }
+                if options.untilIdle, try await queue.outstanding(run: options.run) == 0 { return nil }
+            }
+        }
+        return nil
+    }
+
     private func record(_ failure: TaskFailure, of task: ClaimedTask) async throws {
         do {
             try await queue.fail(task.lease, error: failure.message, permanent: failure.permanent,
@@ -130,30 +144,28 @@ public final class Worker: Sendable {
     }
 
     /// Does one task.
-    private func execute(_ task: ClaimedTask) async throws -> TaskOutcome {
+    private func execute(_ task: ClaimedTask, on lanes: Lanes) async throws -> TaskOutcome {
         let context = try await context(for: task.run)
         switch task.kind {
         case TaskKind.copy:
             let batch = try decode(CopyBatch.self, task)
-            return try await copy(batch, context: context, task: task)
+            return try await copy(batch, context: context, task: task, on: lanes)
         case TaskKind.delete:
             let batch = try decode(DeleteBatch.self, task)
-            return try await delete(batch, context: context, task: task)
+            return try await delete(batch, context: context, task: task, on: lanes)
         default:
             throw TaskFailure(message: "unknown task kind \(task.kind.debugDescription); is this worker older than the planner?",
                               permanent: true)
         }
     }
 
-    private func copy(_ batch: CopyBatch, context: RunContext, task: ClaimedTask) async throws -> TaskOutcome {
+    private func copy(_ batch: CopyBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> TaskOutcome {
         let results = LockedBox<(outcome: TaskOutcome, failures: [(String, S3Error)])>((TaskOutcome(), []))
-        try await forEachConcurrently(batch.objects, width: options.concurrency) { [transfers, changes] item in
+        try await lanes.forEach(batch.objects) { [changes] item in
             do {
-                let outcome = try await transfers.withPermit {
-                    try await context.copier.copy(item, checkBackupFirst: task.attempt > 1)
-                }
+                let outcome = try await context.copier.copy(item, checkBackupFirst: task.attempt > 1)
                 results.mutate { $0.outcome.add(outcome) }
-                let key = (context.backupURL.prefix + item.key).debugDescription
+                let key = RunLog.quoted(context.backupURL.prefix + item.key)
                 if outcome.copied == 1 {
                     let how = outcome.streamed == 1 ? "streamed" : "server-side"
                     changes("copied \(key) (\(item.size) bytes, \(how)\(outcome.multipart == 1 ? ", part for part" : ""), "
@@ -163,7 +175,7 @@ public final class Worker: Sendable {
                 }
             } catch let error as S3Error {
                 results.mutate { $0.failures.append((item.key, error)) }
-                changes("failed \((context.backupURL.prefix + item.key).debugDescription): \(error)")
+                changes("failed \(RunLog.quoted(context.backupURL.prefix + item.key)): \(error)")
             }
         }
         let (outcome, failures) = results.value
@@ -171,15 +183,15 @@ public final class Worker: Sendable {
         return outcome
     }
 
-    private func delete(_ batch: DeleteBatch, context: RunContext, task: ClaimedTask) async throws -> TaskOutcome {
+    private func delete(_ batch: DeleteBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> TaskOutcome {
         let refs = batch.keys.map { ObjectVersionRef(key: context.backupURL.prefix + $0) }
         let result: DeleteResult
         do {
-            result = try await transfers.withPermit { try await context.backup.deleteObjects(bucket: context.backupURL.bucket, refs) }
+            result = try await lanes.run { try await context.backup.deleteObjects(bucket: context.backupURL.bucket, refs) }
         } catch let error as S3Error {
             throw TaskFailure(message: "\(error)", permanent: !error.isRetryable)
         }
-        for deleted in result.deleted { changes("deleted \(deleted.key.debugDescription) from \(context.backupURL.bucket)") }
+        for deleted in result.deleted { changes("deleted \(RunLog.quoted(deleted.key)) from \(context.backupURL.bucket)") }
         for failed in result.errors { changes("failed to delete \(failed.object.key.debugDescription): \(failed.code): \(failed.message)") }
         try await recordFailures(result.errors.map { ($0.object.key, "\($0.code): \($0.message)") }, task: task)
         if !result.errors.isEmpty {

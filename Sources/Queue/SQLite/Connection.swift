@@ -4,6 +4,10 @@ import CSQLite
 final class Connection {
     let path: String
     private let handle: OpaquePointer
+    /// Compiled statements by their SQL, kept for reuse: compiling costs more than running a claim.
+    private var statements: [String: Statement] = [:]
+    /// The most statements kept; SQL built per call (`IN` lists of a given length) can only fill the cache this far.
+    static let statementCacheLimit = 64
 
     /// Opens (creating if needed) the database at `path`.
     init(path: String) throws {
@@ -19,7 +23,10 @@ final class Connection {
         self.handle = handle
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
 
     /// Runs one or more statements that return no rows.
     func execute(_ sql: String) throws {
@@ -31,25 +38,28 @@ final class Connection {
         }
     }
 
-    /// Compiles `sql`.
+    /// Compiles `sql`, or hands back its earlier compilation when that one is not in the middle of a run.
     func prepare(_ sql: String) throws -> Statement {
-        var statement: OpaquePointer?
-        let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
-        guard code == SQLITE_OK, let statement else { throw error(code: code, sql: sql) }
-        return Statement(statement, connection: self, sql: sql)
+        if let known = statements[sql], !known.isBusy { return known }
+        var compiled: OpaquePointer?
+        let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &compiled, nil)
+        guard code == SQLITE_OK, let compiled else { throw error(code: code, sql: sql) }
+        let statement = Statement(compiled, connection: self, sql: sql)
+        if statements[sql] == nil, statements.count < Self.statementCacheLimit { statements[sql] = statement }
+        return statement
     }
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: the write lock is taken at the start, so `busy_timeout`
     /// applies and no deferred read-to-write upgrade can fail with SQLITE_BUSY mid-way.
     /// https://www.sqlite.org/lang_transaction.html
     func writeTransaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        try prepare("BEGIN IMMEDIATE").run()
         do {
             let result = try body()
-            try execute("COMMIT")
+            try prepare("COMMIT").run()
             return result
         } catch {
-            try? execute("ROLLBACK")
+            try? prepare("ROLLBACK").run()
             throw error
         }
     }

@@ -1,9 +1,10 @@
 import CSQLite
 
 /// A compiled statement; finalized when released, reset before every execution so no read stays pinned.
+/// Its connection keeps it for reuse, so it must not outlive that connection.
 final class Statement {
     private let handle: OpaquePointer
-    private let connection: Connection
+    private unowned let connection: Connection
     let sql: String
 
     init(_ handle: OpaquePointer, connection: Connection, sql: String) {
@@ -13,6 +14,9 @@ final class Statement {
     }
 
     deinit { sqlite3_finalize(handle) }
+
+    /// Whether the statement was stepped and not yet reset. https://www.sqlite.org/c3ref/stmt_busy.html
+    var isBusy: Bool { sqlite3_stmt_busy(handle) != 0 }
 
     /// A value to bind.
     enum Value: Sendable {

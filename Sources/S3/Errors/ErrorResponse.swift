@@ -3,7 +3,8 @@
 enum ErrorResponse {
     /// The error in `response`, or nil when it is a real success. A 2xx is an error only for calls whose errors
     /// can arrive with 200 (the body's root is `Error`, or the body is cut short or empty).
-    static func parse(_ response: HTTPResponse, document: XMLTree?, request: S3Request, endpoint: String) -> S3Error? {
+    static func parse(_ response: HTTPResponse, document: XMLTree?, request: S3Request,
+                      endpoint: @autoclosure () -> String) -> S3Error? {
         var error: S3Error
         if response.isSuccess {
             if let tree = document {
@@ -23,7 +24,7 @@ enum ErrorResponse {
         error.operation = request.operation
         error.bucket = request.bucket
         error.key = request.key
-        error.endpoint = endpoint
+        error.endpoint = endpoint()
         error.requestID = response.headers["x-amz-request-id"] ?? response.headers["x-amzn-requestid"] ?? error.requestID
         error.bucketRegion = response.headers["x-amz-bucket-region"] ?? error.bucketRegion
         if let milliseconds = response.headers["x-amz-retry-after"].flatMap(Double.init) {

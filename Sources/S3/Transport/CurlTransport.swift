@@ -50,9 +50,13 @@ public final class CurlTransport: HTTPTransport {
         precondition(code == CURLE_OK, "curl_global_init failed: \(code.rawValue)")
     }()
 
-    /// Performs `request` on a transfer thread.
+    /// Performs `request` on this thread when it is a `TransferLane` and the exchange stays in memory, else on a
+    /// transfer thread.
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
         let options = options
+        if request.sink == nil, request.body == nil || request.body is BytesBody, let handle = TransferLane.currentHandle {
+            return try handle.perform(request, options: options)
+        }
         return try await withCheckedThrowingContinuation { continuation in
             threads.submit { handle in continuation.resume(with: Result { try handle.perform(request, options: options) }) }
         }
@@ -73,14 +77,12 @@ final class TransferThreads: @unchecked Sendable {
         let spawn = jobs.count > idle
         condition.signal()
         condition.unlock()
-        if spawn {
-            let thread = Thread { [self] in work() }
-            thread.name = "s3backup-transfer"
-            thread.start()
-        }
+        if spawn { Thread { [self] in work() }.start() }
     }
 
     private func work() {
+        // At most 15 characters: https://man7.org/linux/man-pages/man3/pthread_setname_np.3.html
+        Thread.current.name = "s3backup-xfer"
         let handle = EasyHandle()
         while true {
             condition.lock()
