@@ -2,10 +2,11 @@ import CCurl
 import Dispatch
 import Foundation
 
-/// The HTTP transport over libcurl's easy interface. Transfers block, so they run on threads of their own, never
-/// on Swift's cooperative pool (nor on Dispatch's, which grows slowly when its threads block: a streamed copy
-/// blocks one transfer on another). Each thread owns one easy handle and reuses it, so connections, DNS and TLS
-/// sessions are kept alive and no handle is ever used by two threads at once.
+/// The HTTP transport over libcurl's easy interface. Transfers block, so they run on threads of their own (a
+/// transfer thread, or the `TransferLane` the calling task runs on), never on Swift's cooperative pool (nor on
+/// Dispatch's, which grows slowly when its threads block: a streamed copy blocks one transfer on another). Each
+/// thread owns one easy handle and reuses it, so connections, DNS and TLS sessions are kept alive and no handle
+/// is ever used by two threads at once.
 public final class CurlTransport: HTTPTransport {
     /// Timeouts and TLS settings applied to every transfer.
     public struct Options: Sendable, Hashable {

@@ -25,7 +25,8 @@ enum ConfigFile {
         if arguments[index] == "config" { return (explicit.map { arguments + ["--config", $0] } ?? arguments, nil) }
         let command = arguments[index]
         let file = try ConfigLocation.path(explicit: explicit, environment: environment).map(ConfigLocation.read)
-        let resolver = SettingsResolver(schema: schema)
+        // Without a file there is nothing to check against every command: the one command's settings will do.
+        let resolver = SettingsResolver(schema: file == nil ? schema(of: command) : schema)
         let settings = try resolver.resolve(command: command, arguments: Array(arguments[index...]),
                                             environment: environment, file: file?.document,
                                             fileIsWorldReadable: file?.worldReadable ?? false)
@@ -50,7 +51,18 @@ enum ConfigFile {
     }
 
     /// Every command's settings, read off the parser's description of the command line (`--experimental-dump-help`).
-    static let schema: SettingsSchema = {
+    static let schema = settingsSchema(describing: []) ?? {
+        preconditionFailure("the parser did not describe the command line")
+    }()
+
+    /// `command`'s settings alone: describing one command costs a fraction of describing all of them, and every
+    /// process of a run starts here. An unknown command gets the whole schema (the parser then names the mistake).
+    static func schema(of command: String) -> SettingsSchema {
+        settingsSchema(describing: [command]) ?? schema
+    }
+
+    /// The settings of the commands under `path` (all of them for `[]`); nil when the parser gave no description.
+    private static func settingsSchema(describing path: [String]) -> SettingsSchema? {
         var commands: [String: [SettingSpec]] = [:]
         func collect(_ command: ToolInfo.Command) {
             guard command.commandName != S3Backup.Config.configuration.commandName else { return }
@@ -59,17 +71,16 @@ enum ConfigFile {
             command.subcommands?.forEach(collect)
         }
         do {
-            _ = try S3Backup.parseAsRoot(["--experimental-dump-help"])
-            preconditionFailure("--experimental-dump-help did not end parsing")
+            _ = try S3Backup.parseAsRoot(path + ["--experimental-dump-help"])
+            return nil
         } catch {
             let json = Data(S3Backup.fullMessage(for: error).utf8)
-            do { collect(try JSONDecoder().decode(ToolInfo.self, from: json).command) } catch {
-                preconditionFailure("the parser's description of the command line did not decode: \(error)")
-            }
+            guard let info = try? JSONDecoder().decode(ToolInfo.self, from: json) else { return nil }
+            collect(info.command)
         }
         return SettingsSchema(commands: commands, sharedTables: ["mail"], commandLineOnly: ["yes", "delete"],
                               secrets: ["smtp-password": FileSecret(variable: "S3BACKUP_SMTP_PASSWORD", usedWith: "smtp-url")])
-    }()
+    }
 }
 
 /// The part of ArgumentParser's `--experimental-dump-help` document (ToolInfoV0) that names settings.
