@@ -171,7 +171,7 @@ final class EasyHandle: @unchecked Sendable {
         // "Name:" would remove the header; "Name;" sends it with an empty value (a signed header must go out).
         var lines = request.headers.map { $0.1.isEmpty ? "\($0.0);" : "\($0.0): \($0.1)" }
         // libcurl's default POST type is a form type, whose body moto's server silently drops: never send it.
-        if request.method == "POST" || request.method == "PUT", !request.headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+        if request.method == "POST" || request.method == "PUT", !request.headers.contains(where: { $0.0.utf8.count == 12 && $0.0.lowercased() == "content-type" }) {
             lines.append("Content-Type:")
         }
         // 100-continue lets S3 refuse a large upload before it is sent; for small bodies it only costs a round trip.
@@ -218,7 +218,8 @@ private final class TransferContext {
     var reader: (any BodyReader)?
     var writer: (any BodyWriter)?
     var status = 0
-    var headers: [String: String] = [:]
+    /// Room for a typical S3 response's headers from the start, so inserting them never rehashes.
+    var headers = [String: String](minimumCapacity: 24)
     var body: [UInt8] = []
     var failure: (any Error & Sendable)?
 
@@ -256,7 +257,7 @@ private final class TransferContext {
         while end > 0, isSpace(line[end - 1]) { end -= 1 }
         let bytes = UnsafeRawBufferPointer(rebasing: line[..<end])
         if bytes.starts(with: "HTTP/".utf8) {
-            headers = [:]
+            headers.removeAll(keepingCapacity: true)
             let fields = bytes.split(separator: 0x20, maxSplits: 2)
             status = fields.count > 1 ? Int(String(decoding: fields[1], as: UTF8.self)) ?? 0 : 0
         } else if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
