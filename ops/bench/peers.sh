@@ -10,4 +10,4 @@ swift build -c release --product s3backup >&2
 peers=../shared/bench/peers.py
 [[ -f $peers ]] || { echo "missing $peers (the shared benchmark script beside this checkout)" >&2; exit 1; }
 python3 "$peers" --objects "${OBJECTS:-3000}" \
-  --ours "$PWD/.build/release/s3backup run --source s3://{src} --backup s3://{dst} --db {db} --workers 2 --concurrency 8"
+  --ours "$PWD/.build/release/s3backup run --source s3://{src} --backup s3://{dst} --db {db} --workers 1 --concurrency 16"
