@@ -14,16 +14,20 @@ final class Lanes: Sendable {
         var idle: [CheckedContinuation<Work?, Never>] = []
         var closed = false
 
+        /// The oldest waiting work. What was taken is dropped once it is most of the array: under steady work the
+        /// queue may never run empty, and taken work holds its object until dropped.
         mutating func takeWaiting() -> Work? {
             guard head < waiting.count else { return nil }
-            defer {
-                head += 1
-                if head == waiting.count {
-                    waiting.removeAll(keepingCapacity: true)
-                    head = 0
-                }
+            let work = waiting[head]
+            head += 1
+            if head == waiting.count {
+                waiting.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 1024, head * 2 >= waiting.count {
+                waiting.removeFirst(head)
+                head = 0
             }
-            return waiting[head]
+            return work
         }
     }
 
