@@ -69,6 +69,23 @@ struct LanesTests {
         #expect(inLoop.count == 2 && !inLoop.contains("s3backup-lane"), "\(inLoop)")
     }
 
+    /// A queue that never runs empty (a worker under steady work) hands elements out in order and does not keep
+    /// what it handed out.
+    @Test func aQueueThatNeverRunsEmptyKeepsLittleOfWhatItHandedOut() {
+        var queue = FIFO<Int>()
+        for value in 0..<100 { queue.append(value) }
+        var inOrder = true
+        for value in 100..<100_100 {
+            queue.append(value)
+            inOrder = inOrder && queue.popFirst() == value - 100
+        }
+        #expect(inOrder)
+        #expect(queue.count == 100)
+        #expect(queue.stored <= 2 * 1024, "\(queue.stored) elements held for 100 waiting")
+        for value in 100_000..<100_100 { inOrder = inOrder && queue.popFirst() == value }
+        #expect(inOrder && queue.popFirst() == nil && queue.stored == 0)
+    }
+
     /// The name of the thread running the caller (a synchronous function may ask, an async one may not).
     private func threadName() -> String { Thread.current.name ?? "" }
 

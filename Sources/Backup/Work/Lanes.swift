@@ -9,26 +9,9 @@ final class Lanes: Sendable {
     private typealias Work = @Sendable () async -> Void
 
     private struct State {
-        var waiting: [Work] = []
-        var head = 0
+        var waiting = FIFO<Work>()
         var idle: [CheckedContinuation<Work?, Never>] = []
         var closed = false
-
-        /// The oldest waiting work. What was taken is dropped once it is most of the array: under steady work the
-        /// queue may never run empty, and taken work holds its object until dropped.
-        mutating func takeWaiting() -> Work? {
-            guard head < waiting.count else { return nil }
-            let work = waiting[head]
-            head += 1
-            if head == waiting.count {
-                waiting.removeAll(keepingCapacity: true)
-                head = 0
-            } else if head >= 1024, head * 2 >= waiting.count {
-                waiting.removeFirst(head)
-                head = 0
-            }
-            return work
-        }
     }
 
     private let lanes: [TransferLane]
@@ -101,10 +84,10 @@ final class Lanes: Sendable {
 
     /// The next piece of work, waiting for one; nil once the lanes are closed and nothing is left.
     private func next() async -> Work? {
-        if let work = state.mutate({ $0.takeWaiting() }) { return work }
+        if let work = state.mutate({ $0.waiting.popFirst() }) { return work }
         return await withCheckedContinuation { runner in
             let answer: Work?? = state.mutate { state in
-                if let work = state.takeWaiting() { return .some(work) }
+                if let work = state.waiting.popFirst() { return .some(work) }
                 if state.closed { return .some(nil) }
                 state.idle.append(runner)
                 return .none
@@ -151,3 +134,38 @@ final class Lanes: Sendable {
         }
     }
 }
+
+/// A first-in first-out queue over an array with a moving head. What was taken is dropped once it is most of the
+/// array: a queue that never runs empty (steady work) would otherwise keep everything it ever handed out.
+struct FIFO<Element> {
+    private var elements: [Element] = []
+    private var head = 0
+
+    /// An empty queue.
+    init() {}
+
+    /// Elements waiting.
+    var count: Int { elements.count - head }
+    /// Elements held, taken ones not yet dropped included (at most about twice `count`, or 1,024).
+    var stored: Int { elements.count }
+
+    /// Adds `element` at the end.
+    mutating func append(_ element: Element) { elements.append(element) }
+
+    /// Takes the oldest element.
+    mutating func popFirst() -> Element? {
+        guard head < elements.count else { return nil }
+        let element = elements[head]
+        head += 1
+        if head == elements.count {
+            elements.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 1024, head * 2 >= elements.count {
+            elements.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
+}
+
+extension FIFO: Sendable where Element: Sendable {}
