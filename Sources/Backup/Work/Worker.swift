@@ -114,7 +114,8 @@ public final class Worker: Sendable {
     /// The next task for a slot; nil when stopping or, with `untilIdle`, when nothing is left. While there is
     /// nothing to claim, one slot asks every poll interval and the others wait for it (`IdleGate`).
     private func nextTask(_ idle: IdleGate) async throws -> ClaimedTask? {
-        var finishedIdleRuns = false
+        var finishedIdleRuns = false, probing = false
+        defer { if probing { idle.leave() } }
         while !stop.requested {
             try Task.checkCancellation()
             if let task = try await queue.claim(worker: id, limit: 1, run: options.run).first { return task }
@@ -122,13 +123,12 @@ public final class Worker: Sendable {
             if !finishedIdleRuns { try await queue.finishIdleRuns() }
             finishedIdleRuns = true
             if options.untilIdle, try await queue.outstanding(run: options.run) == 0 { return nil }
-            guard await idle.enter() else { continue }
-            defer { idle.leave() }
-            while !stop.requested {
-                try await Task.sleep(for: options.pollInterval)
-                if let task = try await queue.claim(worker: id, limit: 1, run: options.run).first { return task }
-                if options.untilIdle, try await queue.outstanding(run: options.run) == 0 { return nil }
+            // A slot that waited for the prober asks at once; the prober asks again after the poll interval.
+            if !probing {
+                probing = await idle.enter()
+                if !probing { continue }
             }
+            try await Task.sleep(for: options.pollInterval)
         }
         return nil
     }
