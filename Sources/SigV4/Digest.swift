@@ -14,13 +14,15 @@ public enum Digest {
     /// https://www.rfc-editor.org/rfc/rfc2104#section-2
     public static func hmacSHA256<K: Collection<UInt8>, M: Collection<UInt8>>(key: K, _ message: M) -> [UInt8] {
         let blockSize = 64
-        var block = key.count > blockSize ? sha256(key) : Array(key)
-        block.append(contentsOf: repeatElement(0, count: blockSize - block.count))
+        // The key padded to a block, XORed with ipad for the inner hash, then with opad for the outer one.
+        var pad = [UInt8](repeating: 0x36, count: blockSize)
+        for (index, byte) in (key.count > blockSize ? sha256(key) : Array(key)).enumerated() { pad[index] ^= byte }
         var inner = Hasher(sha256Method)
-        inner.update(block.map { $0 ^ 0x36 })
+        inner.update(pad)
         inner.update(message)
+        for index in pad.indices { pad[index] ^= 0x36 ^ 0x5C }
         var outer = Hasher(sha256Method)
-        outer.update(block.map { $0 ^ 0x5C })
+        outer.update(pad)
         outer.update(inner.finish())
         return outer.finish()
     }
@@ -87,13 +89,15 @@ public enum Digest {
 extension Collection<UInt8> {
     /// Lowercase hexadecimal, as SigV4 and ETags write digests.
     public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(count * 2)
-        for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+        String(unsafeUninitializedCapacity: count * 2) { out in
+            func digit(_ value: UInt8) -> UInt8 { value < 10 ? 0x30 + value : 0x57 + value }
+            var index = 0
+            for byte in self {
+                out[index] = digit(byte >> 4)
+                out[index + 1] = digit(byte & 0x0f)
+                index += 2
+            }
+            return index
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -39,13 +39,12 @@ public struct Signer: Sendable {
         let canonical = CanonicalRequest(method: method, path: path, query: query, headers: headers,
                                          payloadHash: payloadHash)
         let scope = "\(date.day)/\(region)/\(service)/aws4_request"
-        let stringToSign = "AWS4-HMAC-SHA256\n\(date.timestamp)\n\(scope)\n\(Digest.sha256(Array(canonical.text.utf8)).hex)"
-        let key = signingKey(day: date.day)
-        let signature = Digest.hmacSHA256(key: key, Array(stringToSign.utf8)).hex
-        let authorization = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), "
-            + "SignedHeaders=\(canonical.signedHeaders), Signature=\(signature)"
+        let stringToSign = "AWS4-HMAC-SHA256\n\(date.timestamp)\n\(scope)\n\(Digest.sha256(canonical.text.utf8).hex)"
+        let signature = Digest.hmacSHA256(key: signingKey(day: date.day), stringToSign.utf8).hex
+        headers.append(("authorization", "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), "
+            + "SignedHeaders=\(canonical.signedHeaders), Signature=\(signature)"))
         return Signature(canonicalRequest: canonical.text, stringToSign: stringToSign, signature: signature,
-                         scope: scope, headers: headers + [("authorization", authorization)])
+                         scope: scope, headers: headers)
     }
 
     /// Signs one chunk of an `aws-chunked` body (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`); `previous` is the seed
@@ -55,7 +54,7 @@ public struct Signer: Sendable {
         let scope = "\(date.day)/\(region)/\(service)/aws4_request"
         let stringToSign = "AWS4-HMAC-SHA256-PAYLOAD\n\(date.timestamp)\n\(scope)\n\(previous)\n"
             + "\(Signer.emptyPayloadHash)\n\(Digest.sha256(chunk).hex)"
-        return Digest.hmacSHA256(key: signingKey(day: date.day), Array(stringToSign.utf8)).hex
+        return Digest.hmacSHA256(key: signingKey(day: date.day), stringToSign.utf8).hex
     }
 
     /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request"), derived once per
@@ -121,27 +120,45 @@ public struct CanonicalRequest: Sendable {
     /// Builds the canonical request.
     public init(method: String, path: String, query: [(String, String)], headers: [(String, String)],
                 payloadHash: String) {
-        // Sorted by lowercase name; a repeated header's values stay in order, joined by commas.
-        let sorted = headers.enumerated()
-            .map { (name: CanonicalRequest.lowercased($0.element.0), value: CanonicalRequest.trimmed($0.element.1), order: $0.offset) }
-            .sorted { $0.name == $1.name ? $0.order < $1.order : $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        var headerBlock = "", names = ""
-        for (index, header) in sorted.enumerated() {
-            if index > 0, sorted[index - 1].name == header.name {
-                headerBlock.removeLast()
-                headerBlock += ",\(header.value)\n"
-                continue
+        // Sorted by lowercase name; a repeated header's values stay in order, joined by commas. Names are ASCII
+        // tokens, so String's order is byte order. Built as bytes: this runs for every request.
+        var sorted: [(name: String, index: Int)] = headers.indices.map { (CanonicalRequest.lowercased(headers[$0].0), $0) }
+        sorted.sort { $0.name == $1.name ? $0.index < $1.index : $0.name < $1.name }
+        var text = [UInt8](), names = [UInt8]()
+        text.reserveCapacity(256 + 96 * headers.count)
+        text += method.utf8
+        text += "\n".utf8
+        text += (path.isEmpty ? "/" : path).utf8
+        text += "\n".utf8
+        text += CanonicalRequest.query(query).utf8
+        text += "\n".utf8
+        var previous: String?
+        for header in sorted {
+            if header.name == previous {
+                text.removeLast()
+                text += ",".utf8
+            } else {
+                if previous != nil { names += ";".utf8 }
+                names += header.name.utf8
+                text += header.name.utf8
+                text += ":".utf8
             }
-            headerBlock += "\(header.name):\(header.value)\n"
-            names += names.isEmpty ? header.name : ";\(header.name)"
+            CanonicalRequest.appendTrimmed(headers[header.index].1, to: &text)
+            text += "\n".utf8
+            previous = header.name
         }
-        signedHeaders = names
-        text = "\(method)\n\(path.isEmpty ? "/" : path)\n\(CanonicalRequest.query(query))\n\(headerBlock)\n\(names)\n\(payloadHash)"
+        text += "\n".utf8
+        text += names
+        text += "\n".utf8
+        text += payloadHash.utf8
+        self.text = String(decoding: text, as: UTF8.self)
+        signedHeaders = String(decoding: names, as: UTF8.self)
     }
 
     /// ASCII lowercase (header names are ASCII); most names already are, and are returned as they are.
     static func lowercased(_ name: String) -> String {
-        name.utf8.contains(where: { (0x41...0x5A).contains($0) }) ? name.lowercased() : name
+        let hasUpper = name.utf8.withContiguousStorageIfAvailable { $0.contains(where: { (0x41...0x5A).contains($0) }) }
+        return hasUpper == false ? name : name.lowercased()
     }
 
     /// The canonical query string: names and values encoded, sorted by encoded name then value, `name=value`
@@ -153,31 +170,32 @@ public struct CanonicalRequest: Sendable {
             .joined(separator: "&")
     }
 
-    /// Trims a header value and collapses inner runs of spaces to one, as SigV4 requires.
-    static func trimmed(_ value: String) -> String {
-        // Most values need nothing: no tab, no leading or trailing space, no double space.
-        let bytes = value.utf8
-        var previous: UInt8 = 0x20
-        var plain = true
-        for byte in bytes {
-            if byte == 0x09 || (byte == 0x20 && previous == 0x20) {
+    /// Appends a header value trimmed, with inner runs of spaces and tabs collapsed to one space, as SigV4
+    /// requires. Spaces and tabs are single bytes that never occur inside a multi-byte UTF-8 character.
+    static func appendTrimmed(_ value: String, to text: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { bytes in
+            func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+            // Most values need nothing: no tab, no leading or trailing space, no double space.
+            var plain = bytes.first.map { !isBlank($0) } ?? true
+            for index in bytes.indices.dropFirst() where plain && (bytes[index] == 0x09 || (bytes[index] == 0x20 && isBlank(bytes[index - 1]))) {
                 plain = false
-                break
             }
-            previous = byte
-        }
-        if plain && bytes.last != 0x20 { return value }
-        var out = ""
-        var pendingSpace = false
-        for character in value {
-            if character == " " || character == "\t" {
-                pendingSpace = !out.isEmpty
-            } else {
-                if pendingSpace { out.append(" ") }
+            if plain && bytes.last.map({ !isBlank($0) }) ?? true {
+                text.append(contentsOf: bytes)
+                return
+            }
+            var pendingSpace = false, started = false
+            for byte in bytes {
+                if isBlank(byte) {
+                    pendingSpace = started
+                    continue
+                }
+                if pendingSpace { text.append(0x20) }
                 pendingSpace = false
-                out.append(character)
+                started = true
+                text.append(byte)
             }
         }
-        return out
     }
 }

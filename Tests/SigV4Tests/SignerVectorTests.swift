@@ -183,6 +183,31 @@ struct SignerVectorTests {
         #expect(authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=\(vector.credentials.accessKeyID)/\(vector.date.prefix(8))/"))
     }
 
+    /// SigV4's header rules where the published vectors are thin: names lowercased and sorted, a repeated header's
+    /// values joined by commas in the order sent, values trimmed with runs of spaces and tabs collapsed, an empty
+    /// value kept (aws-c-auth's get-header-key-duplicate, plus tabs and empty values).
+    @Test func canonicalHeadersFollowTheRules() {
+        let canonical = CanonicalRequest(
+            method: "GET", path: "", query: [],
+            headers: [("My-Header1", "value2"), ("Host", "example.amazonaws.com"), ("my-header1", " value2 "),
+                      ("X-Spaces", "a  \t b\t"), ("MY-HEADER1", "\tvalue1"), ("x-empty", ""), ("X-Blank", "  \t ")],
+            payloadHash: "UNSIGNED-PAYLOAD")
+        #expect(canonical.text == """
+            GET
+            /
+
+            host:example.amazonaws.com
+            my-header1:value2,value2,value1
+            x-blank:
+            x-empty:
+            x-spaces:a b
+
+            host;my-header1;x-blank;x-empty;x-spaces
+            UNSIGNED-PAYLOAD
+            """)
+        #expect(canonical.signedHeaders == "host;my-header1;x-blank;x-empty;x-spaces")
+    }
+
     /// V8's chunks: 64 KiB of `a`, then 1 KiB, then the empty final chunk, each chained to the previous signature.
     @Test func chunkSignaturesChain() throws {
         let signer = Signer(credentials: vectors[0].credentials, region: "us-east-1", service: "s3")
