@@ -171,30 +171,21 @@ public struct CanonicalRequest: Sendable {
     }
 
     /// Appends a header value trimmed, with inner runs of spaces and tabs collapsed to one space, as SigV4
-    /// requires. Spaces and tabs are single bytes that never occur inside a multi-byte UTF-8 character.
+    /// requires: its words joined by single spaces. Spaces and tabs are single bytes that never occur inside a
+    /// multi-byte UTF-8 character.
     static func appendTrimmed(_ value: String, to text: inout [UInt8]) {
         var value = value
         value.withUTF8 { bytes in
             func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
-            // Most values need nothing: no tab, no leading or trailing space, no double space.
-            var plain = bytes.first.map { !isBlank($0) } ?? true
-            for index in bytes.indices.dropFirst() where plain && (bytes[index] == 0x09 || (bytes[index] == 0x20 && isBlank(bytes[index - 1]))) {
-                plain = false
-            }
-            if plain && bytes.last.map({ !isBlank($0) }) ?? true {
-                text.append(contentsOf: bytes)
-                return
-            }
-            var pendingSpace = false, started = false
-            for byte in bytes {
-                if isBlank(byte) {
-                    pendingSpace = started
-                    continue
-                }
-                if pendingSpace { text.append(0x20) }
-                pendingSpace = false
-                started = true
-                text.append(byte)
+            var index = 0, first = true
+            while index < bytes.count {
+                while index < bytes.count, isBlank(bytes[index]) { index += 1 }
+                let word = index
+                while index < bytes.count, !isBlank(bytes[index]) { index += 1 }
+                guard word < index else { break }
+                if !first { text.append(0x20) }
+                text.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[word..<index]))
+                first = false
             }
         }
     }
