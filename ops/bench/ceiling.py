@@ -54,6 +54,8 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
+        else:
+            sys.exit("moto_server did not start")
         s3 = peers.client(endpoint)
         peers.make_bucket(s3, "primary", "us-east-2")
         peers.seed(s3, "primary", a.objects, random.Random(7))
@@ -65,7 +67,7 @@ def main():
         }
         print(f"objects={a.objects}; seconds; srv = moto CPU (user+sys); busy = srv / wall")
         print(f"{'tool':5} {'wall':>7} {'cpu':>6} {'srv':>6} {'busy':>5} {'ms/req':>6}  requests")
-        spare = []
+        ceilings = []
         for round_ in range(a.rounds):
             for name, template in tools.items():
                 dst = f"ceiling-{name}-{round_}"
@@ -84,11 +86,12 @@ def main():
                 print(f"{name:5} {wall:7.2f} {cpu:6.2f} {srv:6.2f} {srv / wall:5.0%} {1000 * srv / total:6.2f}  {total}: "
                       + ", ".join(f"{n} {k}" for k, n in counts.most_common()))
                 if name == "aws":
-                    spare.append(wall / srv)
+                    ceilings.append(wall / srv)
         print("fastest possible full sync with aws-cli's requests: "
-              + ", ".join(f"{x:.2f}x" for x in spare) + " aws-cli's speed (aws-cli's wall over moto's CPU for its requests)")
+              + ", ".join(f"{x:.2f}x" for x in ceilings) + " aws-cli's speed (aws-cli's wall over moto's CPU for its requests)")
     finally:
         os.killpg(moto.pid, signal.SIGTERM)
+        log.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
