@@ -1,4 +1,5 @@
 import Foundation
+import S3
 import SigV4
 
 /// One object to copy: its key relative to the run's prefixes, and what the listing said of it.
@@ -7,8 +8,8 @@ public struct CopyItem: Codable, Sendable, Equatable {
     public var key: String
     /// Size at listing time.
     public var size: Int64
-    /// ETag at listing time, quotes included.
-    public var etag: String
+    /// ETag at listing time.
+    public var etag: ETag
     /// The source version to copy (a point-in-time restore); nil for the current one.
     public var versionID: String?
 }
@@ -112,17 +113,5 @@ enum Payload {
             hasher.update(Array(key.utf8))
         }
         return "\(kind):\(hasher.finish().prefix(16).hex)"
-    }
-}
-
-extension String {
-    /// Whether an ETag is a multipart upload's (`"…-N"`).
-    var isMultipartETag: Bool { partsInETag != nil }
-
-    /// N of a multipart ETag `"…-N"`.
-    var partsInETag: Int? {
-        let bytes = utf8.filter { $0 != UInt8(ascii: "\"") }
-        guard let dash = bytes.lastIndex(of: UInt8(ascii: "-")) else { return nil }
-        return Int(String(decoding: bytes[(dash + 1)...], as: UTF8.self))
     }
 }

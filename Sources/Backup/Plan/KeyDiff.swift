@@ -1,18 +1,20 @@
+import S3
+
 /// An entry of a listing, its key relative to the listed prefix.
 public struct ListedObject: Sendable, Equatable {
     /// Key relative to the prefix.
     public var key: String
     /// Size in bytes.
     public var size: Int64
-    /// ETag, quotes included.
-    public var etag: String
+    /// ETag.
+    public var etag: ETag
     /// LastModified, ISO 8601 as S3 writes it (which sorts as text).
     public var lastModified: String
     /// The version this entry stands for, when listed from versions (a point-in-time view).
     public var versionID: String?
 
     /// An entry.
-    public init(key: String, size: Int64, etag: String, lastModified: String = "", versionID: String? = nil) {
+    public init(key: String, size: Int64, etag: ETag, lastModified: String = "", versionID: String? = nil) {
         self.key = key
         self.size = size
         self.etag = etag

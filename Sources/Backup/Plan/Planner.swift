@@ -254,7 +254,7 @@ public struct Planner: Sendable {
             // second keep S3's order.
             guard let chosen = group.first(where: { $0.lastModified <= asOf }),
                   !chosen.isDeleteMarker else { return nil }
-            return ListedObject(key: Planner.relative(chosen.key, to: url.prefix), size: chosen.size, etag: chosen.etag ?? "",
+            return ListedObject(key: Planner.relative(chosen.key, to: url.prefix), size: chosen.size, etag: chosen.etag ?? .none,
                                 lastModified: chosen.lastModified, versionID: chosen.versionID)
         }
         return {

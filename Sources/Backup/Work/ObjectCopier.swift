@@ -32,7 +32,7 @@ struct ObjectCopier: Sendable {
         }
         let version = item.versionID
         do {
-            if serverSide && !item.etag.isMultipartETag && item.size <= ObjectCopier.copyObjectLimit {
+            if serverSide && !item.etag.isMultipart && item.size <= ObjectCopier.copyObjectLimit {
                 let result = try await backup.copyObject(
                     from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey, versionID: version), to: backupURL.bucket, key: backupKey,
                     storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, sourceETag: item.etag)
@@ -89,7 +89,7 @@ struct ObjectCopier: Sendable {
         let tags = try await source.getObjectTagging(bucket: sourceURL.bucket, key: sourceKey, versionID: version)
         let options = WriteOptions(metadata: head.metadata, storageClass: parameters.storageClass,
                                    encryption: parameters.serverSideEncryption, tags: tags)
-        let etag: String
+        let etag: ETag
         if let parts = try await layout(of: head, key: sourceKey, version: version) {
             etag = try await copyParts(parts, head: head, sourceKey: sourceKey, version: version, backupKey: backupKey, options: options)
             outcome.multipart = 1
@@ -111,7 +111,7 @@ struct ObjectCopier: Sendable {
     /// need not be equal); nil for a single-part object.
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html#API_HeadObject_RequestSyntax
     private func layout(of head: ObjectInfo, key: String, version: String?) async throws -> [ClosedRange<Int64>]? {
-        guard let count = head.etag.partsInETag, head.size > 0 else { return nil }
+        guard let count = head.etag.parts, head.size > 0 else { return nil }
         let sizes = LockedBox([Int64](repeating: 0, count: count))
         try await forEachConcurrently(Array(1...count), width: 8) { number in
             let size = try await source.headObject(bucket: sourceURL.bucket, key: key, versionID: version, partNumber: number).size
@@ -130,7 +130,7 @@ struct ObjectCopier: Sendable {
 
     /// A multipart copy with the given part ranges; aborted on any failure so no parts linger.
     private func copyParts(_ ranges: [ClosedRange<Int64>], head: ObjectInfo, sourceKey: String, version: String?,
-                           backupKey: String, options: WriteOptions) async throws -> String {
+                           backupKey: String, options: WriteOptions) async throws -> ETag {
         let upload = try await backup.createMultipartUpload(bucket: backupURL.bucket, key: backupKey, options: options)
         do {
             let parts = LockedBox<[CompletedPart]>([])
@@ -159,7 +159,7 @@ struct ObjectCopier: Sendable {
     }
 
     /// Streams `range` (or all) of the source into `upload` through a pipe: constant memory, both at once.
-    private func streamed<T: Sendable>(range: ClosedRange<Int64>?, size: Int64, etag: String, sourceKey: String, version: String?,
+    private func streamed<T: Sendable>(range: ClosedRange<Int64>?, size: Int64, etag: ETag, sourceKey: String, version: String?,
                                        upload: @escaping @Sendable (PipeSource) async throws -> T) async throws -> T {
         let pipe = StreamPipe(capacity: 2 << 20)
         async let download: Void = {
@@ -186,7 +186,7 @@ struct ObjectCopier: Sendable {
     }
 
     /// A copy is verified by equal ETags; where ETags are not comparable (SSE-KMS makes them random), by size.
-    private func verify(_ etag: String, expected: String, size: Int64, sourceKey: String, version: String?, backupKey: String,
+    private func verify(_ etag: ETag, expected: ETag, size: Int64, sourceKey: String, version: String?, backupKey: String,
                         into outcome: inout TaskOutcome) async throws {
         if etag == expected {
             outcome.verifiedByETag = 1

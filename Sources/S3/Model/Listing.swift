@@ -4,8 +4,8 @@ public struct ObjectSummary: Sendable, Equatable {
     public var key: String
     /// Size in bytes.
     public var size: Int64
-    /// The ETag, quotes included.
-    public var etag: String
+    /// The ETag.
+    public var etag: ETag
     /// LastModified, ISO 8601 as S3 writes it.
     public var lastModified: String
     /// The storage class.
@@ -33,7 +33,7 @@ public struct ObjectVersion: Sendable, Equatable {
     /// LastModified, ISO 8601 as S3 writes it.
     public var lastModified: String
     /// The ETag; nil for delete markers.
-    public var etag: String?
+    public var etag: ETag?
     /// The size; 0 for delete markers.
     public var size: Int64
     /// The storage class; nil for delete markers.

@@ -3,8 +3,8 @@
 public struct ObjectInfo: Sendable, Equatable {
     /// Content-Length: the whole object, or one part when asked with `partNumber`.
     public var size: Int64
-    /// The ETag, quotes included.
-    public var etag: String
+    /// The ETag.
+    public var etag: ETag
     /// Last-Modified, as S3's HTTP date.
     public var lastModified: String?
     /// The version id in a versioned bucket.
@@ -24,7 +24,7 @@ public struct ObjectInfo: Sendable, Equatable {
 
     init(headers: [String: String]) {
         size = headers["content-length"].flatMap { Int64($0) } ?? 0
-        etag = headers["etag"] ?? ""
+        etag = ETag(headers["etag"] ?? "")
         lastModified = headers["last-modified"]
         versionID = headers["x-amz-version-id"]
         storageClass = headers["x-amz-storage-class"] ?? "STANDARD"

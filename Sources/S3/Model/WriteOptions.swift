@@ -67,8 +67,8 @@ public struct WriteOptions: Sendable, Equatable {
 
 /// What S3 says after writing an object.
 public struct WriteResult: Sendable, Equatable {
-    /// The new object's ETag, quotes included as S3 sends it.
-    public var etag: String
+    /// The new object's ETag.
+    public var etag: ETag
     /// The new version's id in a versioned bucket.
     public var versionID: String?
 }

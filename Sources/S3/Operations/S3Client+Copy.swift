@@ -16,10 +16,10 @@ extension S3Client {
     public func copyObject(from source: ObjectLocation, to bucket: String, key: String,
                            metadata: Directive<ObjectMetadata> = .copy, tags: Directive<[Tag]> = .copy,
                            storageClass: String? = nil, encryption: ServerSideEncryption? = nil,
-                           sourceETag: String? = nil) async throws -> WriteResult {
+                           sourceETag: ETag? = nil) async throws -> WriteResult {
         var request = S3Request("CopyObject", "PUT", bucket: bucket, key: key)
         request.headers.append(("x-amz-copy-source", source.copySourceHeader))
-        if let sourceETag { request.headers.append(("x-amz-copy-source-if-match", sourceETag)) }
+        if let sourceETag { request.headers.append(("x-amz-copy-source-if-match", sourceETag.quoted)) }
         switch metadata {
         case .copy: request.headers.append(("x-amz-metadata-directive", "COPY"))
         case .replace(let replacement):
@@ -36,7 +36,7 @@ extension S3Client {
         request.errorMayArriveWith200 = true
         let response = try await send(request)
         let result = try response.xml()
-        guard let etag = result.find("ETag")?.text else {
+        guard let etag = result.find("ETag").map { ETag($0.text) }, !etag.isEmpty else {
             throw S3Error(.invalidResponse, "CopyObject's answer has no ETag", operation: "CopyObject", bucket: bucket, key: key)
         }
         return WriteResult(etag: etag, versionID: response.headers["x-amz-version-id"])

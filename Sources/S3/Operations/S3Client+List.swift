@@ -84,7 +84,7 @@ public struct ObjectPages: AsyncSequence, Sendable {
             let (tree, decoding) = try await pages.client.listPage("ListObjectsV2", bucket: pages.bucket, query: query)
             let objects = try tree.children("Contents").map { entry in
                 ObjectSummary(key: try decoding.decode(entry.text("Key")), size: Int64(entry.text("Size") ?? "") ?? 0,
-                              etag: entry.text("ETag") ?? "", lastModified: entry.text("LastModified") ?? "",
+                              etag: ETag(entry.text("ETag") ?? ""), lastModified: entry.text("LastModified") ?? "",
                               storageClass: entry.text("StorageClass") ?? "STANDARD")
             }
             if tree.text("IsTruncated") == "true" {
@@ -138,7 +138,7 @@ public struct VersionPages: AsyncSequence, Sendable {
                 versions.append(ObjectVersion(
                     key: try decoding.decode(entry.text("Key")), versionID: entry.text("VersionId") ?? "null",
                     isLatest: entry.text("IsLatest") == "true", isDeleteMarker: marker,
-                    lastModified: entry.text("LastModified") ?? "", etag: marker ? nil : entry.text("ETag"),
+                    lastModified: entry.text("LastModified") ?? "", etag: marker ? nil : ETag(entry.text("ETag") ?? ""),
                     size: Int64(entry.text("Size") ?? "") ?? 0, storageClass: marker ? nil : entry.text("StorageClass")))
             }
             // AWS interleaves versions and delete markers, newest first per key; moto lists all markers after all

@@ -22,47 +22,49 @@ extension S3Client {
                                 headers: [("content-type", "application/octet-stream")])
         request.body = body
         let response = try await send(request)
-        return CompletedPart(number: number, etag: response.headers["etag"] ?? "")
+        return CompletedPart(number: number, etag: ETag(response.headers["etag"] ?? ""))
     }
 
     /// UploadPartCopy: copies `range` (inclusive bytes) of `source` server-side as part `number`.
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
     public func uploadPartCopy(bucket: String, key: String, uploadID: String, number: Int, source: ObjectLocation,
-                               range: ClosedRange<Int64>, sourceETag: String? = nil) async throws -> CompletedPart {
+                               range: ClosedRange<Int64>, sourceETag: ETag? = nil) async throws -> CompletedPart {
         precondition((1...10_000).contains(number), "part numbers run from 1 to 10,000")
         var request = S3Request("UploadPartCopy", "PUT", bucket: bucket, key: key,
                                 query: [("partNumber", String(number)), ("uploadId", uploadID)])
         request.headers.append(("x-amz-copy-source", source.copySourceHeader))
         request.headers.append(("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound)"))
-        if let sourceETag { request.headers.append(("x-amz-copy-source-if-match", sourceETag)) }
+        if let sourceETag { request.headers.append(("x-amz-copy-source-if-match", sourceETag.quoted)) }
         request.errorMayArriveWith200 = true
         let response = try await send(request)
-        guard let etag = try response.xml().find("ETag")?.text else {
+        guard let etag = try response.xml().find("ETag").map { ETag($0.text) }, !etag.isEmpty else {
             throw S3Error(.invalidResponse, "UploadPartCopy's answer has no ETag", operation: "UploadPartCopy",
                           bucket: bucket, key: key)
         }
         return CompletedPart(number: number, etag: etag)
     }
 
-    /// CompleteMultipartUpload: assembles the parts (ascending numbers). A 200 carrying `<Error>` is a failure.
-    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+    /// CompleteMultipartUpload: assembles the parts (ascending numbers). A 200 carrying `<Error>` is a failure. An
+    /// answer whose ETag is missing or empty (Ceph's RGW sends `<ETag></ETag>`) is completed by HeadObject of the
+    /// version just written. https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
     @discardableResult
     public func completeMultipartUpload(bucket: String, key: String, uploadID: String, parts: [CompletedPart]) async throws -> WriteResult {
         precondition(!parts.isEmpty, "a multipart upload needs at least one part")
         let sorted = parts.sorted { $0.number < $1.number }
         let xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-            + sorted.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(XMLTree.escape($0.etag))</ETag></Part>" }.joined()
+            + sorted.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(XMLTree.escape($0.etag.quoted))</ETag></Part>" }.joined()
             + "</CompleteMultipartUpload>"
         var request = S3Request("CompleteMultipartUpload", "POST", bucket: bucket, key: key,
                                 query: [("uploadId", uploadID)], headers: [("content-type", "application/xml")])
         request.body = BytesBody(Array(xml.utf8))
         request.errorMayArriveWith200 = true
         let response = try await send(request)
-        guard let etag = try response.xml().find("ETag")?.text else {
-            throw S3Error(.invalidResponse, "CompleteMultipartUpload's answer has no ETag",
-                          operation: "CompleteMultipartUpload", bucket: bucket, key: key)
+        let versionID = response.headers["x-amz-version-id"]
+        guard let etag = try response.xml().find("ETag").map { ETag($0.text) }, !etag.isEmpty else {
+            let written = try await headObject(bucket: bucket, key: key, versionID: versionID)
+            return WriteResult(etag: written.etag, versionID: versionID ?? written.versionID)
         }
-        return WriteResult(etag: etag, versionID: response.headers["x-amz-version-id"])
+        return WriteResult(etag: etag, versionID: versionID)
     }
 
     /// AbortMultipartUpload: discards an upload and its parts.
@@ -77,10 +79,10 @@ extension S3Client {
 public struct CompletedPart: Sendable, Equatable {
     /// The part number.
     public var number: Int
-    /// The part's ETag, quotes included.
-    public var etag: String
+    /// The part's ETag.
+    public var etag: ETag
     /// A part.
-    public init(number: Int, etag: String) {
+    public init(number: Int, etag: ETag) {
         self.number = number
         self.etag = etag
     }

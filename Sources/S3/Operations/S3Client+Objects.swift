@@ -17,11 +17,11 @@ extension S3Client {
     @discardableResult
     /// With `ifMatch`, S3 refuses (412) when the object's ETag is no longer that one.
     public func getObject(bucket: String, key: String, versionID: String? = nil, range: ClosedRange<Int64>? = nil,
-                          ifMatch: String? = nil, to sink: any BodySink) async throws -> ObjectInfo {
+                          ifMatch: ETag? = nil, to sink: any BodySink) async throws -> ObjectInfo {
         var request = S3Request("GetObject", "GET", bucket: bucket, key: key,
                                 query: versionID.map { [("versionId", $0)] } ?? [])
         if let range { request.headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
-        if let ifMatch { request.headers.append(("if-match", ifMatch)) }
+        if let ifMatch { request.headers.append(("if-match", ifMatch.quoted)) }
         request.sink = sink
         return ObjectInfo(headers: try await send(request).headers)
     }
@@ -47,7 +47,7 @@ extension S3Client {
 
 extension WriteResult {
     init(headers: [String: String]) {
-        self.init(etag: headers["etag"] ?? "", versionID: headers["x-amz-version-id"])
+        self.init(etag: ETag(headers["etag"] ?? ""), versionID: headers["x-amz-version-id"])
     }
 }
 

@@ -61,7 +61,7 @@ private struct ListedObject: Encodable {
     init(_ object: ObjectSummary) {
         key = object.key
         size = object.size
-        etag = object.etag
+        etag = object.etag.quoted
         lastModified = object.lastModified
         storageClass = object.storageClass
     }

@@ -115,8 +115,8 @@ struct BackupFixture {
     }
 
     /// Every object of a bucket: key bytes → (size, ETag).
-    func listing(_ client: S3Client, _ bucket: String) async throws -> [[UInt8]: (Int64, String)] {
-        var objects: [[UInt8]: (Int64, String)] = [:]
+    func listing(_ client: S3Client, _ bucket: String) async throws -> [[UInt8]: (Int64, ETag)] {
+        var objects: [[UInt8]: (Int64, ETag)] = [:]
         for try await page in client.listObjects(bucket: bucket) {
             for object in page.objects { objects[Array(object.key.utf8)] = (object.size, object.etag) }
         }
