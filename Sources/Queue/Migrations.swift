@@ -6,6 +6,7 @@ enum Migrations {
         ("0001_init.sql", String(decoding: PackageResources._001_init_sql, as: UTF8.self)),
         ("0002_planning.sql", String(decoding: PackageResources._002_planning_sql, as: UTF8.self)),
         ("0003_throttle.sql", String(decoding: PackageResources._003_throttle_sql, as: UTF8.self)),
+        ("0004_relayouts.sql", String(decoding: PackageResources._004_relayouts_sql, as: UTF8.self)),
     ]
 
     /// The schema version this build writes.

@@ -174,3 +174,27 @@ public struct RunRecord: Sendable, Equatable {
     /// Why it is as it is.
     public var note: String?
 }
+
+/// A copy whose ETag differs from its source's because it was made with another part layout: the two ETags
+/// that belong together for one key of a source/backup pair.
+public struct RelayoutRecord: Sendable, Equatable {
+    /// The source and backup locations, `source -> backup`.
+    public var pair: String
+    /// The key, relative to both prefixes.
+    public var key: String
+    /// The object's size, equal on both sides.
+    public var size: Int64
+    /// The source's ETag value (without quotes).
+    public var sourceETag: String
+    /// The copy's ETag value (without quotes).
+    public var backupETag: String
+
+    /// A record.
+    public init(pair: String, key: String, size: Int64, sourceETag: String, backupETag: String) {
+        self.pair = pair
+        self.key = key
+        self.size = size
+        self.sourceETag = sourceETag
+        self.backupETag = backupETag
+    }
+}

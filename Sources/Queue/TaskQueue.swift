@@ -73,6 +73,11 @@ public protocol TaskQueue: Sendable {
     func throttle() async throws -> FleetThrottle?
     /// Raises the fleet's backoff after a SlowDown (see `FleetThrottle.raised(at:)`); returns the new state.
     func raiseThrottle() async throws -> FleetThrottle
+
+    /// Remembers a copy made with another part layout than its source's (it replaces the key's earlier record).
+    func recordRelayout(_ record: RelayoutRecord) async throws
+    /// The relayout recorded for `key` of `pair`, if any.
+    func relayout(pair: String, key: String) async throws -> RelayoutRecord?
 }
 
 extension TaskQueue {

@@ -105,3 +105,39 @@ struct S3TimeTests {
         #expect("2023-11-14T22:13:20.000Z" <= S3Time.string(Date(timeIntervalSince1970: 1_700_000_000)))
     }
 }
+
+@Suite("Part layouts chosen when the source's cannot be read")
+struct ChosenLayoutTests {
+    static let mebibyte: Int64 = 1 << 20
+
+    /// (size, parts) and the part size chosen.
+    static let cases: [(Int64, Int, Int64)] = [
+        (10 * mebibyte + 1_234, 3, 5 * mebibyte),   // rclone's 5 MiB
+        (24 * mebibyte, 3, 8 * mebibyte),           // aws-cli's 8 MiB, parts exactly full
+        (17 * mebibyte, 3, 8 * mebibyte),
+        (100 * mebibyte + 1, 2, 64 * mebibyte),     // the first common size that makes 2 parts
+        (7 * mebibyte, 1, 8 * mebibyte),
+        (6 * mebibyte, 3, 5 * mebibyte),            // no size makes 3 parts of at least 5 MiB: the minimum
+        (3_000 * mebibyte, 7, 429 * mebibyte),      // equal parts, rounded up to a MiB
+    ]
+
+    @Test(arguments: cases)
+    func theFirstCommonSizeThatGivesAsManyParts(size: Int64, parts: Int, partSize: Int64) {
+        let layout = ObjectCopier.chosenLayout(size: size, parts: parts)
+        #expect(!layout.isSources)
+        #expect(layout.ranges.first?.count == Int(min(partSize, size)))
+        #expect(layout.ranges.first?.lowerBound == 0 && layout.ranges.last?.upperBound == size - 1)
+        for (left, right) in zip(layout.ranges, layout.ranges.dropFirst()) {
+            #expect(right.lowerBound == left.upperBound + 1, "contiguous")
+            #expect(left.count >= 5 << 20, "every part but the last is at least 5 MiB")
+        }
+    }
+
+    @Test func fiveTerabytesStayWithinTenThousandParts() {
+        let size: Int64 = 5_000_000_000_000
+        let layout = ObjectCopier.chosenLayout(size: size, parts: 10_000)
+        #expect(layout.ranges.count <= 10_000)
+        #expect(layout.ranges.allSatisfy { $0.count <= 5 << 30 })
+        #expect(layout.ranges.map { Int64($0.count) }.reduce(0, +) == size)
+    }
+}

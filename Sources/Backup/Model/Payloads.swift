@@ -40,8 +40,11 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
     public var multipart = 0
     /// Copies verified by equal ETags.
     public var verifiedByETag = 0
-    /// Copies whose ETags are not comparable (SSE-KMS), verified by size.
+    /// Copies whose ETags are not comparable (SSE-KMS, a guessed part layout), verified by size.
     public var verifiedBySize = 0
+    /// Multipart copies made with another part layout than the source's, which the provider would not tell: their
+    /// ETags differ, and the pair is recorded in the queue.
+    public var relayouts = 0
     /// Objects already in the backup when a retried task checked first.
     public var alreadyPresent = 0
     /// Objects gone from the source between listing and copying (the next run settles them).
@@ -54,7 +57,7 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
     public var throttled = 0
 
     enum CodingKeys: String, CodingKey {
-        case copied, copiedBytes, serverSide, streamed, multipart, verifiedBySize, alreadyPresent, vanished, deleted
+        case copied, copiedBytes, serverSide, streamed, multipart, verifiedBySize, relayouts, alreadyPresent, vanished, deleted
         case requestRetries, throttled
         case verifiedByETag = "verifiedByEtag"
     }
@@ -68,6 +71,7 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
         multipart += other.multipart
         verifiedByETag += other.verifiedByETag
         verifiedBySize += other.verifiedBySize
+        relayouts += other.relayouts
         alreadyPresent += other.alreadyPresent
         vanished += other.vanished
         deleted += other.deleted
@@ -85,7 +89,7 @@ extension TaskOutcome {
         }
         self.init(copied: try count(.copied), copiedBytes: try count(.copiedBytes), serverSide: try count(.serverSide),
                   streamed: try count(.streamed), multipart: try count(.multipart),
-                  verifiedByETag: try count(.verifiedByETag), verifiedBySize: try count(.verifiedBySize),
+                  verifiedByETag: try count(.verifiedByETag), verifiedBySize: try count(.verifiedBySize), relayouts: try count(.relayouts),
                   alreadyPresent: try count(.alreadyPresent), vanished: try count(.vanished),
                   deleted: try count(.deleted), requestRetries: try count(.requestRetries),
                   throttled: try count(.throttled))

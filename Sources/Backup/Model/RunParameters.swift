@@ -116,9 +116,21 @@ public struct RunParameters: Codable, Sendable, Equatable {
         self.backup = backup
     }
 
-    /// The encryption copies are written with.
-    public var serverSideEncryption: ServerSideEncryption {
-        encryption == "aws:kms" ? .kms(keyID: kmsKeyID) : .s3
+    /// The encryption copies are written with; nil (`none`) leaves it to the bucket, for providers without
+    /// server-side encryption.
+    public var serverSideEncryption: ServerSideEncryption? {
+        switch encryption {
+        case "none": nil
+        case "aws:kms": .kms(keyID: kmsKeyID)
+        default: .s3
+        }
+    }
+
+    /// The source and backup as one name, `source -> backup` (endpoints included): what a record of copies
+    /// between them is kept under.
+    public var pair: String {
+        func name(_ side: Side) -> String { side.endpointURL.map { "\($0) \(side.url)" } ?? side.url }
+        return "\(name(source)) -> \(name(backup))"
     }
 
     /// JSON for the queue.

@@ -1,4 +1,5 @@
 import Foundation
+import Queue
 import S3
 
 /// What planning found in a unit (or a whole run): the numbers the report and the delete cap work from.
@@ -15,8 +16,10 @@ public struct PlanFindings: Codable, Sendable, Equatable {
     public var changedSize = 0
     /// Bytes to copy (missing + changed).
     public var copyBytes: Int64 = 0
-    /// Objects equal on both sides (same size and ETag).
+    /// Objects equal on both sides (same size and ETag, or the ETags a recorded relayout paired).
     public var same = 0
+    /// Of the same, those whose ETags differ as recorded when they were copied with another part layout.
+    public var sameByRecord = 0
     /// Objects only in the backup.
     public var extra = 0
     /// Of the missing and changed, those the source wrote at or after `Planner.recentSince` (a verification
@@ -25,6 +28,31 @@ public struct PlanFindings: Codable, Sendable, Equatable {
 
     /// No findings.
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case sourceObjects, sourceBytes, backupObjects, backupBytes, missing, changed, changedSize, copyBytes, same
+        case sameByRecord, extra, recent
+    }
+
+    /// Decodes findings; a count that findings stored by an earlier version lack is 0.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func count<T: Decodable & AdditiveArithmetic>(_ key: CodingKeys) throws -> T {
+            try container.decodeIfPresent(T.self, forKey: key) ?? .zero
+        }
+        sourceObjects = try count(.sourceObjects)
+        sourceBytes = try count(.sourceBytes)
+        backupObjects = try count(.backupObjects)
+        backupBytes = try count(.backupBytes)
+        missing = try count(.missing)
+        changed = try count(.changed)
+        changedSize = try count(.changedSize)
+        copyBytes = try count(.copyBytes)
+        same = try count(.same)
+        sameByRecord = try count(.sameByRecord)
+        extra = try count(.extra)
+        recent = try count(.recent)
+    }
 
     /// Differences between the buckets: what a run would change.
     public var differences: Int { missing + changed + extra }
@@ -40,6 +68,7 @@ public struct PlanFindings: Codable, Sendable, Equatable {
         changedSize += other.changedSize
         copyBytes += other.copyBytes
         same += other.same
+        sameByRecord += other.sameByRecord
         extra += other.extra
         recent += other.recent
     }
@@ -69,6 +98,9 @@ public struct Planner: Sendable {
     public var maxDepth = 2
     /// Source objects written at or after this time (S3's ISO 8601 form) are counted as `recent`.
     public var recentSince: String?
+    /// The queue whose record of copies made with another part layout turns an ETag mismatch into a match; nil
+    /// where no queue is at hand (then such copies count as changed).
+    public var relayouts: (any TaskQueue)?
 
     /// A planner for `parameters`, its clients configured from the stored sides and `environment`; `observer`
     /// (the fleet's pacer, when planning shares a queue with workers) sees their requests.
@@ -198,6 +230,11 @@ public struct Planner: Sendable {
                 if let since = recentSince, object.lastModified >= since { findings.recent += 1 }
                 findings.count(source: object)
                 try await queueCopy(object)
+            case .changed(let object, let old) where try await isRecordedRelayout(object, backup: old):
+                findings.same += 1
+                findings.sameByRecord += 1
+                findings.count(source: object)
+                findings.count(backup: old)
             case .changed(let object, let old):
                 findings.changed += 1
                 if object.size != old.size { findings.changedSize += 1 }
@@ -223,6 +260,14 @@ public struct Planner: Sendable {
         try await flushCopies()
         if !deletes.isEmpty { try await sink.delete(deletes, unit: unit) }
         return findings
+    }
+
+    /// Whether `object`, listed with another ETag in the backup, is a copy the queue recorded as made with
+    /// another part layout: same size, and both ETags exactly the recorded pair.
+    private func isRecordedRelayout(_ object: ListedObject, backup: ListedObject) async throws -> Bool {
+        guard let relayouts, object.size == backup.size, object.etag.isMultipart,
+              let record = try await relayouts.relayout(pair: parameters.pair, key: object.key) else { return false }
+        return record.size == object.size && record.sourceETag == object.etag.value && record.backupETag == backup.etag.value
     }
 
     /// The unit's listing on one side as pages of entries relative to the side's prefix.

@@ -118,10 +118,11 @@ public struct BackupReport: Codable, Sendable {
             "  listed: source \(plan.sourceObjects) objects (\(bytes(plan.sourceBytes))), backup \(plan.backupObjects) objects (\(bytes(plan.backupBytes)))",
             "  planned: \(plan.missing) new, \(plan.changed) changed (\(bytes(plan.copyBytes))), \(plan.same) unchanged, \(plan.extra) to delete",
             "  rules: copy when missing (\(plan.missing)), when the size differs (\(plan.changedSize)), when the size is equal "
-                + "but the ETag differs (\(plan.changed - plan.changedSize)); skip when size and ETag are equal (\(plan.same)); "
+                + "but the ETag differs (\(plan.changed - plan.changedSize)); skip when size and ETag are equal "
+                + "(\(plan.same - plan.sameByRecord)) or are a recorded relayout's pair (\(plan.sameByRecord)); "
                 + "delete when only in the backup (\(plan.extra))",
             "  done: \(work.copied) copied (\(bytes(work.copiedBytes)); \(work.serverSide) server-side, \(work.streamed) streamed, "
-                + "\(work.multipart) part for part), \(work.deleted) deleted, \(work.vanished) vanished from the source, "
+                + "\(work.multipart) part for part, \(work.relayouts) with another part layout), \(work.deleted) deleted, \(work.vanished) vanished from the source, "
                 + "\(work.alreadyPresent) already there",
             "  verified: \(work.verifiedByETag) by ETag, \(work.verifiedBySize) by size; \(retries) task retries, "
                 + "\(work.requestRetries) request retries (\(work.throttled) throttled); "

@@ -82,8 +82,9 @@ public struct BackupRunner: Sendable {
     private func work(run: RunID, resumed: Bool) async throws -> BackupReport {
         let started = ContinuousClock.now
         let record = try await queue.run(run)
-        let planner = try Planner(parameters: try RunParameters.stored(in: record), environment: environment,
+        var planner = try Planner(parameters: try RunParameters.stored(in: record), environment: environment,
                                   observer: FleetPacer(queue: queue, log: log))
+        planner.relayouts = queue
         // Workers start with the first queued copy, so copying overlaps planning; a run with nothing to do
         // starts none.
         let pool = WorkerProcesses(executable: executable, database: database, run: run, count: options.workers,

@@ -1,4 +1,5 @@
 import Foundation
+import Queue
 import S3
 
 /// Copies one object from the source to the backup so that the copy is exact and comparable:
@@ -15,6 +16,8 @@ struct ObjectCopier: Sendable {
     let backupURL: S3URL
     let parameters: RunParameters
     let serverSide: Bool
+    /// Where copies made with another part layout than their source's are remembered (the queue).
+    var relayouts: @Sendable (RelayoutRecord) async throws -> Void
     /// Parts of one object copied at once.
     var partWidth = 4
 
@@ -90,9 +93,12 @@ struct ObjectCopier: Sendable {
         let options = WriteOptions(metadata: head.metadata, storageClass: parameters.storageClass,
                                    encryption: parameters.serverSideEncryption, tags: tags)
         let etag: ETag
-        if let parts = try await layout(of: head, key: sourceKey, version: version) {
-            etag = try await copyParts(parts, head: head, sourceKey: sourceKey, version: version, backupKey: backupKey, options: options)
+        var guessedLayout = false
+        if let layout = try await layout(of: head, key: sourceKey, version: version) {
+            etag = try await copyParts(layout.ranges, head: head, sourceKey: sourceKey, version: version, backupKey: backupKey,
+                                       options: options)
             outcome.multipart = 1
+            guessedLayout = !layout.isSources
         } else if serverSide {
             etag = try await backup.copyObject(
                 from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey, versionID: version), to: backupURL.bucket, key: backupKey,
@@ -103,26 +109,94 @@ struct ObjectCopier: Sendable {
             }
         }
         if serverSide { outcome.serverSide = 1 } else { outcome.streamed = 1 }
+        if guessedLayout && etag != head.etag {
+            return try await recordRelayout(etag, head: head, sourceKey: sourceKey, backupKey: backupKey, into: &outcome)
+        }
         try await verify(etag, expected: head.etag, size: head.size, sourceKey: sourceKey, version: version, backupKey: backupKey,
                          into: &outcome)
     }
 
-    /// The byte ranges of a multipart object's parts, each part's size read with HeadObject's `partNumber` (parts
-    /// need not be equal); nil for a single-part object.
+    /// A copy whose parts were guessed and whose ETag therefore differs from the source's: verified by its size
+    /// (the source could not change meanwhile: every part was read under `x-amz-copy-source-if-match`/`If-Match`),
+    /// then the two ETags are recorded together, so the next run knows the pair as unchanged.
+    private func recordRelayout(_ etag: ETag, head: ObjectInfo, sourceKey: String, backupKey: String,
+                                into outcome: inout TaskOutcome) async throws {
+        let copied = try await backup.headObject(bucket: backupURL.bucket, key: backupKey)
+        guard copied.size == head.size, copied.etag == etag else {
+            throw S3Error(.invalidResponse, "the copy made with another part layout reads back as \(copied.size) bytes with ETag "
+                            + "\(copied.etag), where \(head.size) bytes with ETag \(etag) were written",
+                          operation: "verify", bucket: backupURL.bucket, key: backupKey)
+        }
+        try await relayouts(RelayoutRecord(pair: parameters.pair, key: Planner.relative(sourceKey, to: sourceURL.prefix),
+                                           size: head.size, sourceETag: head.etag.value, backupETag: etag.value))
+        outcome.verifiedBySize = 1
+        outcome.relayouts = 1
+    }
+
+    /// How a multipart object's copy is cut into parts.
+    struct PartLayout: Equatable {
+        /// The parts' byte ranges, in order.
+        var ranges: [ClosedRange<Int64>]
+        /// Whether these are the source's own parts (the copy's ETag will equal the source's) rather than a guess.
+        var isSources: Bool
+    }
+
+    /// The parts of a multipart object (nil for a single-part one), found the first way that works:
+    /// 1. HeadObject with `partNumber`, one request per part (parts need not be equal), where the provider honours
+    ///    it (AWS does; an answer without `x-amz-mp-parts-count` is a provider that ignored the parameter);
+    /// 2. GetObjectAttributes' `ObjectParts`, where implemented and the parts are listed;
+    /// 3. otherwise a guess: `chosenLayout`, which the copy's ETag later confirms or refutes.
+    /// ListParts cannot help: it forgets an upload once it is completed.
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html#API_HeadObject_RequestSyntax
-    private func layout(of head: ObjectInfo, key: String, version: String?) async throws -> [ClosedRange<Int64>]? {
+    private func layout(of head: ObjectInfo, key: String, version: String?) async throws -> PartLayout? {
         guard let count = head.etag.parts, head.size > 0 else { return nil }
+        func fits(_ sizes: [Int64]?) -> Bool {
+            guard let sizes else { return false }
+            return sizes.count == count && sizes.reduce(0, +) == head.size && !sizes.contains { $0 <= 0 }
+        }
+        var sizes = try await partSizesByHead(count: count, size: head.size, key: key, version: version)
+        if !fits(sizes) { sizes = try await source.partSizes(bucket: sourceURL.bucket, key: key, versionID: version) }
+        guard let sizes, fits(sizes) else { return ObjectCopier.chosenLayout(size: head.size, parts: count) }
+        return PartLayout(ranges: ObjectCopier.ranges(sizes), isSources: true)
+    }
+
+    /// Each part's size from HeadObject with `partNumber`; nil when the provider ignores the parameter.
+    private func partSizesByHead(count: Int, size: Int64, key: String, version: String?) async throws -> [Int64]? {
+        let first = try await source.headObject(bucket: sourceURL.bucket, key: key, versionID: version, partNumber: 1)
+        guard first.partsCount == count, count == 1 || first.size < size else { return nil }
         let sizes = LockedBox([Int64](repeating: 0, count: count))
-        try await forEachConcurrently(Array(1...count), width: 8) { number in
-            let size = try await source.headObject(bucket: sourceURL.bucket, key: key, versionID: version, partNumber: number).size
-            sizes.mutate { $0[number - 1] = size }
+        sizes.mutate { $0[0] = first.size }
+        try await forEachConcurrently(Array(2..<(count + 1)), width: 8) { number in
+            let part = try await source.headObject(bucket: sourceURL.bucket, key: key, versionID: version, partNumber: number)
+            sizes.mutate { $0[number - 1] = part.size }
         }
-        guard sizes.value.reduce(0, +) == head.size, !sizes.value.contains(0) else {
-            throw S3Error(.invalidResponse, "the parts' sizes do not add up to the object's \(head.size) bytes",
-                          operation: "HeadObject", bucket: sourceURL.bucket, key: key)
-        }
+        return sizes.value
+    }
+
+    /// Part sizes the common uploaders use, most common first: aws-cli and the AWS SDKs (8 MiB), rclone and the
+    /// Go SDK (5 MiB), then sizes other tools and people pick.
+    static let commonPartSizes: [Int64] = [8, 5, 16, 10, 15, 32, 25, 50, 64, 100, 128, 256, 512, 1_024].map { $0 << 20 }
+
+    /// A layout of `parts` parts for an object of `size` bytes when the source's own cannot be read: the first
+    /// common part size that cuts the object into exactly that many parts (its uploader's layout, most likely),
+    /// else equal parts rounded up to a MiB. S3's limits hold: at least 5 MiB but the last, at most 5 GiB, at
+    /// most 10,000 parts. https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
+    static func chosenLayout(size: Int64, parts: Int) -> PartLayout {
+        precondition(size > 0 && parts > 0, "a layout of a non-empty object")
+        let mebibyte: Int64 = 1 << 20
+        let partSize: Int64 = commonPartSizes.first { divide(size, $0) == Int64(parts) }
+            ?? min(5 << 30, max(5 * mebibyte, divide(divide(size, Int64(parts)), mebibyte) * mebibyte, divide(size, 10_000)))
+        let sizes = stride(from: Int64(0), to: size, by: Int(partSize)).map { min(partSize, size - $0) }
+        return PartLayout(ranges: ranges(sizes), isSources: false)
+    }
+
+    /// `value / divisor`, rounded up.
+    private static func divide(_ value: Int64, _ divisor: Int64) -> Int64 { (value + divisor - 1) / divisor }
+
+    /// Consecutive byte ranges of these sizes, from 0.
+    static func ranges(_ sizes: [Int64]) -> [ClosedRange<Int64>] {
         var offset: Int64 = 0
-        return sizes.value.map { size in
+        return sizes.map { size in
             defer { offset += size }
             return offset...(offset + size - 1)
         }

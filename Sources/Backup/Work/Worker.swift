@@ -239,7 +239,7 @@ public final class Worker: Sendable {
         } catch let error as BackupError {
             throw TaskFailure(message: "\(error)", permanent: true)
         }
-        let context = try RunContext(parameters: parameters, environment: environment, observer: pacer)
+        let context = try RunContext(parameters: parameters, environment: environment, observer: pacer, queue: queue)
         // Slots that asked at once keep the first context made, so the process has one set of clients per run
         // (each learns a bucket's region once).
         return contexts.mutate { contexts in
@@ -256,13 +256,14 @@ struct RunContext: Sendable {
     let backupURL: S3URL
     let copier: ObjectCopier
 
-    init(parameters: RunParameters, environment: [String: String], observer: FleetPacer) throws {
+    init(parameters: RunParameters, environment: [String: String], observer: FleetPacer, queue: any TaskQueue) throws {
         let source = try parameters.source.client(environment: environment, observer: observer)
         backup = try parameters.backup.client(environment: environment, observer: observer)
         backupURL = try parameters.backup.location()
         copier = ObjectCopier(source: source, backup: backup, sourceURL: try parameters.source.location(),
                               backupURL: backupURL, parameters: parameters,
-                              serverSide: try parameters.source.sharesService(with: parameters.backup, environment: environment))
+                              serverSide: try parameters.source.sharesService(with: parameters.backup, environment: environment),
+                              relayouts: { try await queue.recordRelayout($0) })
     }
 }
 

@@ -27,8 +27,9 @@ extension S3Backup {
                 let environment = ProcessInfo.processInfo.environment
                 if dryrun { return try await preview(try Planner(parameters: parameters, environment: environment)) }
                 let queue = try SQLiteQueue(path: db!)
-                let planner = try Planner(parameters: parameters, environment: environment,
+                var planner = try Planner(parameters: parameters, environment: environment,
                                           observer: FleetPacer(queue: queue, log: Log.standardError))
+                planner.relayouts = queue
                 try await queue.finishIdleRuns()
                 var found = try await queue.unfinishedRun(kind: "backup", source: parameters.source.url,
                                                           destination: parameters.backup.url)

@@ -28,8 +28,9 @@ extension S3Backup {
                 }
                 var report = try await BackupReport.load(queue: store, run: id)
                 if !noVerify {
-                    let planner = try Planner(parameters: try RunParameters.stored(in: try await store.run(id)),
+                    var planner = try Planner(parameters: try RunParameters.stored(in: try await store.run(id)),
                                               environment: ProcessInfo.processInfo.environment)
+                    planner.relayouts = store
                     let started = runs.first { $0.id == id }?.createdAt ?? Date()
                     try await report.verify(with: planner, since: started)
                 }
