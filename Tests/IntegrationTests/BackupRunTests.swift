@@ -3,10 +3,11 @@ import Foundation
 import S3
 import Testing
 
-@Suite("s3backup run, the built binary against the emulator")
+@Suite("s3backup run, the built binary against moto and RGW")
 struct BackupRunTests {
-    @Test func aFullRunMakesTheBackupEqualAndASecondRunCopiesNothing() async throws {
-        let fixture = try await BackupFixture("full")
+    @Test(arguments: Provider.allCases)
+    func aFullRunMakesTheBackupEqualAndASecondRunCopiesNothing(provider: Provider) async throws {
+        let fixture = try await BackupFixture("full", provider: provider)
         defer { fixture.remove() }
         try await fixture.seed(1_500)
         try await fixture.seedAwkward()
@@ -25,8 +26,9 @@ struct BackupRunTests {
         #expect(second.reports.last?.int("plan", "same") == 1_500 + awkwardKeys.count + 1)
     }
 
-    @Test func theNextRunDoesExactlyWhatChanged() async throws {
-        let fixture = try await BackupFixture("incremental")
+    @Test(arguments: Provider.allCases)
+    func theNextRunDoesExactlyWhatChanged(provider: Provider) async throws {
+        let fixture = try await BackupFixture("incremental", provider: provider)
         defer { fixture.remove() }
         try await fixture.seed(200)
         #expect(try await fixture.run().status == 0)
@@ -247,8 +249,10 @@ struct BackupRunTests {
         for (task, updated) in finished { #expect(after[task] == updated, "task \(task) was redone") }
     }
 
-    @Test func crossEndpointCopiesAreStreamed() async throws {
-        let other = try HelperServer(script: "emulator.py")
+    /// From moto to another moto, and from moto to RGW: two providers, so nothing is copied server-side.
+    @Test(arguments: Provider.allCases)
+    func crossEndpointCopiesAreStreamed(backupOn provider: Provider) async throws {
+        let other = provider == .moto ? try HelperServer(script: "emulator.py") : try provider.server()
         let fixture = try await BackupFixture("cross", backupServer: other)
         defer { fixture.remove() }
         try await fixture.seed(150)

@@ -9,8 +9,9 @@ struct ListCommandTests {
                              "AWS_ENDPOINT_URL": emulator.server.endpoint].merging(extra) { $1 })
     }
 
-    @Test func listsAwkwardKeysExactlyAsBoto3Does() async throws {
-        let emulator = try Emulator()
+    @Test(arguments: Provider.allCases)
+    func listsAwkwardKeysExactlyAsBoto3Does(provider: Provider) async throws {
+        let emulator = try Emulator(provider)
         let bucket = try await emulator.makeBucket("ls-awkward", region: "us-west-2")
         for key in awkwardKeys {
             try await emulator.client.putObject(bucket: bucket, key: key, body: BytesBody(Array(key.utf8)))
@@ -22,7 +23,7 @@ struct ListCommandTests {
         let script = """
             import boto3, json, sys
             s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
-                              aws_access_key_id="t", aws_secret_access_key="t")
+                              aws_access_key_id="AKIDTEST", aws_secret_access_key="test-secret")
             keys = [o["Key"] for p in s3.get_paginator("list_objects_v2").paginate(Bucket=sys.argv[2]) for o in p.get("Contents", [])]
             print(json.dumps(keys))
             """

@@ -3,10 +3,11 @@ import S3
 import SigV4
 import Testing
 
-@Suite("Objects against the emulator")
+@Suite("Objects against moto and RGW")
 struct ObjectRoundTripTests {
-    @Test func awkwardKeysRoundTripByteForByte() async throws {
-        let emulator = try Emulator()
+    @Test(arguments: Provider.allCases)
+    func awkwardKeysRoundTripByteForByte(provider: Provider) async throws {
+        let emulator = try Emulator(provider)
         let source = try await emulator.makeBucket("awkward-src")
         let copies = try await emulator.makeBucket("awkward-dst")
         #expect(awkwardKeys.last!.utf8.count == 1_024)
@@ -38,8 +39,9 @@ struct ObjectRoundTripTests {
         #expect(try await emulator.keys(copies).isEmpty)
     }
 
-    @Test func listingByPrefixAndDelimiter() async throws {
-        let emulator = try Emulator()
+    @Test(arguments: Provider.allCases)
+    func listingByPrefixAndDelimiter(provider: Provider) async throws {
+        let emulator = try Emulator(provider)
         let bucket = try await emulator.makeBucket("prefixes")
         for key in ["a/1", "a/2", "a/b/3", "b/4", "top"] {
             try await emulator.client.putObject(bucket: bucket, key: key, body: BytesBody([1]))
@@ -51,8 +53,9 @@ struct ObjectRoundTripTests {
         #expect(try await emulator.keys(bucket, prefix: "b").count == 1)
     }
 
-    @Test func metadataAndTagsTravelWithCopies() async throws {
-        let emulator = try Emulator()
+    @Test(arguments: Provider.allCases)
+    func metadataAndTagsTravelWithCopies(provider: Provider) async throws {
+        let emulator = try Emulator(provider)
         let source = try await emulator.makeBucket("meta-src")
         let backup = try await emulator.makeBucket("meta-dst", region: "us-west-2")
         let metadata = ObjectMetadata(contentType: "text/csv; charset=utf-8", cacheControl: "max-age=60",
@@ -82,8 +85,9 @@ struct ObjectRoundTripTests {
         #expect(try await emulator.client.getObjectTagging(bucket: backup, key: "doc2.csv") == [Tag(key: "new", value: "1")])
     }
 
-    @Test func multipartUploadAndPartCopyKeepTheETag() async throws {
-        let emulator = try Emulator()
+    @Test(arguments: Provider.allCases)
+    func multipartUploadAndPartCopyKeepTheETag(provider: Provider) async throws {
+        let emulator = try Emulator(provider)
         let bucket = try await emulator.makeBucket("multipart")
         let partSize = 5 << 20
         let first = (0..<partSize).map { UInt8(truncatingIfNeeded: $0 &* 31) }
@@ -100,8 +104,13 @@ struct ObjectRoundTripTests {
         #expect(result.etag == expectedETag)
 
         let firstPart = try await emulator.client.headObject(bucket: bucket, key: "big.bin", partNumber: 1)
-        #expect(firstPart.partsCount == 2)
-        #expect(firstPart.size == Int64(partSize))
+        if provider.readsPartLayouts {
+            #expect(firstPart.partsCount == 2)
+            #expect(firstPart.size == Int64(partSize))
+        } else {
+            // RGW 16.2 ignores partNumber: the whole object, no parts count (the copier then guesses the layout).
+            #expect(firstPart.partsCount == nil)
+        }
 
         // Copy with the source's part layout: the copy's ETag equals the source's.
         // moto leaves metadata out of a HEAD with partNumber (AWS sends it): take it from a plain HEAD.
@@ -135,8 +144,9 @@ struct ObjectRoundTripTests {
         }
     }
 
-    @Test func streamsFilesBothWays() async throws {
-        let emulator = try Emulator()
+    @Test(arguments: Provider.allCases)
+    func streamsFilesBothWays(provider: Provider) async throws {
+        let emulator = try Emulator(provider)
         let bucket = try await emulator.makeBucket("files")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3b-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -158,8 +168,9 @@ struct ObjectRoundTripTests {
         #expect(sink.bytes == Array(bytes[1_000..<6_000]))
     }
 
-    @Test func deletesAThousandKeysInOneRequest() async throws {
-        let emulator = try Emulator()
+    @Test(arguments: Provider.allCases)
+    func deletesAThousandKeysInOneRequest(provider: Provider) async throws {
+        let emulator = try Emulator(provider)
         let bucket = try await emulator.makeBucket("batch")
         let keys = (0..<S3Client.deleteBatchLimit).map { "k/\($0)" }
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -3,7 +3,7 @@ import Foundation
 import S3
 import Testing
 
-@Suite("s3backup restore against the emulator")
+@Suite("s3backup restore against moto and RGW")
 struct RestoreTests {
     private func restore(_ fixture: BackupFixture, _ extra: [String]) async throws -> CommandResult {
         try await run(Repository.binary, ["restore", "--from", "s3://\(fixture.backup)", "--to", "s3://\(fixture.primary)",
@@ -14,8 +14,9 @@ struct RestoreTests {
 
     /// Three moments of a primary, each backed up into a versioned backup; restoring to each moment gives exactly
     /// the primary of that moment: keys, bodies, metadata.
-    @Test func pointInTimeRestoresEachMoment() async throws {
-        let fixture = try await BackupFixture("asof")
+    @Test(arguments: Provider.allCases)
+    func pointInTimeRestoresEachMoment(provider: Provider) async throws {
+        let fixture = try await BackupFixture("asof", provider: provider)
         defer { fixture.remove() }
         try await fixture.backupClient.putBucketVersioning(fixture.backup, enabled: true)
         let client = fixture.sourceClient, primary = fixture.primary
@@ -89,8 +90,9 @@ struct RestoreTests {
         try await fixture.expectEqual(sample: [])
     }
 
-    @Test func fullAndPartialRestores() async throws {
-        let fixture = try await BackupFixture("restore")
+    @Test(arguments: Provider.allCases)
+    func fullAndPartialRestores(provider: Provider) async throws {
+        let fixture = try await BackupFixture("restore", provider: provider)
         defer { fixture.remove() }
         try await fixture.seed(60)
         try await fixture.seedAwkward()

@@ -3,15 +3,16 @@ import Foundation
 import S3
 import Testing
 
-@Suite("s3backup setup against the emulator")
+@Suite("s3backup setup against moto and RGW")
 struct SetupTests {
     private func setup(_ fixture: BackupFixture, _ extra: [String]) async throws -> CommandResult {
         try await run(Repository.binary, ["setup", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)"] + extra,
                       environment: fixture.environment)
     }
 
-    @Test func setupThenCheckThenDriftThenRepair() async throws {
-        let fixture = try await BackupFixture("setup")
+    @Test(arguments: Provider.allCases)
+    func setupThenCheckThenDriftThenRepair(provider: Provider) async throws {
+        let fixture = try await BackupFixture("setup", provider: provider)
         defer { fixture.remove() }
         let before = try await setup(fixture, ["--check"])
         #expect(before.status == 1)
@@ -72,8 +73,9 @@ struct SetupTests {
 
 @Suite("s3backup verify, the recovery drill")
 struct VerifyTests {
-    @Test func theDrillPassesOnAnExactBackupAndFailsOnADamagedOne() async throws {
-        let fixture = try await BackupFixture("drill")
+    @Test(arguments: Provider.allCases)
+    func theDrillPassesOnAnExactBackupAndFailsOnADamagedOne(provider: Provider) async throws {
+        let fixture = try await BackupFixture("drill", provider: provider)
         defer { fixture.remove() }
         try await fixture.seed(25)
         #expect(try await fixture.run().status == 0)

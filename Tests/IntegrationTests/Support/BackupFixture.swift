@@ -18,9 +18,9 @@ struct BackupFixture {
     /// The environment the binary gets.
     var environment: [String: String]
 
-    /// Buckets in two regions on the shared emulator (or, with `backupServer`, the backup on another one).
-    init(_ label: String, backupServer: HelperServer? = nil) async throws {
-        emulator = try Emulator()
+    /// Buckets in two regions on the shared server of `provider` (or, with `backupServer`, the backup on another one).
+    init(_ label: String, provider: Provider = .moto, backupServer: HelperServer? = nil) async throws {
+        emulator = try Emulator(provider)
         sourceClient = emulator.client
         primary = try await emulator.makeBucket("\(label)-p", region: "us-east-2")
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-\(label)-\(UUID().uuidString)")

@@ -1,22 +1,51 @@
 import Foundation
 import S3
 import SigV4
+import Testing
 
 /// The moto server shared by this test process: started on first use, gone when the process exits.
 let sharedEmulator = Result { try HelperServer(script: "emulator.py") }
 
-/// What every integration test starts from: the emulator, a client for it, and names of its own.
+/// The Ceph RADOS Gateway shared by this test process, with the suite's user: started on first use (a few
+/// seconds), gone when the process exits.
+let sharedRGW = Result { try HelperServer(script: "rgw.py", startTimeout: 120) }
+
+/// An S3 implementation the integration suite runs against; the tests that matter run on each.
+enum Provider: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    /// moto's server: an emulator that accepts every signature and serves one request at a time.
+    case moto
+    /// Ceph's RADOS Gateway: a production S3 that checks signatures and serves in parallel.
+    case rgw
+
+    /// This process's shared server of this kind. A missing one fails the test (no skips).
+    func server() throws -> HelperServer {
+        switch self {
+        case .moto: try sharedEmulator.get()
+        case .rgw: try sharedRGW.get()
+        }
+    }
+
+    /// Whether HeadObject with `partNumber` answers with the part (AWS and moto do; RGW 16.2 ignores it), so a
+    /// multipart copy can take the source's exact layout.
+    var readsPartLayouts: Bool { self == .moto }
+
+    var testDescription: String { rawValue }
+}
+
+/// What every integration test starts from: an S3 server (moto unless told), a client for it, and names of its own.
 struct Emulator {
+    let provider: Provider
     let server: HelperServer
     let client: S3Client
 
-    /// The shared emulator, with a client signing for `region`. A missing emulator fails the test (no skips).
-    init(region: String = "us-east-1") throws {
-        server = try sharedEmulator.get()
+    /// The shared server of `provider`, with a client signing for `region`.
+    init(_ provider: Provider = .moto, region: String = "us-east-1") throws {
+        self.provider = provider
+        server = try provider.server()
         client = Emulator.client(endpoint: server.endpoint, region: region)
     }
 
-    /// A client for `endpoint` with the emulator's dummy credentials and fast retries.
+    /// A client for `endpoint` with the suite's credentials (moto takes any; RGW has this user) and fast retries.
     static func client(endpoint: String, region: String = "us-east-1", maxAttempts: Int = 3) -> S3Client {
         S3Client(configuration: S3Configuration(
             endpoint: try! Endpoint(url: endpoint, setting: "test endpoint"), region: region,

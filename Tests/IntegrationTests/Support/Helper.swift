@@ -11,8 +11,8 @@ final class HelperServer: Sendable {
     private let stdin: Pipe
 
     /// Starts `ops/test/<script>` (a script given with a folder is relative to the checkout) with `arguments` and
-    /// waits (at most 30 s) for its port.
-    init(script: String, arguments: [String] = []) throws {
+    /// waits (at most `startTimeout` seconds) for its port.
+    init(script: String, arguments: [String] = [], startTimeout: Double = 30) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Repository.root.appendingPathComponent(script.contains("/") ? script : "ops/test/\(script)").path] + arguments
@@ -26,12 +26,12 @@ final class HelperServer: Sendable {
         process.standardOutput = stdout
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
-        let line = try HelperServer.firstLine(of: stdout.fileHandleForReading, within: 30)
+        let line = try HelperServer.firstLine(of: stdout.fileHandleForReading, within: startTimeout)
         guard let port = Int(line) else {
             process.terminate()
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            throw HelperError("\(script) did not start; is moto[server] installed? Run the README's test command, "
-                + "which installs it. Its output: \(output.suffix(2_000))")
+            throw HelperError("\(script) did not start; are moto[server] and Ceph's radosgw installed? Run the README's test "
+                + "command, which installs them. Its output: \(output.suffix(2_000))")
         }
         self.port = port
         self.process = process
