@@ -16,6 +16,8 @@ Faults (RATE is the share of the requests the fault applies to, 0 to 1):
   truncate      forwarded, the full Content-Length announced, half the body sent, the connection closed (GetObject)
   bad-etag      forwarded, the ETag header replaced by a wrong one (PutObject, UploadPart)
   expired-token 400 ExpiredToken, as S3 answers a request signed with an expired session token, not forwarded
+  tamper-path   forwarded with a byte added to the path after it was signed, as a man in the middle would
+  tamper-body   forwarded with the body's last byte changed after it was signed (requests with a body)
 
 While it runs, HTTP on the same port controls it (bucket names cannot start with "_", so these never reach S3):
   GET /__proxy/set?slowdown=0.1&only=poison/   replace every rate (unnamed ones become 0); `only` limits faults
@@ -36,7 +38,7 @@ import time
 import urllib.parse
 
 FAULTS = ["slowdown", "internal", "error200", "reset-before", "reset-mid", "stall", "truncate", "bad-etag",
-          "expired-token"]
+          "expired-token", "tamper-path", "tamper-body"]
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 
 
@@ -109,7 +111,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         segments = [s for s in parsed.path.split("/") if s]
         has_key = len(segments) > 1
         copy = self.method_is("PUT") and "x-amz-copy-source" in self.headers
-        candidates = ["slowdown", "internal", "reset-before", "stall", "expired-token"]
+        candidates = ["slowdown", "internal", "reset-before", "stall", "expired-token", "tamper-path"]
+        if body:
+            candidates.append("tamper-body")
         if copy or (self.method_is("POST") and "uploadId" in query):
             candidates.append("error200")
         if self.method_is("PUT") and not copy and has_key:
@@ -133,7 +137,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
 
-        status, headers, payload = self.forward(body)
+        path = self.path
+        if fault == "tamper-path":
+            path = urllib.parse.urlunsplit(parsed._replace(path=parsed.path + "x"))
+        if fault == "tamper-body":
+            body = body[:-1] + bytes([body[-1] ^ 1])
+        status, headers, payload = self.forward(path, body)
         if fault == "error200" and status == 200:
             return self.reply(200, error_body("InternalError", "We encountered an internal error. Please try again."))
         if fault == "bad-etag":
@@ -183,12 +192,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return True
         return len(body) == int(self.headers.get("Content-Length", "0") or 0)
 
-    def forward(self, body):
+    def forward(self, path, body):
         upstream = urllib.parse.urlsplit(self.state.upstream)
         connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=120)
         headers = {n: v for n, v in self.headers.items() if n.lower() not in HOP_BY_HOP and n.lower() != "expect"}
         headers["Content-Length"] = str(len(body))
-        connection.request(self.command, self.path, body=body, headers=headers)
+        connection.request(self.command, path, body=body, headers=headers)
         response = connection.getresponse()
         payload = response.read()
         connection.close()

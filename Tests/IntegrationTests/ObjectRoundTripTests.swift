@@ -71,9 +71,10 @@ struct ObjectRoundTripTests {
         let info = try await emulator.client.headObject(bucket: backup, key: "doc.csv")
         #expect(info.metadata == metadata)
         #expect(info.storageClass == "STANDARD_IA")
-        #expect(info.serverSideEncryption == "AES256")
+        // RGW 16.2 without an encryption backend takes the header, stores the copy unencrypted and says nothing.
+        #expect(info.serverSideEncryption == (provider == .rgw ? nil : "AES256"))
         #expect(info.etag == copied.etag)
-        #expect(try await emulator.client.getObjectTagging(bucket: backup, key: "doc.csv") == tags)
+        #expect(try await emulator.client.getObjectTagging(bucket: backup, key: "doc.csv") == tags.sorted { $0.key < $1.key })
 
         var replaced = metadata
         replaced.user = ["owner": "other"]

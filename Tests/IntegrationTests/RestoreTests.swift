@@ -8,7 +8,7 @@ struct RestoreTests {
     private func restore(_ fixture: BackupFixture, _ extra: [String]) async throws -> CommandResult {
         try await run(Repository.binary, ["restore", "--from", "s3://\(fixture.backup)", "--to", "s3://\(fixture.primary)",
                                           "--db", fixture.database, "--log-dir", fixture.logDirectory, "--lease-seconds", "2",
-                                          "--workers", "2"] + extra,
+                                          "--workers", "2"] + fixture.encryptionFlags + extra,
                       environment: fixture.environment)
     }
 

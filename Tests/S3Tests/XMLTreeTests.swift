@@ -32,6 +32,11 @@ struct XMLTreeTests {
         #expect(tree.text("Message") == "one\ntwo\nthree\r", "a CR written as a reference survives")
     }
 
+    @Test func controlCharactersWrittenAsReferencesAreRead() throws {
+        // S3 without encoding-type=url, and RGW even with it, write a key's control characters as references.
+        #expect(try parse("<Key>control&#x01;char&#31;</Key>").text == "control\u{01}char\u{1F}")
+    }
+
     @Test func keepsTextAsWrittenAndSerialisesBack() throws {
         let tree = try parse("<Delete><Object><Key>  spaced  key </Key></Object><Quiet>true</Quiet></Delete>")
         #expect(tree.child("Object")?.text("Key") == "  spaced  key ")

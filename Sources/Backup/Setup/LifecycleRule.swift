@@ -10,7 +10,8 @@ public struct LifecycleRule: Codable, Sendable, Equatable {
     public var status: String
     /// The key prefix it applies to ("" for every object).
     public var prefix: String
-    /// Move current versions to a storage class after so many days.
+    /// Move current versions to a storage class after so many days; by days, since a rule's transitions have no
+    /// order of their own and providers return them in different ones (RGW's is not the order written).
     public var transitions: [Transition]
     /// Expire current versions after so many days.
     public var expirationDays: Int?
@@ -25,6 +26,11 @@ public struct LifecycleRule: Codable, Sendable, Equatable {
         public var days: Int
         /// Target storage class.
         public var storageClass: String
+
+        /// By days, then storage class.
+        static func ordered(_ transitions: [Transition]) -> [Transition] {
+            transitions.sorted { ($0.days, $0.storageClass) < ($1.days, $1.storageClass) }
+        }
     }
 
     /// The fields this model carries; a policy using any other (a tag or size filter, a date, noncurrent
@@ -86,9 +92,9 @@ public struct LifecycleRule: Codable, Sendable, Equatable {
         id = element.text("ID") ?? ""
         status = element.text("Status") ?? ""
         prefix = element.find("Prefix")?.text ?? ""
-        transitions = element.children("Transition").map {
+        transitions = Transition.ordered(element.children("Transition").map {
             Transition(days: Int($0.text("Days") ?? "") ?? 0, storageClass: $0.text("StorageClass") ?? "")
-        }
+        })
         expirationDays = element.child("Expiration")?.text("Days").flatMap { Int($0) }
         noncurrentDays = element.child("NoncurrentVersionExpiration")?.text("NoncurrentDays").flatMap { Int($0) }
         abortIncompleteDays = element.child("AbortIncompleteMultipartUpload")?.text("DaysAfterInitiation").flatMap { Int($0) }
@@ -98,7 +104,7 @@ public struct LifecycleRule: Codable, Sendable, Equatable {
         id = rule.ID
         status = rule.Status
         prefix = rule.Filter?.Prefix ?? rule.Prefix ?? ""
-        transitions = (rule.Transitions ?? []).map { Transition(days: $0.Days, storageClass: $0.StorageClass) }
+        transitions = Transition.ordered((rule.Transitions ?? []).map { Transition(days: $0.Days, storageClass: $0.StorageClass) })
         expirationDays = rule.Expiration?.Days
         noncurrentDays = rule.NoncurrentVersionExpiration?.NoncurrentDays
         abortIncompleteDays = rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation

@@ -224,11 +224,25 @@ struct ObjectCopier: Sendable {
                 }
                 parts.mutate { $0.append(part) }
             }
-            return try await backup.completeMultipartUpload(bucket: backupURL.bucket, key: backupKey, uploadID: upload,
-                                                            parts: parts.value).etag
+            let written = try await backup.completeMultipartUpload(bucket: backupURL.bucket, key: backupKey, uploadID: upload,
+                                                                   parts: parts.value)
+            try await ensureTags(options.tags ?? [], on: backupKey, version: written.readableVersion)
+            return written.etag
         } catch {
             try? await backup.abortMultipartUpload(bucket: backupURL.bucket, key: backupKey, uploadID: upload)
             throw error
+        }
+    }
+
+    /// Tags given to CreateMultipartUpload land on the object on AWS; Ceph's RGW drops them. So a multipart copy
+    /// that should carry tags is checked (HeadObject's `x-amz-tagging-count`) and, where they are missing, given
+    /// them with PutObjectTagging on the version just written.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html#AmazonS3-CreateMultipartUpload-request-header-Tagging
+    private func ensureTags(_ tags: [Tag], on key: String, version: String?) async throws {
+        guard !tags.isEmpty else { return }
+        let written = try await backup.headObject(bucket: backupURL.bucket, key: key, versionID: version)
+        if written.tagCount != tags.count {
+            try await backup.putObjectTagging(bucket: backupURL.bucket, key: key, versionID: version, tags: tags)
         }
     }
 

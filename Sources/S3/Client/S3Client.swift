@@ -151,14 +151,14 @@ public final class S3Client: Sendable {
             throw error
         }
         if response.isSuccess && !(request.errorMayArriveWith200 && request.sink == nil) {
-            return S3Response(http: response, document: nil)
+            return S3Response(http: response, document: nil, request: request)
         }
         let document = try? XMLTree.parse(response.body)
         if let error = ErrorResponse.parse(response, document: document, request: request,
                                            endpoint: endpoint.isCustom ? endpoint.description : address.base) {
             throw error
         }
-        return S3Response(http: response, document: document)
+        return S3Response(http: response, document: document, request: request)
     }
 
     /// Sent with every request, so S3 access logs name the tool.

@@ -27,6 +27,10 @@ enum ErrorResponse {
         error.endpoint = endpoint()
         error.requestID = response.headers["x-amz-request-id"] ?? response.headers["x-amzn-requestid"] ?? error.requestID
         error.bucketRegion = response.headers["x-amz-bucket-region"] ?? error.bucketRegion
+        if response.status == 400 {
+            func header(_ name: String) -> String? { request.headers.first { $0.0 == name }?.1 }
+            error.requested = (header("x-amz-storage-class"), header("x-amz-server-side-encryption"))
+        }
         if let milliseconds = response.headers["x-amz-retry-after"].flatMap(Double.init) {
             error.retryAfterSeconds = milliseconds / 1000
         } else if let seconds = response.headers["retry-after"].flatMap(Double.init) {

@@ -34,6 +34,8 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     public var retryAfterSeconds: Double?
     /// A 200 response whose body was an `<Error>` document (CopyObject, UploadPartCopy, Complete…).
     public var arrivedWithSuccessStatus = false
+    /// The storage class and server-side encryption a refused write asked for, to say which setting to change.
+    public var requested: (storageClass: String?, encryption: String?) = (nil, nil)
 
     /// Creates an error; context fields are filled in by the client as the error travels up.
     public init(_ kind: Kind, _ message: String, operation: String? = nil, bucket: String? = nil, key: String? = nil) {
@@ -90,6 +92,8 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
             return "the credentials lack permission for this: see the IAM policies in ops/"
         case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException":
             return bucketRegion.map { "the bucket is in \($0): pass --region \($0)" } ?? "check --region"
+        case "InvalidStorageClass", "InvalidArgument", "InvalidRequest", "InvalidEncryptionAlgorithmError", "NotImplemented":
+            return settingsAdvice
         default:
             break
         }
@@ -97,5 +101,24 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
             return "check that \(endpoint ?? "the endpoint") is reachable (--endpoint-url, AWS_ENDPOINT_URL, proxies)"
         }
         return nil
+    }
+
+    /// For a refused write that asked for a storage class or encryption: the flag to change. The message decides
+    /// which one was refused when it names it; an empty one (Ceph's RGW says nothing) names both.
+    private var settingsAdvice: String? {
+        let said = message.lowercased()
+        let storage = requested.storageClass.map {
+            "the provider does not offer storage class \($0): pass --storage-class with one it does (STANDARD everywhere)"
+        }
+        let encryption = requested.encryption.map {
+            "the provider refused server-side encryption \($0): pass --sse none where it has none, or another --sse"
+        }
+        if code == "InvalidStorageClass" || said.contains("storage class") || said.contains("storageclass") { return storage }
+        if code == "InvalidEncryptionAlgorithmError" || ["encrypt", "sse", "kms"].contains(where: said.contains) { return encryption }
+        switch (storage, encryption) {
+        case (let storage?, let encryption?): return "\(storage); or \(encryption)"
+        case (let one?, nil), (nil, let one?): return one
+        case (nil, nil): return nil
+        }
     }
 }

@@ -60,7 +60,8 @@ public struct WriteOptions: Sendable, Equatable {
         var out: [(String, String)] = []
         if let storageClass { out.append(("x-amz-storage-class", storageClass)) }
         if let encryption { out += encryption.headers }
-        if let tags { out.append(("x-amz-tagging", Tag.header(tags))) }
+        // No tags is no header: an empty `x-amz-tagging` is refused or mishandled by some providers.
+        if let tags, !tags.isEmpty { out.append(("x-amz-tagging", Tag.header(tags))) }
         return out
     }
 }
@@ -71,6 +72,10 @@ public struct WriteResult: Sendable, Equatable {
     public var etag: ETag
     /// The new version's id in a versioned bucket.
     public var versionID: String?
+
+    /// The version to read the written object back by: nil for none or the null version (an unversioned or
+    /// suspended bucket), whose object is the current one; some servers (moto) refuse `versionId=null`.
+    public var readableVersion: String? { versionID == "null" ? nil : versionID }
 }
 
 /// A key, and optionally one version of it.

@@ -30,7 +30,7 @@ extension S3Client {
         case .copy: request.headers.append(("x-amz-tagging-directive", "COPY"))
         case .replace(let replacement):
             request.headers.append(("x-amz-tagging-directive", "REPLACE"))
-            request.headers.append(("x-amz-tagging", Tag.header(replacement)))
+            if !replacement.isEmpty { request.headers.append(("x-amz-tagging", Tag.header(replacement))) }
         }
         request.headers += WriteOptions(storageClass: storageClass, encryption: encryption).settingHeaders
         request.errorMayArriveWith200 = true

@@ -59,12 +59,13 @@ extension S3Client {
         request.body = BytesBody(Array(xml.utf8))
         request.errorMayArriveWith200 = true
         let response = try await send(request)
-        let versionID = response.headers["x-amz-version-id"]
-        guard let etag = try response.xml().find("ETag").map { ETag($0.text) }, !etag.isEmpty else {
-            let written = try await headObject(bucket: bucket, key: key, versionID: versionID)
-            return WriteResult(etag: written.etag, versionID: versionID ?? written.versionID)
+        var result = WriteResult(etag: .none, versionID: response.headers["x-amz-version-id"])
+        if let etag = try response.xml().find("ETag").map({ ETag($0.text) }), !etag.isEmpty {
+            result.etag = etag
+        } else {
+            result.etag = try await headObject(bucket: bucket, key: key, versionID: result.readableVersion).etag
         }
-        return WriteResult(etag: etag, versionID: versionID)
+        return result
     }
 
     /// AbortMultipartUpload: discards an upload and its parts.

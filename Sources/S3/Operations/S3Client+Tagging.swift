@@ -1,11 +1,16 @@
 extension S3Client {
-    /// GetObjectTagging: the tags of a key (or version), in S3's order.
+    /// GetObjectTagging: the tags of a key (or version), by key bytes: a tag set has no order, and providers list it
+    /// in different ones (RGW sorts it, S3 keeps the order written).
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html
     public func getObjectTagging(bucket: String, key: String, versionID: String? = nil) async throws -> [Tag] {
         var query = [("tagging", "")]
         if let versionID { query.append(("versionId", versionID)) }
-        let tree = try await send(S3Request("GetObjectTagging", "GET", bucket: bucket, key: key, query: query)).xml()
+        let response = try await send(S3Request("GetObjectTagging", "GET", bucket: bucket, key: key, query: query))
+        // An empty answer is an empty tag set: RGW answers so for an object whose tags it dropped.
+        if response.http.body.isEmpty { return [] }
+        let tree = try response.xml()
         return (tree.find("TagSet")?.children("Tag") ?? []).map { Tag(key: $0.text("Key") ?? "", value: $0.text("Value") ?? "") }
+            .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
     }
 
     /// PutObjectTagging: replaces the tags of a key (or version).

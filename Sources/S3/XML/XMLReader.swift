@@ -152,11 +152,12 @@ struct XMLReader {
         }
     }
 
-    /// `#10` or `#x0A` (the `#` dropped) as a character XML allows: https://www.w3.org/TR/xml/#charsets
+    /// `#10` or `#x0A` (the `#` dropped) as a character XML 1.1 allows a reference to: anything but NUL, lone
+    /// surrogates and U+FFFE/U+FFFF. XML 1.0 has no control characters, but a key may hold them and S3 (and Ceph's
+    /// RGW even with `encoding-type=url`) writes them as `&#x1;`. https://www.w3.org/TR/xml11/#charsets
     private static func character(_ reference: Substring) -> Unicode.Scalar? {
         let value = reference.hasPrefix("x") ? UInt32(reference.dropFirst(), radix: 16) : UInt32(reference, radix: 10)
-        guard let value, value >= 0x20 || value == 0x09 || value == 0x0A || value == 0x0D, value != 0xFFFE, value != 0xFFFF
-        else { return nil }
+        guard let value, value != 0, value != 0xFFFE, value != 0xFFFF else { return nil }
         return Unicode.Scalar(value)
     }
 

@@ -31,6 +31,7 @@ extension S3Backup {
         @Option(help: "Objects transferred at once by each worker.") var concurrency = 8
         @Option(help: "How long a claimed task stays a worker's without a heartbeat.") var leaseSeconds = 60
         @Option(help: "Directory of the run logs.") var logDir: String?
+        @OptionGroup var encryption: EncryptionOptions
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var mail: MailOptions
 
@@ -69,6 +70,7 @@ extension S3Backup {
                                  profile: connection.profile, region: connection.region))
                 parameters.kind = "restore"
                 parameters.storageClass = "STANDARD"
+                encryption.apply(to: &parameters)
                 parameters.mirrorDeletes = delete
                 parameters.maxDelete = .percent(100)
                 parameters.asOf = asOf.flatMap(S3Time.parse).map(S3Time.string)

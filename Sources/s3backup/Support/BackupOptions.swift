@@ -17,9 +17,7 @@ struct BackupOptions: ParsableArguments {
     var backupProfile: String?
 
     @Option(help: "Storage class of the copies.") var storageClass = "STANDARD_IA"
-    @Option(help: "Server-side encryption of the copies: AES256 (SSE-S3), aws:kms, or none (the bucket's default; for providers without server-side encryption).") var sse = "AES256"
-    @Option(name: .customLong("sse-kms-key-id"), help: "The KMS key for --sse aws:kms (default: the account's S3 key).")
-    var kmsKeyID: String?
+    @OptionGroup var encryption: EncryptionOptions
     @Option(help: "Most deletes a run may make in the backup: a count (500) or a share of the backup (10%).")
     var maxDelete = DeleteCap.default.description
 
@@ -32,7 +30,6 @@ struct BackupOptions: ParsableArguments {
         for url in [source, backup] {
             do { _ = try S3URL(url) } catch { throw ValidationError("\(error)") }
         }
-        guard ["AES256", "aws:kms", "none"].contains(sse) else { throw ValidationError("--sse must be AES256, aws:kms or none") }
         guard splitAbove >= 0 else { throw ValidationError("--split-above must be 0 or more") }
         guard DeleteCap(maxDelete) != nil else {
             throw ValidationError("--max-delete \(maxDelete.debugDescription) must be a count (500) or a percentage (10%)")
@@ -47,8 +44,7 @@ struct BackupOptions: ParsableArguments {
             backup: Side(url: backup, endpointURL: backupEndpointURL ?? connection.endpointURL,
                          profile: backupProfile ?? connection.profile, region: connection.region))
         parameters.storageClass = storageClass
-        parameters.encryption = sse
-        parameters.kmsKeyID = kmsKeyID
+        encryption.apply(to: &parameters)
         parameters.maxDelete = DeleteCap(maxDelete) ?? .default
         parameters.splitThreshold = splitAbove
         return parameters

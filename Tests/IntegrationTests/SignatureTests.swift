@@ -1,0 +1,96 @@
+import Foundation
+import S3
+import SigV4
+import Testing
+
+/// What only a server that checks signatures can show: RGW refuses what AWS refuses, and accepts every way the
+/// client signs (payload hashed, UNSIGNED-PAYLOAD for streams, a session token).
+@Suite("Signatures against RGW, which checks them")
+struct SignatureTests {
+    /// `s3backup ls` of a fresh bucket on RGW with `environment` over the suite's credentials.
+    private func list(_ changes: [String: String], endpoint: String? = nil) async throws -> (CommandResult, bucket: String) {
+        let rgw = try Emulator(.rgw)
+        let bucket = try await rgw.makeBucket("sig")
+        try await rgw.client.putObject(bucket: bucket, key: "k", body: BytesBody([1]))
+        let environment = isolatedEnvironment(["AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "test-secret",
+                                               "AWS_ENDPOINT_URL": endpoint ?? rgw.server.endpoint].merging(changes) { $1 })
+        return (try await run(Repository.binary, ["ls", "s3://\(bucket)"], environment: environment), bucket)
+    }
+
+    /// The one `s3backup:` line of a failed command.
+    private func errorLine(_ result: CommandResult) -> String {
+        let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("s3backup:") }
+        #expect(lines.count == 1, "one error line: \(result.stderr)")
+        return lines.first.map(String.init) ?? ""
+    }
+
+    @Test func theSuitesOwnKeysAreAccepted() async throws {
+        let (result, _) = try await list([:])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText == "k\n")
+    }
+
+    @Test func aWrongSecretIsRefused() async throws {
+        let (result, _) = try await list(["AWS_SECRET_ACCESS_KEY": "WRONG-SECRET-MARKER"])
+        #expect(result.status == 77)
+        let line = errorLine(result)
+        #expect(line.contains("SignatureDoesNotMatch") && line.contains("check AWS_SECRET_ACCESS_KEY"), "\(line)")
+        #expect(!result.stderr.contains("WRONG-SECRET-MARKER"))
+    }
+
+    @Test func anUnknownAccessKeyIsRefused() async throws {
+        let (result, _) = try await list(["AWS_ACCESS_KEY_ID": "AKIDNOBODY"])
+        #expect(result.status == 77)
+        let line = errorLine(result)
+        #expect(line.contains("InvalidAccessKeyId") && line.contains("check AWS_ACCESS_KEY_ID"), "\(line)")
+    }
+
+    @Test func aRequestChangedAfterSigningIsRefused() async throws {
+        let proxy = try FaultProxy(upstream: try Provider.rgw.server().endpoint, rates: ["tamper-path": 1])
+        let (result, _) = try await list([:], endpoint: proxy.endpoint)
+        #expect(result.status == 77)
+        #expect(errorLine(result).contains("SignatureDoesNotMatch"), "\(result.stderr)")
+    }
+
+    @Test func aBodyChangedAfterSigningIsRefused() async throws {
+        let rgw = try Emulator(.rgw)
+        let bucket = try await rgw.makeBucket("sig-body")
+        let proxy = try FaultProxy(upstream: rgw.server.endpoint, rates: ["tamper-body": 1])
+        let client = Emulator.client(endpoint: proxy.endpoint)
+        // An in-memory body is signed by its SHA-256: RGW checks the bytes against it.
+        let error = await #expect(throws: S3Error.self) {
+            try await client.putObject(bucket: bucket, key: "signed", body: BytesBody(Array("the body as signed".utf8)))
+        }
+        #expect(error?.code == "XAmzContentSHA256Mismatch", "\(String(describing: error))")
+        #expect(try await rgw.keys(bucket).isEmpty)
+    }
+
+    @Test func temporaryCredentialsWithTheirSessionTokenAreAccepted() async throws {
+        let rgw = try Emulator(.rgw)
+        // GetSessionToken from RGW's STS, signed with the suite's keys (boto3: a reference client).
+        let script = """
+            import boto3, json, sys
+            sts = boto3.client("sts", endpoint_url=sys.argv[1], region_name="us-east-1",
+                               aws_access_key_id="AKIDTEST", aws_secret_access_key="test-secret")
+            c = sts.get_session_token(DurationSeconds=900)["Credentials"]
+            print(json.dumps([c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]]))
+            """
+        let sts = try await run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, rgw.server.endpoint],
+                                environment: ProcessInfo.processInfo.environment)
+        #expect(sts.status == 0, "GetSessionToken: \(sts.stderr)")
+        let credentials = try JSONDecoder().decode([String].self, from: Data(sts.stdout))
+        try #require(credentials.count == 3)
+        let temporary = ["AWS_ACCESS_KEY_ID": credentials[0], "AWS_SECRET_ACCESS_KEY": credentials[1],
+                         "AWS_SESSION_TOKEN": credentials[2]]
+        let (accepted, _) = try await list(temporary)
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        #expect(accepted.stdoutText == "k\n")
+
+        var forged = temporary
+        forged["AWS_SESSION_TOKEN"] = String(credentials[2].dropLast(8)) + "AAAAAAAA"
+        let (refused, _) = try await list(forged)
+        #expect(refused.status == 77, "\(refused.stderr)")
+        #expect(!errorLine(refused).isEmpty)
+        #expect(!refused.stderr.contains(credentials[1]) && !refused.stderr.contains(credentials[2]), "no secret in the error")
+    }
+}
