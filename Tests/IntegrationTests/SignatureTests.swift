@@ -93,4 +93,26 @@ struct SignatureTests {
         #expect(!errorLine(refused).isEmpty)
         #expect(!refused.stderr.contains(credentials[1]) && !refused.stderr.contains(credentials[2]), "no secret in the error")
     }
+
+    /// Settings a provider cannot honour are refused with the flag to change, never taken silently: RGW 16.2 over
+    /// http refuses SSE on uploads and ignores it on CopyObject, and knows only the storage classes configured.
+    @Test func encryptionOrAStorageClassTheProviderLacksNamesTheFlag() async throws {
+        var fixture = try await BackupFixture("refused", provider: .rgw)
+        defer { fixture.remove() }
+        try await fixture.seed(3)
+        fixture.flags = [] // the default --sse AES256
+        let encrypted = try await fixture.run()
+        #expect(encrypted.status == 2, "partial: \(encrypted.stderr)")
+        #expect(encrypted.reports.last?.int("work", "copied") == 0)
+        #expect(encrypted.stderr.contains("did not confirm server-side encryption AES256") && encrypted.stderr.contains("--sse none"),
+                "\(encrypted.stderr)")
+
+        let unknownClass = try await fixture.run(["--sse", "none", "--storage-class", "OUTPOSTS"])
+        #expect(unknownClass.status == 2)
+        #expect(unknownClass.stderr.contains("does not offer storage class OUTPOSTS: pass --storage-class"), "\(unknownClass.stderr)")
+
+        let fixed = try await fixture.run(["--sse", "none"])
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+        #expect(fixed.reports.last?.int("work", "copied") == 3)
+    }
 }

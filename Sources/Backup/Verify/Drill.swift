@@ -28,7 +28,8 @@ public struct Drill: Sendable {
         }
     }
 
-    let planner: Planner
+    /// The planner whose diff compares the two sides (its `relayouts` the record of copies with another layout).
+    public var planner: Planner
 
     /// A drill over the run parameters' two sides.
     public init(parameters: RunParameters, environment: [String: String]) throws {

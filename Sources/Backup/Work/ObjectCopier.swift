@@ -39,6 +39,7 @@ struct ObjectCopier: Sendable {
                 let result = try await backup.copyObject(
                     from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey, versionID: version), to: backupURL.bucket, key: backupKey,
                     storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, sourceETag: item.etag)
+                try await confirmEncryption(of: result, key: backupKey)
                 try await verify(result.etag, expected: item.etag, size: item.size, sourceKey: sourceKey, version: version,
                                  backupKey: backupKey, into: &outcome)
                 outcome.serverSide = 1
@@ -83,6 +84,7 @@ struct ObjectCopier: Sendable {
     static func mendedByCopyingAgain(_ error: any Error) -> Bool {
         if error is CancellationError { return false }
         guard let error = error as? S3Error else { return true }
+        if error.kind == .configuration { return false }
         return error.status == nil || RetryClassifier.classify(error) != .fatal || error.code == "InvalidPart"
     }
 
@@ -92,35 +94,44 @@ struct ObjectCopier: Sendable {
         let tags = try await source.getObjectTagging(bucket: sourceURL.bucket, key: sourceKey, versionID: version)
         let options = WriteOptions(metadata: head.metadata, storageClass: parameters.storageClass,
                                    encryption: parameters.serverSideEncryption, tags: tags)
-        let etag: ETag
+        let written: WriteResult
         var guessedLayout = false
         if let layout = try await layout(of: head, key: sourceKey, version: version) {
-            etag = try await copyParts(layout.ranges, head: head, sourceKey: sourceKey, version: version, backupKey: backupKey,
-                                       options: options)
+            written = try await copyParts(layout.ranges, head: head, sourceKey: sourceKey, version: version, backupKey: backupKey,
+                                          options: options)
             outcome.multipart = 1
             guessedLayout = !layout.isSources
         } else if serverSide {
-            etag = try await backup.copyObject(
+            written = try await backup.copyObject(
                 from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey, versionID: version), to: backupURL.bucket, key: backupKey,
-                storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, sourceETag: head.etag).etag
+                storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, sourceETag: head.etag)
         } else {
-            etag = try await streamed(range: nil, size: head.size, etag: head.etag, sourceKey: sourceKey, version: version) { body in
-                try await backup.putObject(bucket: backupURL.bucket, key: backupKey, body: body, options: options).etag
+            written = try await streamed(range: nil, size: head.size, etag: head.etag, sourceKey: sourceKey, version: version) { body in
+                try await backup.putObject(bucket: backupURL.bucket, key: backupKey, body: body, options: options)
             }
         }
         if serverSide { outcome.serverSide = 1 } else { outcome.streamed = 1 }
+        try await confirmEncryption(of: written, key: backupKey)
+        let etag = written.etag
         if guessedLayout && etag != head.etag {
-            return try await recordRelayout(etag, head: head, sourceKey: sourceKey, backupKey: backupKey, into: &outcome)
+            return try await recordRelayout(etag, head: head, sourceKey: sourceKey, version: version, backupKey: backupKey,
+                                            into: &outcome)
         }
         try await verify(etag, expected: head.etag, size: head.size, sourceKey: sourceKey, version: version, backupKey: backupKey,
                          into: &outcome)
     }
 
-    /// A copy whose parts were guessed and whose ETag therefore differs from the source's: verified by its size
-    /// (the source could not change meanwhile: every part was read under `x-amz-copy-source-if-match`/`If-Match`),
+    /// A copy whose parts were guessed and whose ETag therefore differs from the source's: verified by its size and
+    /// by the source being unchanged since its parts were read (every part asks for the source's ETag, but RGW
+    /// ignores `x-amz-copy-source-if-match`: a source overwritten mid-copy would leave a copy of mixed parts),
     /// then the two ETags are recorded together, so the next run knows the pair as unchanged.
-    private func recordRelayout(_ etag: ETag, head: ObjectInfo, sourceKey: String, backupKey: String,
+    private func recordRelayout(_ etag: ETag, head: ObjectInfo, sourceKey: String, version: String?, backupKey: String,
                                 into outcome: inout TaskOutcome) async throws {
+        let now = try await source.headObject(bucket: sourceURL.bucket, key: sourceKey, versionID: version)
+        guard now.etag == head.etag else {
+            throw S3Error(.invalidResponse, "the source changed while it was copied with another part layout (ETag \(head.etag), "
+                            + "now \(now.etag)): it is copied again", operation: "verify", bucket: sourceURL.bucket, key: sourceKey)
+        }
         let copied = try await backup.headObject(bucket: backupURL.bucket, key: backupKey)
         guard copied.size == head.size, copied.etag == etag else {
             throw S3Error(.invalidResponse, "the copy made with another part layout reads back as \(copied.size) bytes with ETag "
@@ -204,7 +215,7 @@ struct ObjectCopier: Sendable {
 
     /// A multipart copy with the given part ranges; aborted on any failure so no parts linger.
     private func copyParts(_ ranges: [ClosedRange<Int64>], head: ObjectInfo, sourceKey: String, version: String?,
-                           backupKey: String, options: WriteOptions) async throws -> ETag {
+                           backupKey: String, options: WriteOptions) async throws -> WriteResult {
         let upload = try await backup.createMultipartUpload(bucket: backupURL.bucket, key: backupKey, options: options)
         do {
             let parts = LockedBox<[CompletedPart]>([])
@@ -227,11 +238,26 @@ struct ObjectCopier: Sendable {
             let written = try await backup.completeMultipartUpload(bucket: backupURL.bucket, key: backupKey, uploadID: upload,
                                                                    parts: parts.value)
             try await ensureTags(options.tags ?? [], on: backupKey, version: written.readableVersion)
-            return written.etag
+            return written
         } catch {
             try? await backup.abortMultipartUpload(bucket: backupURL.bucket, key: backupKey, uploadID: upload)
             throw error
         }
+    }
+
+    /// A write asked to encrypt is answered with how S3 encrypted it (`x-amz-server-side-encryption`). A provider
+    /// that answers nothing may have taken the header and stored the copy unencrypted (Ceph's RGW without a key
+    /// service does so on CopyObject): that copy is refused, not counted as the encrypted one the settings promise.
+    /// It is removed again (the version written, where S3 named it: the key's earlier version is current again), so
+    /// the next run does not find it in place and every run fails until the setting is changed.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html#AmazonS3-CopyObject-response-header-ServerSideEncryption
+    private func confirmEncryption(of written: WriteResult, key: String) async throws {
+        guard let asked = parameters.serverSideEncryption, written.encryption != asked.algorithm else { return }
+        let removed = (try? await backup.deleteObject(bucket: backupURL.bucket, key: key, versionID: written.readableVersion)) != nil
+        throw S3Error(.configuration, "the provider did not confirm server-side encryption \(asked.algorithm) for the copy "
+                        + "(it answered \(written.encryption ?? "nothing")), so it may be stored unencrypted"
+                        + (removed ? " (the copy was removed)" : "") + "; pass --sse none where the provider has no "
+                        + "server-side encryption, or another --sse", operation: "verify", bucket: backupURL.bucket, key: key)
     }
 
     /// Tags given to CreateMultipartUpload land on the object on AWS; Ceph's RGW drops them. So a multipart copy

@@ -89,7 +89,9 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         case "ExpiredToken", "InvalidToken", "TokenRefreshRequired":
             return "the session token is expired or invalid: refresh the credentials (AWS_SESSION_TOKEN, the profile)"
         case "AccessDenied", "AllAccessDisabled":
-            return "the credentials lack permission for this: see the IAM policies in ops/"
+            // Some providers (Ceph's RGW with STS first in its auth order) also say AccessDenied for a wrong key.
+            return "the credentials lack permission for this (see the IAM policies in ops/), or, where the provider "
+                + "says so for unknown keys, they are wrong: check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or the profile"
         case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException":
             return bucketRegion.map { "the bucket is in \($0): pass --region \($0)" } ?? "check --region"
         case "InvalidStorageClass", "InvalidArgument", "InvalidRequest", "InvalidEncryptionAlgorithmError", "NotImplemented":

@@ -8,12 +8,18 @@ public enum ServerSideEncryption: Sendable, Equatable {
     /// SSE-KMS with a key id or ARN, or the account's default key when nil.
     case kms(keyID: String?)
 
-    var headers: [(String, String)] {
+    /// `x-amz-server-side-encryption`'s value: what S3 answers a write with when it encrypted as asked.
+    public var algorithm: String {
         switch self {
-        case .s3: [("x-amz-server-side-encryption", "AES256")]
-        case .kms(let keyID):
-            [("x-amz-server-side-encryption", "aws:kms")] + (keyID.map { [("x-amz-server-side-encryption-aws-kms-key-id", $0)] } ?? [])
+        case .s3: "AES256"
+        case .kms: "aws:kms"
         }
+    }
+
+    var headers: [(String, String)] {
+        var headers = [("x-amz-server-side-encryption", algorithm)]
+        if case .kms(let keyID?) = self { headers.append(("x-amz-server-side-encryption-aws-kms-key-id", keyID)) }
+        return headers
     }
 }
 
@@ -72,6 +78,8 @@ public struct WriteResult: Sendable, Equatable {
     public var etag: ETag
     /// The new version's id in a versioned bucket.
     public var versionID: String?
+    /// How S3 says it encrypted the object (`x-amz-server-side-encryption`); nil when the answer says nothing.
+    public var encryption: String?
 
     /// The version to read the written object back by: nil for none or the null version (an unversioned or
     /// suspended bucket), whose object is the current one; some servers (moto) refuse `versionId=null`.

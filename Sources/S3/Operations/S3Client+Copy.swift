@@ -39,7 +39,8 @@ extension S3Client {
         guard let etag = result.find("ETag").map { ETag($0.text) }, !etag.isEmpty else {
             throw S3Error(.invalidResponse, "CopyObject's answer has no ETag", operation: "CopyObject", bucket: bucket, key: key)
         }
-        return WriteResult(etag: etag, versionID: response.headers["x-amz-version-id"])
+        return WriteResult(etag: etag, versionID: response.headers["x-amz-version-id"],
+                           encryption: response.headers["x-amz-server-side-encryption"])
     }
 }
 

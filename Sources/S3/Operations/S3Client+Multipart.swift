@@ -59,7 +59,8 @@ extension S3Client {
         request.body = BytesBody(Array(xml.utf8))
         request.errorMayArriveWith200 = true
         let response = try await send(request)
-        var result = WriteResult(etag: .none, versionID: response.headers["x-amz-version-id"])
+        var result = WriteResult(etag: .none, versionID: response.headers["x-amz-version-id"],
+                                 encryption: response.headers["x-amz-server-side-encryption"])
         if let etag = try response.xml().find("ETag").map({ ETag($0.text) }), !etag.isEmpty {
             result.etag = etag
         } else {

@@ -47,7 +47,8 @@ extension S3Client {
 
 extension WriteResult {
     init(headers: [String: String]) {
-        self.init(etag: ETag(headers["etag"] ?? ""), versionID: headers["x-amz-version-id"])
+        self.init(etag: ETag(headers["etag"] ?? ""), versionID: headers["x-amz-version-id"],
+                  encryption: headers["x-amz-server-side-encryption"])
     }
 }
 

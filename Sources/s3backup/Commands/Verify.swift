@@ -14,6 +14,8 @@ extension S3Backup {
         @Option(help: "The primary: s3://BUCKET[/PREFIX].") var source: String
         @Option(help: "The backup: s3://BUCKET[/PREFIX].") var backup: String
         @Option(help: "Download this many random objects from both sides and compare their bodies.") var sample = 0
+        @Option(help: "The backup's queue database: its record of copies made with another part layout (providers that do not tell a multipart object's parts) explains their differing ETags.")
+        var db: String?
         @Flag(help: "Print the result as JSON.") var json = false
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var mail: MailOptions
@@ -30,7 +32,9 @@ extension S3Backup {
                     backup: Side(url: backup, endpointURL: connection.endpointURL, profile: connection.profile, region: connection.region))
                 _ = try parameters.source.location()
                 _ = try parameters.backup.location()
-                let result = try await Drill(parameters: parameters, environment: environment).run(sample: sample)
+                var drill = try Drill(parameters: parameters, environment: environment)
+                if let db { drill.planner.relayouts = try QueueOptions.openExisting(db) }
+                let result = try await drill.run(sample: sample)
                 var output = StandardOutput()
                 if json {
                     try output.line(String(decoding: try documentEncoder.encode(result), as: UTF8.self))

@@ -11,11 +11,14 @@ struct QueueOptions: ParsableArguments {
     var json = false
 
     /// Opens an existing queue; a path with no file is an error here, not a new empty queue.
-    func openExisting() throws -> SQLiteQueue {
-        guard FileManager.default.fileExists(atPath: db) else {
-            throw ValidationError("there is no queue at \(db): pass the --db the planner used")
+    func openExisting() throws -> SQLiteQueue { try Self.openExisting(db) }
+
+    /// Opens the existing queue at `path`.
+    static func openExisting(_ path: String) throws -> SQLiteQueue {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("there is no queue at \(path): pass the --db the planner used")
         }
-        return try SQLiteQueue(path: db)
+        return try SQLiteQueue(path: path)
     }
 
     /// Prints `value` as JSON (ISO 8601 dates, sorted keys) when `--json` was given, else `text()`.
