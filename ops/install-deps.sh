@@ -2,7 +2,8 @@
 # Installs what building and testing s3backup needs, and only what is missing:
 #   system: libcurl (OpenSSL flavour), libcrypto, libsqlite3 headers and pkg-config (Debian/Ubuntu packages);
 #   Python: moto's S3 emulator with its server extras, boto3 (the reference client the tests compare with) and
-#   aiosmtpd (the SMTP server the mail tests send to); Debian's chromium (renders the HTML report in a test).
+#   aiosmtpd (the SMTP server the mail tests send to); Debian's chromium (renders the HTML report in a test);
+#   Ceph's RADOS Gateway with a monitor and an OSD (a production S3 the tests start on loopback: ops/test/rgw.py).
 set -euo pipefail
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
@@ -17,6 +18,13 @@ if ! command -v chromium >/dev/null; then
   echo "installing chromium (the HTML report test renders the page headless)…" >&2
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+if ! command -v radosgw >/dev/null || ! command -v ceph-mon >/dev/null || ! command -v ceph-osd >/dev/null \
+    || ! command -v radosgw-admin >/dev/null || ! command -v monmaptool >/dev/null; then
+  echo "installing Ceph's RADOS Gateway (radosgw ceph-mon ceph-osd ceph-common: the RGW lane of the integration tests)…" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends radosgw ceph-mon ceph-osd ceph-common >/dev/null
 fi
 
 if ! python3 -c 'import moto.server, flask, flask_cors, boto3, aiosmtpd' 2>/dev/null; then

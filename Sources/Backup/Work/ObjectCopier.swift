@@ -46,8 +46,8 @@ struct ObjectCopier: Sendable {
             } else {
                 try await copyAsItIsNowRestarting(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &outcome)
             }
-        } catch let error as S3Error where error.code == "NoSuchKey" {
-            // Only the source can be missing (a copy creates the backup's key): it was deleted after listing.
+        } catch let error as S3Error where sourceIsGone(error, sourceKey: sourceKey) {
+            // Deleted after it was listed: the next run settles it.
             return TaskOutcome(vanished: 1)
         } catch let error as S3Error where error.code == "PreconditionFailed" {
             // The source changed since it was listed: copy the object as it is now.
@@ -56,6 +56,18 @@ struct ObjectCopier: Sendable {
         outcome.copied = 1
         outcome.copiedBytes = item.size
         return outcome
+    }
+
+    /// Whether `error` says the source object is gone: S3's NoSuchKey for a copy whose source is missing
+    /// (CopyObject, UploadPartCopy: the request names the backup, the missing key is the source), or for a read of
+    /// the source. A NoSuchKey from the backup's side is no news of the source: RGW says it for an upload that no
+    /// longer exists, where AWS says NoSuchUpload.
+    private func sourceIsGone(_ error: S3Error, sourceKey: String) -> Bool {
+        guard error.code == "NoSuchKey" else { return false }
+        switch error.operation {
+        case "CopyObject", "UploadPartCopy": return true
+        default: return error.bucket == sourceURL.bucket && error.key == sourceKey
+        }
     }
 
     /// How many times one object's copy is made as a whole before it counts as failed for this task attempt.
