@@ -168,7 +168,9 @@ public final class Worker: Sendable {
                 let key = RunLog.quoted(context.backupURL.prefix + item.key)
                 if outcome.copied == 1 {
                     let how = outcome.streamed == 1 ? "streamed" : "server-side"
-                    changes("copied \(key) (\(item.size) bytes, \(how)\(outcome.multipart == 1 ? ", part for part" : ""), "
+                    let parts = outcome.relayouts == 1 ? ", with another part layout (ETags recorded)"
+                        : outcome.multipart == 1 ? ", part for part" : ""
+                    changes("copied \(key) (\(item.size) bytes, \(how)\(parts), "
                         + "verified by \(outcome.verifiedByETag == 1 ? "ETag" : "size")) in \(context.backupURL.bucket)")
                 } else if outcome.vanished == 1 {
                     changes("not copied \(key): gone from the source since it was listed")
