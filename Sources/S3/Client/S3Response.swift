@@ -11,7 +11,7 @@ struct S3Response: Sendable {
     /// Response headers by lowercase name.
     var headers: [String: String] { http.headers }
 
-    /// The body as an XML document; a body that is none is an error naming the request.
+    /// The body as an XML document; a body that is not one is an error naming the request.
     func xml() throws -> XMLTree {
         if let document { return document }
         do {

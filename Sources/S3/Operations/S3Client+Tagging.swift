@@ -1,6 +1,6 @@
 extension S3Client {
     /// GetObjectTagging: the tags of a key (or version), by key bytes: a tag set has no order, and providers list it
-    /// in different ones (RGW sorts it, S3 keeps the order written).
+    /// in different ones (RGW sorts it by key, moto keeps the order written).
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html
     public func getObjectTagging(bucket: String, key: String, versionID: String? = nil) async throws -> [Tag] {
         var query = [("tagging", "")]
