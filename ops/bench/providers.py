@@ -430,7 +430,8 @@ def print_table(result, objects):
               "default --sse AES256 it refuses copies it cannot confirm as encrypted)")
     print("   seconds; cpu = client (tool + children); srv = server CPU; other = the rest of the machine's CPU; "
           "req/obj = requests / objects")
-    head = f"{'tool':22} {'phase':5} {'wall':>7} {'cpu':>6} {'srv':>6} {'srv/w':>5} {'other':>6} {'req':>6} " \
+    width = max(22, *(len(r["tool"]) + 14 * (not r["default"]) for r in result["rows"]))
+    head = f"{'tool':{width}} {'phase':5} {'wall':>7} {'cpu':>6} {'srv':>6} {'srv/w':>5} {'other':>6} {'req':>6} " \
            f"{'req/obj':>7}" + (f" {'MB in/out':>11}" if name == "rgw" else "") + "  match  requests by kind"
     print(head)
     for row in result["rows"]:
@@ -442,7 +443,7 @@ def print_table(result, objects):
             status = "" if r["exit"] == 0 else f" exit {r['exit']}"
             etag = f" ({r['etag_diff']} ETag≠)" if r["etag_diff"] else ""
             mb = f" {r['mb_in']:5.0f}/{r['mb_out']:<5.0f}" if name == "rgw" else ""
-            print(f"{label if phase == 'full' else '':22} {phase:5} {r['wall']:7.2f} {r['cpu']:6.2f} {r['srv']:6.2f} "
+            print(f"{label if phase == 'full' else '':{width}} {phase:5} {r['wall']:7.2f} {r['cpu']:6.2f} {r['srv']:6.2f} "
                   f"{r['srv'] / r['wall']:5.2f} {r['other']:6.2f} {r['requests']:6d} {r['requests'] / objects:7.3f}"
                   f"{mb}  {r['match']}{etag}{status}  {kinds}{errs}")
 
@@ -457,7 +458,7 @@ def print_ratios(result, objects):
 
     def line(what, value, limit, applies=True):
         verdict = ("PASS" if value <= limit else "MISS") if applies else "(target is for RGW)"
-        print(f"     {what:44} {value:6.2f}  target <= {limit:.2f}  {verdict}")
+        print(f"     {what:44} {value:6.3f}  target <= {limit:.2f}  {verdict}")
     if aws:
         line("full wall / aws-cli's", ours["full"]["wall"] / aws["full"]["wall"], 0.5, rgw)
     if rclone:

@@ -5,13 +5,9 @@
 #   ops/bench/providers.sh --servers rgw,moto --objects 3000
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ops/install-deps.sh
+ops/install-deps.sh   # moto, boto3 and Ceph's RGW
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
-apt_get() { as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
-command -v rclone >/dev/null || apt_get rclone
-for tool in radosgw ceph-mon ceph-osd radosgw-admin monmaptool; do
-  command -v $tool >/dev/null || { apt_get radosgw ceph-mon ceph-osd ceph-common; break; }
-done
+command -v rclone >/dev/null || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rclone >/dev/null
 command -v aws >/dev/null || python3 -m pip install --quiet awscli
 swift build -c release --product s3backup >&2
 exec python3 ops/bench/providers.py "$@"

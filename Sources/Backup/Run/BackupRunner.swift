@@ -12,7 +12,7 @@ public struct BackupRunner: Sendable {
         /// Worker processes.
         public var workers = max(2, ProcessInfo.processInfo.activeProcessorCount)
         /// Transfers per worker process.
-        public var concurrency = 8
+        public var concurrency = Worker.Options.defaultConcurrency
         /// Task lease length.
         public var leaseSeconds = 60
         /// Finished runs older than this many days are pruned from the queue at the end.

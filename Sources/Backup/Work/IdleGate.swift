@@ -6,6 +6,11 @@ final class IdleGate: Sendable {
     private struct State {
         var probing = false
         var waiting: [CheckedContinuation<Void, Never>] = []
+        /// The prober's nap, and which one it is (a nap's timer must not end a later nap).
+        var nap: (continuation: CheckedContinuation<Void, Never>, number: Int)?
+        var naps = 0
+        /// A task finished while nobody napped: the next nap is skipped.
+        var woken = false
     }
 
     private let state = LockedBox(State())
@@ -32,9 +37,48 @@ final class IdleGate: Sendable {
     /// The prober stops; everyone waiting for it goes on.
     func leave() {
         let waiting = state.mutate { state in
-            defer { state = State() }
+            defer { (state.probing, state.waiting) = (false, []) }
             return state.waiting
         }
         for waiter in waiting { waiter.resume() }
+    }
+
+    /// The prober waits up to `interval` before asking the queue again, less when `wake()` is called meanwhile.
+    func nap(_ interval: Duration) async {
+        await withCheckedContinuation { continuation in
+            let number: Int? = state.mutate { state in
+                if state.woken {
+                    state.woken = false
+                    return nil
+                }
+                state.naps += 1
+                state.nap = (continuation, state.naps)
+                return state.naps
+            }
+            guard let number else { return continuation.resume() }
+            Task { [self] in
+                try? await Task.sleep(for: interval)
+                endNap { $0 == number }
+            }
+        }
+    }
+
+    /// A slot of this process finished a task: the queue may now hold nothing more (or a task this finish
+    /// released), so the prober asks at once instead of after its interval; a run's last task no longer leaves
+    /// the worker idle for a poll interval before it sees that nothing is left.
+    func wake() {
+        if !endNap({ _ in true }) { state.mutate { $0.woken = true } }
+    }
+
+    /// Ends the current nap when `which` accepts its number; whether there was one.
+    @discardableResult
+    private func endNap(_ which: (Int) -> Bool) -> Bool {
+        let ended = state.mutate { state -> CheckedContinuation<Void, Never>? in
+            guard let nap = state.nap, which(nap.number) else { return nil }
+            state.nap = nil
+            return nap.continuation
+        }
+        ended?.resume()
+        return ended != nil
     }
 }

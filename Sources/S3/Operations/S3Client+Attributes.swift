@@ -18,9 +18,10 @@ extension S3Client {
             let tree: XMLTree
             do {
                 tree = try await send(request).xml()
-            } catch let error as S3Error where error.status.map(S3Client.meansNotImplemented) == true
-                        || error.kind == .invalidResponse {
-                return nil // not implemented, not allowed, or answered as something else (not XML)
+            } catch let error as S3Error {
+                // Not implemented, not allowed, or answered as something else (not XML): the parts cannot be read.
+                if S3Client.cannotTellParts(error) { return nil }
+                throw error
             }
             guard let parts = tree.find("ObjectParts") else { return nil }
             let page = parts.children("Part").compactMap { $0.text("Size").flatMap { Int64($0) } }
@@ -33,10 +34,14 @@ extension S3Client {
         }
     }
 
-    /// Whether an HTTP status answering GetObjectAttributes says the provider cannot tell rather than that the
-    /// object is gone: 400 (an attribute or query it does not know), 403 (a policy without
-    /// s3:GetObjectAttributes), 405, 501.
-    static func meansNotImplemented(_ status: Int) -> Bool {
-        [400, 403, 405, 501].contains(status)
+    /// Whether an error answering GetObjectAttributes says the provider cannot tell rather than that the object is
+    /// gone: 400 (an attribute or query it does not know), 403 (a policy without s3:GetObjectAttributes), 405,
+    /// 501, or an answer that is not the document asked for.
+    static func cannotTellParts(_ error: S3Error) -> Bool {
+        switch error.kind {
+        case .service(let status, _): [400, 403, 405, 501].contains(status)
+        case .invalidResponse: true
+        default: false
+        }
     }
 }

@@ -36,7 +36,7 @@ extension S3Client {
         request.errorMayArriveWith200 = true
         let response = try await send(request)
         let result = try response.xml()
-        guard let etag = result.find("ETag").map { ETag($0.text) }, !etag.isEmpty else {
+        guard let etag = result.find("ETag").map({ ETag($0.text) }), !etag.isEmpty else {
             throw S3Error(.invalidResponse, "CopyObject's answer has no ETag", operation: "CopyObject", bucket: bucket, key: key)
         }
         return WriteResult(etag: etag, versionID: response.headers["x-amz-version-id"],

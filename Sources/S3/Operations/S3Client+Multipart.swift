@@ -37,7 +37,7 @@ extension S3Client {
         if let sourceETag { request.headers.append(("x-amz-copy-source-if-match", sourceETag.quoted)) }
         request.errorMayArriveWith200 = true
         let response = try await send(request)
-        guard let etag = try response.xml().find("ETag").map { ETag($0.text) }, !etag.isEmpty else {
+        guard let etag = try response.xml().find("ETag").map({ ETag($0.text) }), !etag.isEmpty else {
             throw S3Error(.invalidResponse, "UploadPartCopy's answer has no ETag", operation: "UploadPartCopy",
                           bucket: bucket, key: key)
         }

@@ -28,7 +28,7 @@ extension S3Backup {
         @Flag(help: "Print what would change, change nothing.") var dryrun = false
         @Flag(help: "Print the reports as JSON.") var json = false
         @Option(help: "Worker processes.") var workers = BackupRunner.Options().workers
-        @Option(help: "Objects transferred at once by each worker.") var concurrency = 8
+        @Option(help: "Objects transferred at once by each worker.") var concurrency = Worker.Options.defaultConcurrency
         @Option(help: "How long a claimed task stays a worker's without a heartbeat.") var leaseSeconds = 60
         @Option(help: "Directory of the run logs.") var logDir: String?
         @OptionGroup var encryption: EncryptionOptions

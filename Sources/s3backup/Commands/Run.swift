@@ -15,7 +15,7 @@ extension S3Backup {
         @OptionGroup var options: BackupOptions
         @Option(help: "The queue database (SQLite, on a local disk).") var db: String
         @Option(help: "Worker processes (default: the number of cores, at least 2).") var workers = BackupRunner.Options().workers
-        @Option(help: "Objects transferred at once by each worker.") var concurrency = 8
+        @Option(help: "Objects transferred at once by each worker.") var concurrency = Worker.Options.defaultConcurrency
         @Option(help: "How long a claimed task stays a worker's without a heartbeat.") var leaseSeconds = 60
         @Option(help: "Finished runs older than this many days are pruned from the queue.") var keepDays = 30
         @Option(help: "Directory of the run logs (default: /var/log/s3backup if writable, else ~/.local/state/s3backup).")

@@ -15,7 +15,7 @@ extension S3Backup {
         )
 
         @Option(help: "The queue database.") var db: String
-        @Option(help: "Objects transferred at once by this process.") var concurrency = 8
+        @Option(help: "Objects transferred at once by this process.") var concurrency = Worker.Options.defaultConcurrency
         @Flag(help: "Exit when no task is left to do or to wait for.") var untilIdle = false
         @Option(help: "Only this run's tasks (default: any run's).") var run: RunID?
         @Option(help: "Also append what this worker changes in the backup, and its errors, to this log file.")
