@@ -22,7 +22,8 @@ public struct ETag: Hashable, Sendable, CustomStringConvertible {
             value = value.dropFirst(quote.count).dropLast(quote.count)
             break
         }
-        self.value = ETag.isHexWithPartCount(value) ? value.lowercased() : String(value)
+        let folds = ETag.isHexWithPartCount(value) && value.contains(where: \.isUppercase)
+        self.value = folds ? value.lowercased() : String(value)
     }
 
     /// The ETag S3 gives a single-part upload of `bytes` without SSE-KMS or SSE-C: their MD5 in hex.
