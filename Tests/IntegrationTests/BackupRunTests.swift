@@ -73,6 +73,11 @@ struct BackupRunTests {
         #expect(second.reports.last?.int("work", "copied") == 0)
         #expect(second.reports.last?.int("plan", "same") == 6)
         #expect(second.reports.last?.int("plan", "same_by_record") == (provider.readsPartLayouts ? 0 : 1))
+        // A restore reads the backup's record the other way round: nothing in the primary to overwrite.
+        let restore = try await IntegrationTests.run(
+            Repository.binary, ["restore", "--from", "s3://\(fixture.backup)", "--to", "s3://\(fixture.primary)",
+                                "--db", fixture.database, "--dryrun"], environment: fixture.environment)
+        #expect(restore.stdoutText.contains("0 to copy, 0 to overwrite, 6 unchanged"), "\(restore.stdoutText) \(restore.stderr)")
 
         // Changed in the primary: the record no longer matches, and the object is copied again.
         try await client.putObject(bucket: fixture.primary, key: key, body: BytesBody(Array("small now".utf8)))

@@ -126,11 +126,20 @@ public struct RunParameters: Codable, Sendable, Equatable {
         }
     }
 
-    /// The source and backup as one name, `source -> backup` (endpoints included): what a record of copies
-    /// between them is kept under.
-    public var pair: String {
-        func name(_ side: Side) -> String { side.endpointURL.map { "\($0) \(side.url)" } ?? side.url }
-        return "\(name(source)) -> \(name(backup))"
+    /// The source and backup as one name, `source -> backup` (endpoints included, `s3://b` and `s3://b/` the same
+    /// location): what a record of copies between them is kept under. A record's keys are relative to both
+    /// prefixes, so a restore by `--prefix` (other prefixes) does not read its backup's records.
+    public var pair: String { RunParameters.pair(source, backup) }
+
+    /// The pair the other way round: a restore's records are its backup's, read backwards.
+    public var reversedPair: String { RunParameters.pair(backup, source) }
+
+    private static func pair(_ from: Side, _ to: Side) -> String {
+        func name(_ side: Side) -> String {
+            let location = (try? side.location()).map { "s3://\($0.bucket)/\($0.prefix)" } ?? side.url
+            return side.endpointURL.map { "\($0) \(location)" } ?? location
+        }
+        return "\(name(from)) -> \(name(to))"
     }
 
     /// JSON for the queue.

@@ -263,11 +263,16 @@ public struct Planner: Sendable {
     }
 
     /// Whether `object`, listed with another ETag in the backup, is a copy the queue recorded as made with
-    /// another part layout: same size, and both ETags exactly the recorded pair.
+    /// another part layout: same size, and both ETags exactly the recorded pair, copied this way (a backup) or
+    /// the other (a restore into the primary the backup was copied from).
     private func isRecordedRelayout(_ object: ListedObject, backup: ListedObject) async throws -> Bool {
-        guard let relayouts, object.size == backup.size, object.etag.isMultipart,
-              let record = try await relayouts.relayout(pair: parameters.pair, key: object.key) else { return false }
-        return record.size == object.size && record.sourceETag == object.etag.value && record.backupETag == backup.etag.value
+        guard let relayouts, object.size == backup.size, object.etag.isMultipart else { return false }
+        if let record = try await relayouts.relayout(pair: parameters.pair, key: object.key),
+           record.size == object.size && record.sourceETag == object.etag.value && record.backupETag == backup.etag.value {
+            return true
+        }
+        guard let record = try await relayouts.relayout(pair: parameters.reversedPair, key: object.key) else { return false }
+        return record.size == object.size && record.sourceETag == backup.etag.value && record.backupETag == object.etag.value
     }
 
     /// The unit's listing on one side as pages of entries relative to the side's prefix.

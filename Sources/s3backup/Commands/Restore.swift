@@ -85,8 +85,12 @@ extension S3Backup {
                 let plans = try locations()
                 if dryrun || !yes {
                     var lines: [String] = []
+                    // The queue, when there is one already, knows the copies made with another part layout.
+                    let records = FileManager.default.fileExists(atPath: db) ? try QueueOptions.openExisting(db) : nil
                     for parameters in plans {
-                        let findings = try await Planner(parameters: parameters, environment: environment).planAll(into: PreviewSink(sampleSize: 0))
+                        var planner = try Planner(parameters: parameters, environment: environment)
+                        planner.relayouts = records
+                        let findings = try await planner.planAll(into: PreviewSink(sampleSize: 0))
                         lines.append("\(parameters.source.url) → \(parameters.backup.url): \(findings.missing) to copy, "
                             + "\(findings.changed) to overwrite, \(findings.same) unchanged, "
                             + (delete ? "\(findings.extra) to delete" : "\(findings.extra) only in the primary (kept)"))
