@@ -58,7 +58,7 @@ final class IdleGate: Sendable {
             guard let number else { return continuation.resume() }
             Task { [self] in
                 try? await Task.sleep(for: interval)
-                endNap { $0 == number }
+                endNap(number)
             }
         }
     }
@@ -67,18 +67,24 @@ final class IdleGate: Sendable {
     /// released), so the prober asks at once instead of after its interval; a run's last task no longer leaves
     /// the worker idle for a poll interval before it sees that nothing is left.
     func wake() {
-        if !endNap({ _ in true }) { state.mutate { $0.woken = true } }
-    }
-
-    /// Ends the current nap when `which` accepts its number; whether there was one.
-    @discardableResult
-    private func endNap(_ which: (Int) -> Bool) -> Bool {
-        let ended = state.mutate { state -> CheckedContinuation<Void, Never>? in
-            guard let nap = state.nap, which(nap.number) else { return nil }
+        let nap = state.mutate { state -> CheckedContinuation<Void, Never>? in
+            guard let nap = state.nap else {
+                state.woken = true
+                return nil
+            }
             state.nap = nil
             return nap.continuation
         }
-        ended?.resume()
-        return ended != nil
+        nap?.resume()
+    }
+
+    /// Ends nap `number` when its interval is over, unless it ended already.
+    private func endNap(_ number: Int) {
+        let nap = state.mutate { state -> CheckedContinuation<Void, Never>? in
+            guard let nap = state.nap, nap.number == number else { return nil }
+            state.nap = nil
+            return nap.continuation
+        }
+        nap?.resume()
     }
 }
