@@ -197,4 +197,9 @@ public struct RelayoutRecord: Sendable, Equatable {
         self.sourceETag = sourceETag
         self.backupETag = backupETag
     }
+
+    /// Whether the two sides still list exactly as recorded.
+    public func matches(size: Int64, source: String, backup: String) -> Bool {
+        self.size == size && sourceETag == source && backupETag == backup
+    }
 }

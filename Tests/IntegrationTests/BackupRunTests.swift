@@ -313,7 +313,7 @@ struct BackupRunTests {
     @Test(arguments: Provider.allCases)
     func crossEndpointCopiesAreStreamed(backupOn provider: Provider) async throws {
         let other = provider == .moto ? try HelperServer(script: "emulator.py") : try provider.server()
-        let fixture = try await BackupFixture("cross", backupServer: other)
+        let fixture = try await BackupFixture("cross", backupServer: (other, provider))
         defer { fixture.remove() }
         try await fixture.seed(150)
         try await fixture.seedAwkward()

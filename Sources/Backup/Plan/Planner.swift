@@ -268,11 +268,11 @@ public struct Planner: Sendable {
     private func isRecordedRelayout(_ object: ListedObject, backup: ListedObject) async throws -> Bool {
         guard let relayouts, object.size == backup.size, object.etag.isMultipart else { return false }
         if let record = try await relayouts.relayout(pair: parameters.pair, key: object.key),
-           record.size == object.size && record.sourceETag == object.etag.value && record.backupETag == backup.etag.value {
+           record.matches(size: object.size, source: object.etag.value, backup: backup.etag.value) {
             return true
         }
-        guard let record = try await relayouts.relayout(pair: parameters.reversedPair, key: object.key) else { return false }
-        return record.size == object.size && record.sourceETag == backup.etag.value && record.backupETag == object.etag.value
+        let reversed = try await relayouts.relayout(pair: parameters.reversedPair, key: object.key)
+        return reversed?.matches(size: object.size, source: backup.etag.value, backup: object.etag.value) == true
     }
 
     /// The unit's listing on one side as pages of entries relative to the side's prefix.

@@ -66,22 +66,16 @@ final class IdleGate: Sendable {
     /// A slot of this process finished a task: the queue may now hold nothing more (or a task this finish
     /// released), so the prober asks at once instead of after its interval; a run's last task no longer leaves
     /// the worker idle for a poll interval before it sees that nothing is left.
-    func wake() {
+    func wake() { endNap(nil) }
+
+    /// Ends nap `number` (its interval is over), unless it ended already; with nil (a wake) ends whichever nap is
+    /// on, or, with none on, makes the next one end at once. Checked and changed under one lock.
+    private func endNap(_ number: Int?) {
         let nap = state.mutate { state -> CheckedContinuation<Void, Never>? in
-            guard let nap = state.nap else {
-                state.woken = true
+            guard let nap = state.nap, number == nil || nap.number == number else {
+                if number == nil { state.woken = true }
                 return nil
             }
-            state.nap = nil
-            return nap.continuation
-        }
-        nap?.resume()
-    }
-
-    /// Ends nap `number` when its interval is over, unless it ended already.
-    private func endNap(_ number: Int) {
-        let nap = state.mutate { state -> CheckedContinuation<Void, Never>? in
-            guard let nap = state.nap, nap.number == number else { return nil }
             state.nap = nil
             return nap.continuation
         }

@@ -17,8 +17,8 @@ public struct ETag: Hashable, Sendable, CustomStringConvertible {
         var value = Substring(text).drop { $0 == " " || $0 == "\t" }
         while value.last == " " || value.last == "\t" { value.removeLast() }
         if value.hasPrefix("W/") { value = value.dropFirst(2) }
-        for quote in ["\"", "&quot;", "&#34;", "&#x22;"] where value.count >= 2 * quote.count
-            && value.hasPrefix(quote) && value.hasSuffix(quote) {
+        for quote in ["\"", "&quot;", "&#34;", "&#x22;"] where value.hasPrefix(quote) && value.hasSuffix(quote)
+            && value.count >= 2 * quote.count {
             value = value.dropFirst(quote.count).dropLast(quote.count)
             break
         }

@@ -86,7 +86,7 @@ extension S3Backup {
                 if dryrun || !yes {
                     var lines: [String] = []
                     // The queue, when there is one already, knows the copies made with another part layout.
-                    let records = FileManager.default.fileExists(atPath: db) ? try QueueOptions.openExisting(db) : nil
+                    let records = FileManager.default.fileExists(atPath: db) ? try SQLiteQueue(path: db) : nil
                     for parameters in plans {
                         var planner = try Planner(parameters: parameters, environment: environment)
                         planner.relayouts = records

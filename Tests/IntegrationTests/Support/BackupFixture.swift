@@ -18,8 +18,9 @@ struct BackupFixture {
     /// The environment the binary gets.
     var environment: [String: String]
 
-    /// Buckets in two regions on the shared server of `provider` (or, with `backupServer`, the backup on another one).
-    init(_ label: String, provider: Provider = .moto, backupServer: HelperServer? = nil) async throws {
+    /// Buckets in two regions on the shared server of `provider` (or, with `backupServer`, the backup on another
+    /// one, of the provider named with it).
+    init(_ label: String, provider: Provider = .moto, backupServer: (server: HelperServer, provider: Provider)? = nil) async throws {
         emulator = try Emulator(provider)
         sourceClient = emulator.client
         primary = try await emulator.makeBucket("\(label)-p", region: "us-east-2")
@@ -30,8 +31,8 @@ struct BackupFixture {
                                            "AWS_ENDPOINT_URL": emulator.server.endpoint])
         // RGW 16.2 has no SSE-S3: it refuses AES256 on uploads (and ignores it on CopyObject), so copies into it are
         // written as its buckets default them (BadInputTests checks the refusal's advice).
-        if provider == .rgw || backupServer?.endpoint == (try? sharedRGW.get())?.endpoint { encryptionFlags = ["--sse", "none"] }
-        if let backupServer {
+        if provider == .rgw || backupServer?.provider == .rgw { encryptionFlags = ["--sse", "none"] }
+        if let backupServer = backupServer?.server {
             let other = Emulator.client(endpoint: backupServer.endpoint)
             backup = Emulator.uniqueBucket("\(label)-b")
             try await other.createBucket(backup, region: "us-west-2")
