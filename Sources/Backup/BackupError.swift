@@ -10,6 +10,14 @@ public enum BackupError: Error, Sendable, CustomStringConvertible {
     case badParameters(run: RunID, reason: String)
     /// A task's payload cannot be read.
     case badPayload(task: TaskID, reason: String)
+    /// The two locations of a run share keys: one is the other, or inside it.
+    case overlappingLocations(String)
+    /// A listing answered a key outside the prefix it was asked for (a broken or hostile server).
+    case keyOutsidePrefix(bucket: String, prefix: String, key: String)
+    /// The backup bucket keeps no versions, so an overwrite or a delete would lose the only copy.
+    case unversionedBackup(bucket: String, status: String)
+    /// The run asked for is not in the queue, or cannot be cancelled in its state.
+    case cannotCancel(run: RunID, reason: String)
 
     /// One line with what to do.
     public var description: String {
@@ -23,6 +31,16 @@ public enum BackupError: Error, Sendable, CustomStringConvertible {
             "run \(run): its stored parameters cannot be read (\(reason)); was it written by another version?"
         case .badPayload(let task, let reason):
             "task \(task): its payload cannot be read (\(reason))"
+        case .overlappingLocations(let why):
+            why
+        case .keyOutsidePrefix(let bucket, let prefix, let key):
+            "listing s3://\(bucket) under \(prefix.debugDescription) answered the key \(key.debugDescription), which is outside "
+                + "that prefix; nothing was planned from it (is the endpoint a faithful S3 implementation, reached over https?)"
+        case .unversionedBackup(let bucket, let status):
+            "the backup bucket \(bucket) keeps no versions (versioning is \(status)): an overwrite or a delete there would lose the only copy; "
+                + "run `s3backup setup` to turn versioning on (or pass --allow-unversioned to back up into it anyway)"
+        case .cannotCancel(let run, let reason):
+            "run \(run) cannot be cancelled: \(reason)"
         }
     }
 }

@@ -35,6 +35,30 @@ extension SQLiteQueue {
         }
     }
 
+    /// Cancels a run that is still planning or running, in one transaction: its unclaimed tasks are removed (tasks
+    /// a worker holds finish, nothing new starts), the planner's lease is freed, and the run is never resumed.
+    /// Returns the state the run was in and how many tasks were removed; a finished or cancelled run is left as it
+    /// is. Throws `notFound` for an unknown run.
+    public func cancel(run: RunID, note: String) async throws -> (previous: RunState, removedTasks: Int) {
+        let now = now()
+        return try await perform { db in
+            try db.writeTransaction {
+                let found = try db.prepare("SELECT state FROM runs WHERE id = ?1").bind(.integer(run)).rows { $0.text(0) }
+                guard let text = found.first, let previous = RunState(rawValue: text) else {
+                    throw QueueError(.notFound, "there is no run \(run) (`s3backup status` lists the runs)", path: db.path)
+                }
+                guard previous == .planning || previous == .running else { return (previous, 0) }
+                try db.prepare("DELETE FROM tasks WHERE run_id = ?1 AND state = 'ready'").bind(.integer(run)).run()
+                let removed = db.changes
+                try db.prepare("""
+                    UPDATE runs SET state = 'cancelled', note = ?2, planner = NULL, planner_expires_at = NULL, updated_at = ?3,
+                        finished_at = ?3 WHERE id = ?1
+                    """).bind(.integer(run), .text(note), .integer(now)).run()
+                return (previous, removed)
+            }
+        }
+    }
+
     /// Dead tasks with their recorded failures, oldest first.
     public func deadTasks(run: RunID?) async throws -> [DeadTask] {
         try await perform { db in

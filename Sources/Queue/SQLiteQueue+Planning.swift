@@ -57,6 +57,16 @@ extension SQLiteQueue {
         }
     }
 
+    /// Runs of `kind` between these locations created at or after `since`, oldest first, in any state.
+    public func runs(kind: String, source: String, destination: String, createdSince since: Date) async throws -> [RunID] {
+        try await perform { db in
+            try db.prepare("""
+                SELECT id FROM runs WHERE source = ?1 AND destination = ?2 AND kind = ?3 AND created_at >= ?4 ORDER BY id
+                """).bind(.text(source), .text(destination), .text(kind), .integer(Int64((since.timeIntervalSince1970 * 1000).rounded())))
+                .rows { $0.int64(0) }
+        }
+    }
+
     /// Takes the planner's lease when it is free, expired, already `owner`'s, or `replacing`'s.
     public func acquirePlanner(run: RunID, owner: String, replacing: String?) async throws -> Bool {
         let now = now(), lease = Self.milliseconds(settings.leaseDuration)

@@ -34,6 +34,9 @@ public protocol TaskQueue: Sendable {
     func run(_ id: RunID) async throws -> RunRecord
     /// The newest run of `kind` between these locations that is not finished or cancelled.
     func unfinishedRun(kind: String, source: String, destination: String) async throws -> RunID?
+    /// Runs of `kind` between these locations created at or after `since`, oldest first, in any state (the
+    /// delete cap over several nights reads what they deleted).
+    func runs(kind: String, source: String, destination: String, createdSince since: Date) async throws -> [RunID]
     /// Takes (or renews) the planner's lease on a run for `owner`; false while another planner holds it, unless
     /// that planner is `replacing` (one the caller knows is dead).
     func acquirePlanner(run: RunID, owner: String, replacing: String?) async throws -> Bool
@@ -65,6 +68,9 @@ public protocol TaskQueue: Sendable {
     /// Puts dead tasks back to ready with fresh attempts: of one run, all runs, or the listed tasks.
     /// Returns how many.
     func retry(run: RunID?, tasks: [TaskID]?) async throws -> Int
+    /// Cancels a run still planning or running: removes its unclaimed tasks and marks it cancelled with `note`.
+    /// Returns its earlier state and the tasks removed; a finished or cancelled run is left as it is.
+    func cancel(run: RunID, note: String) async throws -> (previous: RunState, removedTasks: Int)
     /// Deletes finished and cancelled runs that ended before `cutoff`, with their tasks, then gives the space
     /// back and truncates the write-ahead log. Returns how many runs were removed.
     func prune(finishedBefore cutoff: Date) async throws -> Int

@@ -7,13 +7,6 @@ import Testing
 /// MailTests, a network file system in QueueTests: neither can be made here without a second machine.)
 @Suite("bad input: one line, a documented status, nothing lost")
 struct BadInputTests {
-    /// The error line of a failed command: exactly one line on stderr, starting `s3backup:`.
-    private func errorLine(_ result: CommandResult) -> String {
-        let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("s3backup:") }
-        #expect(lines.count == 1, "one error line: \(result.stderr)")
-        return lines.first.map(String.init) ?? ""
-    }
-
     @Test func wrongCredentials() async throws {
         let strict = try HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=0"])
         let fixture = try await BackupFixture("badcreds")

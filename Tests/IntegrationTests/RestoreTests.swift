@@ -18,7 +18,6 @@ struct RestoreTests {
     func pointInTimeRestoresEachMoment(provider: Provider) async throws {
         let fixture = try await BackupFixture("asof", provider: provider)
         defer { fixture.remove() }
-        try await fixture.backupClient.putBucketVersioning(fixture.backup, enabled: true)
         let client = fixture.sourceClient, primary = fixture.primary
         func put(_ key: String, _ body: String) async throws {
             try await client.putObject(bucket: primary, key: key, body: BytesBody(Array(body.utf8)),
@@ -35,7 +34,7 @@ struct RestoreTests {
         }
         var moments: [(String, [String: String])] = []
         func moment() async throws {
-            #expect(try await fixture.run(["--max-delete", "100%"]).status == 0)
+            #expect(try await fixture.run(["--max-delete", "100%", "--max-delete-window", "100%"]).status == 0)
             try await Task.sleep(for: .seconds(1.2))
             moments.append((S3Time.string(Date()), try await state()))
             try await Task.sleep(for: .seconds(1.2))

@@ -17,13 +17,6 @@ struct SignatureTests {
         return try await run(Repository.binary, ["ls", "s3://\(bucket)"], environment: environment)
     }
 
-    /// The one `s3backup:` line of a failed command.
-    private func errorLine(_ result: CommandResult) -> String {
-        let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("s3backup:") }
-        #expect(lines.count == 1, "one error line: \(result.stderr)")
-        return lines.first.map(String.init) ?? ""
-    }
-
     @Test func theSuitesOwnKeysAreAccepted() async throws {
         let result = try await list([:])
         #expect(result.status == 0, "\(result.stderr)")

@@ -14,16 +14,16 @@ public struct Side: Codable, Sendable, Equatable {
     /// The starting region; each bucket's own is discovered.
     public var region: String?
 
-    /// A side.
+    /// A side at `url`, kept as a folder (`s3://b/data` as `s3://b/data/`), so one location has one name in the queue.
     public init(url: String, endpointURL: String? = nil, profile: String? = nil, region: String? = nil) {
-        self.url = url
+        self.url = (try? S3URL(url).folder.description) ?? url
         self.endpointURL = endpointURL
         self.profile = profile
         self.region = region
     }
 
-    /// The parsed location.
-    public func location() throws -> S3URL { try S3URL(url) }
+    /// The parsed location, as a folder: `s3://b/data` is every key under `data/`, never `data-other/…`.
+    public func location() throws -> S3URL { try S3URL(url).folder }
 
     /// A client for this side, configured from the stored settings and `environment`; `observer` sees its attempts.
     public func client(environment: [String: String], observer: (any RequestObserver)? = nil) throws -> S3Client {
@@ -80,6 +80,26 @@ public enum DeleteCap: Codable, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// A delete cap over several nights: the deletes of a run and of the runs between the same locations in the
+/// `days` before it, together, against what the backup held when that window began. A primary that keeps listing
+/// short would otherwise lose a nightly cap's worth every night for as long as nobody looks.
+public struct DeleteWindow: Codable, Sendable, Equatable {
+    /// The window's length in days.
+    public var days: Int
+    /// The most the window's runs may delete together.
+    public var cap: DeleteCap
+
+    /// The default: at most 20 % of the backup in 7 days.
+    public static let `default` = DeleteWindow(days: 7, cap: .percent(20))
+
+    /// A window of `days` days capped at `cap`.
+    public init(days: Int, cap: DeleteCap) {
+        precondition(days > 0, "a delete window lasts at least a day")
+        self.days = days
+        self.cap = cap
+    }
+}
+
 /// Everything a backup run was asked to do; stored as the run's parameters.
 public struct RunParameters: Codable, Sendable, Equatable {
     /// The primary.
@@ -94,6 +114,8 @@ public struct RunParameters: Codable, Sendable, Equatable {
     public var kmsKeyID: String?
     /// The delete cap.
     public var maxDelete: DeleteCap = .default
+    /// The delete cap over several nights; nil for none (restores, and runs stored before it existed).
+    public var deleteWindow: DeleteWindow?
     /// Objects per copy task.
     public var batchObjects = 100
     /// Bytes per copy task; an object at least this big gets a task of its own.

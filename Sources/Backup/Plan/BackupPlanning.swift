@@ -77,7 +77,12 @@ public struct BackupPlanning: Sendable {
             guard let summary = unit.summary else { throw BackupError.incompletePlan(run: run, unit: unit.unit) }
             findings.add(try Payload.decode(PlanFindings.self, Array(summary.utf8)))
         }
-        let refusal = BackupPlanning.deleteRefusal(findings, cap: planner.parameters.maxDelete, mirror: planner.parameters.mirrorDeletes)
+        let parameters = planner.parameters
+        var refusal = BackupPlanning.deleteRefusal(findings, cap: parameters.maxDelete, mirror: parameters.mirrorDeletes)
+        if refusal == nil, parameters.mirrorDeletes, findings.extra > 0, let window = parameters.deleteWindow {
+            let earlier = try await deletedInWindow(window, now: Date())
+            refusal = BackupPlanning.windowRefusal(findings, earlierDeletes: earlier, window: window)
+        }
         try checkLease()
         guard try await queue.completePlanning(run: run, owner: owner, refusal: refusal) else {
             throw BackupError.plannerBusy(run: run, holder: "another planner (this one's lease expired)")
@@ -98,6 +103,34 @@ public struct BackupPlanning: Sendable {
                 + "over the cap --max-delete \(cap); nothing was deleted (raise --max-delete if this is intended)"
         }
         return nil
+    }
+}
+
+extension BackupPlanning {
+    /// Objects the earlier runs between the same locations deleted from the backup in the window before `now`.
+    func deletedInWindow(_ window: DeleteWindow, now: Date) async throws -> Int {
+        let parameters = planner.parameters
+        let earlier = try await queue.runs(kind: parameters.kind, source: parameters.source.url, destination: parameters.backup.url,
+                                           createdSince: now.addingTimeInterval(-Double(window.days) * 86_400))
+        var deleted = 0
+        for other in earlier where other != run {
+            for (_, result) in try await queue.results(run: other) {
+                deleted += try Payload.decode(TaskOutcome.self, result).deleted
+            }
+        }
+        return deleted
+    }
+
+    /// Why this run's deletes must not happen although the nightly cap allows them, or nil: with the
+    /// `earlierDeletes` of the window's runs they would be over the window's cap, measured against the backup as it
+    /// was when the window began (what it holds now plus what the window deleted).
+    public static func windowRefusal(_ findings: PlanFindings, earlierDeletes: Int, window: DeleteWindow) -> String? {
+        let total = earlierDeletes + findings.extra, held = findings.backupObjects + earlierDeletes
+        guard !window.cap.allows(total, of: held) else { return nil }
+        return "deletes refused: \(earlierDeletes) objects deleted from the backup in the last \(window.days) days and "
+            + "\(findings.extra) now would make \(total) of the \(held) it held then, over the cap --max-delete-window "
+            + "\(window.cap); nothing was deleted (find out why the primary keeps losing objects, or raise "
+            + "--max-delete-window if this is intended)"
     }
 }
 

@@ -109,8 +109,9 @@ public struct Planner: Sendable {
                       backup: try parameters.backup.client(environment: environment, observer: observer))
     }
 
-    /// A planner for `parameters` with clients for both sides.
+    /// A planner for `parameters` with clients for both sides; locations that overlap are refused.
     public init(parameters: RunParameters, source: S3Client, backup: S3Client) throws {
+        try parameters.checkApart(source: source, backup: backup)
         self.parameters = parameters
         self.source = source
         self.backup = backup
@@ -136,8 +137,10 @@ public struct Planner: Sendable {
         var pages: [[ListedObject]] = []
         var count = 0
         for try await page in source.listObjects(bucket: sourceURL.bucket, prefix: sourceURL.prefix) {
-            pages.append(page.objects.map { ListedObject(key: Planner.relative($0.key, to: sourceURL.prefix), size: $0.size, etag: $0.etag,
-                                                         lastModified: $0.lastModified) })
+            pages.append(try page.objects.map {
+                ListedObject(key: try Planner.relative($0.key, in: sourceURL, listedUnder: sourceURL.prefix), size: $0.size,
+                             etag: $0.etag, lastModified: $0.lastModified)
+            })
             count += page.objects.count
             if count > parameters.splitThreshold { return Discovery(units: try await splitUnits(), sourcePages: nil) }
         }
@@ -170,8 +173,9 @@ public struct Planner: Sendable {
     /// Common prefixes directly under `path`, relative to the side's prefix.
     private func prefixes(_ client: S3Client, _ url: S3URL, below path: String) async throws -> [String] {
         var found: [String] = []
-        for try await page in client.listObjects(bucket: url.bucket, prefix: url.prefix + path, delimiter: "/") {
-            found += page.commonPrefixes.map { Planner.relative($0, to: url.prefix) }
+        let requested = url.prefix + path
+        for try await page in client.listObjects(bucket: url.bucket, prefix: requested, delimiter: "/") {
+            found += try page.commonPrefixes.map { try Planner.relative($0, in: url, listedUnder: requested) }
         }
         return found
     }
@@ -279,14 +283,18 @@ public struct Planner: Sendable {
     private func pages(_ client: S3Client, _ url: S3URL, _ unit: Unit) -> KeyDiff.Pages {
         let flat: Bool
         if case .flat = unit { flat = true } else { flat = false }
-        let box = LockedBox(client.listObjects(bucket: url.bucket, prefix: url.prefix + unit.path,
-                                               delimiter: flat ? "/" : nil).makeAsyncIterator())
+        let requested = url.prefix + unit.path
+        let box = LockedBox(client.listObjects(bucket: url.bucket, prefix: requested, delimiter: flat ? "/" : nil).makeAsyncIterator())
         return {
             var iterator = box.value
             let page = try await iterator.next()
             box.mutate { $0 = iterator }
-            return page.map { $0.objects.map { ListedObject(key: Planner.relative($0.key, to: url.prefix), size: $0.size, etag: $0.etag,
-                                                     lastModified: $0.lastModified) } }
+            return try page.map {
+                try $0.objects.map {
+                    ListedObject(key: try Planner.relative($0.key, in: url, listedUnder: requested), size: $0.size, etag: $0.etag,
+                                 lastModified: $0.lastModified)
+                }
+            }
         }
     }
 
@@ -296,15 +304,16 @@ public struct Planner: Sendable {
     private func pointInTimePages(_ client: S3Client, _ url: S3URL, _ unit: Unit, asOf: String) -> KeyDiff.Pages {
         let flat: Bool
         if case .flat = unit { flat = true } else { flat = false }
-        let state = LockedBox((iterator: client.listObjectVersions(bucket: url.bucket, prefix: url.prefix + unit.path,
+        let requested = url.prefix + unit.path
+        let state = LockedBox((iterator: client.listObjectVersions(bucket: url.bucket, prefix: requested,
                                                                    delimiter: flat ? "/" : nil).makeAsyncIterator(),
                                pending: [ObjectVersion](), finished: false))
-        func choose(_ group: ArraySlice<ObjectVersion>) -> ListedObject? {
+        func choose(_ group: ArraySlice<ObjectVersion>) throws -> ListedObject? {
             // The group is newest first (the listing's order, kept by a stable sort), so versions written in the same
             // second keep S3's order.
             guard let chosen = group.first(where: { $0.lastModified <= asOf }),
                   !chosen.isDeleteMarker else { return nil }
-            return ListedObject(key: Planner.relative(chosen.key, to: url.prefix), size: chosen.size, etag: chosen.etag ?? .none,
+            return ListedObject(key: try Planner.relative(chosen.key, in: url, listedUnder: requested), size: chosen.size, etag: chosen.etag ?? .none,
                                 lastModified: chosen.lastModified, versionID: chosen.versionID)
         }
         return {
@@ -328,7 +337,7 @@ public struct Planner: Sendable {
                 while start < cut {
                     var end = start + 1
                     while end < cut, entries[end].key.utf8.elementsEqual(entries[start].key.utf8) { end += 1 }
-                    if let object = choose(entries[start..<end]) { out.append(object) }
+                    if let object = try choose(entries[start..<end]) { out.append(object) }
                     start = end
                 }
                 state.mutate { $0 = current }
@@ -337,7 +346,16 @@ public struct Planner: Sendable {
         }
     }
 
-    /// `key` without the leading `prefix` (S3 matched the prefix byte for byte, so the cut is exact).
+    /// `key`, from a listing of `url`'s bucket under `requested`, without `url`'s prefix. A key outside what was
+    /// asked for (a broken or hostile server) is refused, so nothing outside a run's prefix is ever copied or deleted.
+    static func relative(_ key: String, in url: S3URL, listedUnder requested: String) throws -> String {
+        guard key.utf8.starts(with: requested.utf8) else {
+            throw BackupError.keyOutsidePrefix(bucket: url.bucket, prefix: requested, key: key)
+        }
+        return relative(key, to: url.prefix)
+    }
+
+    /// `key` without the leading `prefix`, which it starts with byte for byte.
     static func relative(_ key: String, to prefix: String) -> String {
         String(decoding: key.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
     }

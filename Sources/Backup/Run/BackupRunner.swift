@@ -21,6 +21,8 @@ public struct BackupRunner: Sendable {
         public var logDirectory = ""
         /// Log files older than this many days are removed at the end.
         public var logRetentionDays = 30
+        /// Whether a backup may go into a bucket without versioning (where an overwrite or delete loses the only copy).
+        public var allowUnversioned = false
         /// Hears a one-line progress summary twice a second while a run goes on (for a terminal); nil for none.
         public var progress: (@Sendable (String) -> Void)?
         /// Defaults.
@@ -58,9 +60,10 @@ public struct BackupRunner: Sendable {
     /// The log file this runner writes.
     public var logFile: String { runLog.path }
 
-    /// Finishes an unfinished run between the same locations (if any), then does a new run. Returns the
-    /// reports, oldest first.
+    /// Checks `parameters` (nothing is created for a mistake), finishes an unfinished run between the same
+    /// locations (if any), then does a new run. Returns the reports, oldest first.
     public func execute(_ parameters: RunParameters) async throws -> [BackupReport] {
+        try await parameters.validate(environment: environment, allowUnversioned: options.allowUnversioned)
         var reports: [BackupReport] = []
         if let unfinished = try await queue.unfinishedRun(kind: parameters.kind, source: parameters.source.url,
                                                           destination: parameters.backup.url) {

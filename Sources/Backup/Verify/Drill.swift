@@ -59,7 +59,7 @@ public struct Drill: Sendable {
         for try await page in planner.source.listObjects(bucket: planner.sourceURL.bucket, prefix: planner.sourceURL.prefix) {
             for object in page.objects {
                 seen += 1
-                let key = Planner.relative(object.key, to: planner.sourceURL.prefix)
+                let key = try Planner.relative(object.key, in: planner.sourceURL, listedUnder: planner.sourceURL.prefix)
                 if chosen.count < count {
                     chosen.append(key)
                 } else {

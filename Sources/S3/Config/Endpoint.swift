@@ -27,9 +27,13 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     /// error message.
     public init(url: String, setting: String) throws {
         func invalid(_ why: String) -> S3Error {
-            S3Error(.configuration, "\(setting) \(url.debugDescription) is not a valid endpoint URL: \(why)")
+            S3Error(.configuration, "\(setting) \(Endpoint.redacted(url).debugDescription) is not a valid endpoint URL: \(why)")
         }
         guard let schemeEnd = url.range(of: "://") else { throw invalid("expected http://HOST[:PORT] or https://…") }
+        guard !url[schemeEnd.upperBound...].contains("@") else {
+            throw invalid("it holds a user name or password, which S3 never uses (requests are signed with the AWS keys); "
+                + "remove the part before @")
+        }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "http" || scheme == "https" else { throw invalid("the scheme must be http or https") }
         var rest = url[schemeEnd.upperBound...]
@@ -53,6 +57,13 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         // libcurl leaves a scheme's default port out of Host:, so the signed host must too.
         if port == (scheme == "https" ? 443 : 80) { port = nil }
         self.init(scheme: scheme, customHost: host, port: port, basePath: basePath)
+    }
+
+    /// `url` fit to show: everything between `://` and its last `@` (a user name and password, which may hold `@`
+    /// or `/` themselves) replaced by `***`.
+    public static func redacted(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://"), let at = url[schemeEnd.upperBound...].lastIndex(of: "@") else { return url }
+        return String(url[..<schemeEnd.upperBound]) + "***" + String(url[at...])
     }
 
     /// Whether this is a custom endpoint rather than AWS.

@@ -24,6 +24,24 @@ public struct S3URL: Sendable, Equatable, CustomStringConvertible {
         prefix = String(rest.dropFirst(bucket.count + 1))
     }
 
+    /// The location as a folder, as the AWS CLI reads it for sync: a non-empty prefix that does not end in `/` gets
+    /// one, so `s3://b/data` holds `data/f` but never `data-other/f`.
+    public var folder: S3URL {
+        prefix.isEmpty || prefix.hasSuffix("/") ? self : S3URL(bucket: bucket, prefix: prefix + "/")
+    }
+
+    /// Whether every key of `other` is also a key of this location (both read as folders): the same bucket, and
+    /// a prefix that starts with this one, byte for byte. Locations of different services never overlap; the caller
+    /// compares services.
+    public func contains(_ other: S3URL) -> Bool {
+        bucket == other.bucket && other.folder.prefix.utf8.starts(with: folder.prefix.utf8)
+    }
+
+    private init(bucket: String, prefix: String) {
+        self.bucket = bucket
+        self.prefix = prefix
+    }
+
     /// `s3://bucket/prefix`.
     public var description: String { prefix.isEmpty ? "s3://\(bucket)" : "s3://\(bucket)/\(prefix)" }
 

@@ -26,6 +26,7 @@ extension S3Backup {
                 let parameters = options.parameters
                 let environment = ProcessInfo.processInfo.environment
                 if dryrun { return try await preview(try Planner(parameters: parameters, environment: environment)) }
+                try await parameters.validate(environment: environment, allowUnversioned: options.allowUnversioned)
                 let queue = try SQLiteQueue(path: db!)
                 var planner = try Planner(parameters: parameters, environment: environment,
                                           observer: FleetPacer(queue: queue, log: Log.standardError))

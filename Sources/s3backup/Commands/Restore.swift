@@ -47,7 +47,8 @@ extension S3Backup {
 
         /// One restore per prefix: backup/PREFIX → primary/PREFIX.
         private func locations() throws -> [RunParameters] {
-            let source = try S3URL(from), target = try S3URL(to)
+            // Folders, so a --prefix lands under them: s3://b/bk with --prefix x/ is s3://b/bk/x/.
+            let source = try S3URL(from).folder, target = try S3URL(to).folder
             var keys: [String]?
             if let keysFrom {
                 do {

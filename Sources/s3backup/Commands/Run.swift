@@ -39,6 +39,7 @@ extension S3Backup {
                 runnerOptions.keepDays = keepDays
                 runnerOptions.logDirectory = logDir ?? RunLog.defaultDirectory(environment: ProcessInfo.processInfo.environment)
                 runnerOptions.logRetentionDays = logRetentionDays
+                runnerOptions.allowUnversioned = options.allowUnversioned
                 // A live line on a terminal; nothing but the summary under cron.
                 let terminal = isatty(STDOUT_FILENO) == 1
                 if terminal {

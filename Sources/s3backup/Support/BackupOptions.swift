@@ -20,6 +20,13 @@ struct BackupOptions: ParsableArguments {
     @OptionGroup var encryption: EncryptionOptions
     @Option(help: "Most deletes a run may make in the backup: a count (500) or a share of the backup (10%).")
     var maxDelete = DeleteCap.default.description
+    @Option(help: "Most deletes the runs of the last --delete-window-days may make together: a count or a share of the backup.")
+    var maxDeleteWindow = DeleteWindow.default.cap.description
+    @Option(help: "The days --max-delete-window counts over (0: no cap over several nights).")
+    var deleteWindowDays = DeleteWindow.default.days
+
+    @Flag(help: "Back up into a bucket without versioning (an overwrite or a delete there loses the only copy).")
+    var allowUnversioned = false
 
     @Option(help: "Above this many objects in the primary, split the key space by prefix and list it in parallel.")
     var splitAbove = 10_000
@@ -34,6 +41,10 @@ struct BackupOptions: ParsableArguments {
         guard DeleteCap(maxDelete) != nil else {
             throw ValidationError("--max-delete \(maxDelete.debugDescription) must be a count (500) or a percentage (10%)")
         }
+        guard DeleteCap(maxDeleteWindow) != nil else {
+            throw ValidationError("--max-delete-window \(maxDeleteWindow.debugDescription) must be a count (2000) or a percentage (20%)")
+        }
+        guard (0...366).contains(deleteWindowDays) else { throw ValidationError("--delete-window-days must be 0 to 366") }
     }
 
     /// The run's parameters.
@@ -46,6 +57,9 @@ struct BackupOptions: ParsableArguments {
         parameters.storageClass = storageClass
         encryption.apply(to: &parameters)
         parameters.maxDelete = DeleteCap(maxDelete) ?? .default
+        if deleteWindowDays > 0 {
+            parameters.deleteWindow = DeleteWindow(days: deleteWindowDays, cap: DeleteCap(maxDeleteWindow) ?? DeleteWindow.default.cap)
+        }
         parameters.splitThreshold = splitAbove
         return parameters
     }

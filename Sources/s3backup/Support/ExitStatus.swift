@@ -58,6 +58,7 @@ enum ExitStatus: Int32 {
     static func of(_ error: any Error) -> ExitStatus {
         if let error = error as? QueueError { return of(error) }
         if error is MailError || error is LogError { return .configuration }
+        if let error = error as? BackupError { return of(error) }
         guard let error = error as? S3Error else { return .failure }
         switch error.kind {
         case .configuration: return .configuration
@@ -73,10 +74,21 @@ enum ExitStatus: Int32 {
 }
 
 extension ExitStatus {
+    /// Overlapping locations and a run that cannot be cancelled are mistakes of the command line; an unversioned
+    /// backup is a setting to fix; the rest are failures.
+    static func of(_ error: BackupError) -> ExitStatus {
+        switch error {
+        case .overlappingLocations, .cannotCancel: .usage
+        case .unversionedBackup: .configuration
+        case .plannerBusy, .incompletePlan, .badParameters, .badPayload, .keyOutsidePrefix: .failure
+        }
+    }
+
     /// A queue in a place it cannot work, or from a newer version, is a configuration error; damage is a failure.
     static func of(_ error: QueueError) -> ExitStatus {
         switch error.kind {
         case .newerSchema, .unsafeLocation: .configuration
+        case .notFound: .usage
         case .sqlite(let code) where [SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM].contains(code & 0xff): .configuration
         default: .failure
         }

@@ -19,8 +19,9 @@ struct BackupFixture {
     var environment: [String: String]
 
     /// Buckets in two regions on the shared server of `provider` (or, with `backupServer`, the backup on another
-    /// one, of the provider named with it).
-    init(_ label: String, provider: Provider = .moto, backupServer: (server: HelperServer, provider: Provider)? = nil) async throws {
+    /// one, of the provider named with it); the backup is `versioned` as `setup` leaves it.
+    init(_ label: String, provider: Provider = .moto, backupServer: (server: HelperServer, provider: Provider)? = nil,
+         versioned: Bool = true) async throws {
         emulator = try Emulator(provider)
         sourceClient = emulator.client
         primary = try await emulator.makeBucket("\(label)-p", region: "us-east-2")
@@ -43,6 +44,7 @@ struct BackupFixture {
             backupClient = emulator.client
             flags = encryptionFlags
         }
+        if versioned { try await backupClient.putBucketVersioning(backup, enabled: true) }
     }
 
     /// The client that reaches the backup bucket.

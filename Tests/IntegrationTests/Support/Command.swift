@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// The outcome of running a program to its end.
 struct CommandResult {
@@ -46,4 +47,11 @@ func isolatedEnvironment(_ extra: [String: String]) -> [String: String] {
     for name in ["TSAN_OPTIONS", "ASAN_OPTIONS", "LSAN_OPTIONS", "SWIFT_BACKTRACE"] { environment[name] = base[name] }
     environment.merge(extra) { $1 }
     return environment
+}
+
+/// The error line of a failed command: exactly one line on stderr, starting `s3backup:`.
+func errorLine(_ result: CommandResult) -> String {
+    let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("s3backup:") }
+    #expect(lines.count == 1, "one error line: \(result.stderr)")
+    return lines.first.map(String.init) ?? ""
 }

@@ -1,0 +1,21 @@
+import S3
+
+extension RunParameters {
+    /// Checks everything a run needs before one is created in the queue, so a mistake never leaves a run behind:
+    /// both locations parse, both sides' settings (endpoint, profile, region) resolve from `environment`, the
+    /// locations are apart, and (unless `allowUnversioned`) a backup's bucket keeps versions.
+    public func validate(environment: [String: String], allowUnversioned: Bool) async throws {
+        let destination = try backup.client(environment: environment)
+        try checkApart(source: try source.client(environment: environment), backup: destination)
+        if kind == "backup" && !allowUnversioned { try await Self.checkVersioned(destination, bucket: try backup.location().bucket) }
+    }
+
+    /// Throws `BackupError.unversionedBackup` unless `bucket` has versioning enabled: without it an overwrite or a
+    /// delete of a backup object loses the only copy. https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html
+    static func checkVersioned(_ client: S3Client, bucket: String) async throws {
+        let status = try await client.getBucketVersioning(bucket)
+        guard status == .enabled else {
+            throw BackupError.unversionedBackup(bucket: bucket, status: status == .suspended ? "suspended" : "off")
+        }
+    }
+}
