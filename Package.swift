@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
         .testTarget(name: "S3Tests", dependencies: ["S3"]),
         .testTarget(name: "QueueTests", dependencies: ["Queue"]),
-        .testTarget(name: "BackupTests", dependencies: ["Backup"]),
+        .testTarget(name: "BackupTests", dependencies: ["Backup", "S3", "SigV4"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "IntegrationTests", dependencies: ["S3", "Queue", "Backup", "Mail"]),
     ]

@@ -24,7 +24,7 @@ struct DemoTests {
 
 @Suite("Help and version")
 struct HelpTests {
-    @Test(arguments: ["run", "plan", "work", "report", "setup", "restore", "verify", "ls", "status", "failed", "retry", "prune"])
+    @Test(arguments: ["run", "plan", "work", "report", "setup", "restore", "verify", "ls", "status", "failed", "retry", "cancel", "prune"])
     func everyCommandHasAPurposeAndAnExample(command: String) async throws {
         let result = try await run(Repository.binary, [command, "--help"], environment: isolatedEnvironment([:]))
         #expect(result.status == 0)

@@ -17,7 +17,7 @@ extension S3Backup {
         @Option(help: "The backup to restore from: s3://BUCKET[/PREFIX].") var from: String
         @Option(help: "The primary to restore into: s3://BUCKET[/PREFIX].") var to: String
         @Option(help: "The queue database.") var db: String
-        @Option(name: .customLong("prefix"), help: "Restore only keys under this prefix (repeatable).") var prefixes: [String] = []
+        @Option(name: .customLong("prefix"), help: "Restore only keys under this folder (repeatable; clients/007 is clients/007/).") var prefixes: [String] = []
         @Option(help: "Restore only the keys listed in this file, one per line (relative to the --from and --to prefixes).")
         var keysFrom: String?
         @Option(help: "Restore each key as the backup held it at this moment (ISO 8601, e.g. 2026-11-20T00:00:00Z), from its versions.")

@@ -14,27 +14,28 @@ enum ExitStatus: Int32 {
     case failure = 1
     /// Some objects failed after every retry; the rest of the backup is done (`s3backup failed` names them).
     case partial = 2
-    /// Deletes were refused: the delete cap, or a primary that lists empty.
+    /// Deletes were refused: a delete cap (per run or over several nights), or a primary that lists empty.
     case refused = 3
     /// The run succeeded but its report could not be mailed.
     case mailFailed = 4
-    /// The command line was malformed (ArgumentParser's own status).
+    /// The command line was malformed (ArgumentParser's own status), its locations overlap, or it names a run that
+    /// cannot be cancelled.
     case usage = 64
     /// The endpoint could not be reached.
     case unavailable = 69
     /// The credentials were refused or lack permission.
     case permission = 77
     /// Settings are missing or wrong: credentials, profile, region, endpoint, an s3:// URL, a bucket that does not
-    /// exist, the config file, the log directory, the queue's location.
+    /// exist, a backup without versioning, the config file, the log directory, the queue's location.
     case configuration = 78
 
     /// The table for `--help`.
     static let helpText = """
         Exit status: 0 success; 1 failed (or the backup does not match); 2 partial (some objects failed);
-        3 deletes refused (delete cap, empty primary); 4 succeeded but the mail could not be sent;
-        64 bad command line; 69 endpoint unreachable;
+        3 deletes refused (a delete cap, an empty primary); 4 succeeded but the mail could not be sent;
+        64 bad command line (or overlapping locations); 69 endpoint unreachable;
         77 credentials refused or not permitted; 78 configuration error (credentials, profile, region, endpoint,
-        URL, a missing bucket, the config file, the log directory, the queue's location).
+        URL, a missing or unversioned bucket, the config file, the log directory, the queue's location).
         """
 
     /// The status of a finished run whose report was (or was not) mailed: a mail failure shows only when
