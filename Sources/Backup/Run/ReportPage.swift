@@ -2,7 +2,15 @@ import Foundation
 
 /// A run's report as one self-contained HTML page (no script, no external asset): the verdict, the counts, the
 /// comparison of both buckets, throughput over the run and work per prefix as inline SVG charts, the failures.
+/// Everything from the buckets and the queue (keys, prefixes, error texts, bucket names) goes through `escape`, and a
+/// Content-Security-Policy forbids script and every fetch, so a key that got past the escaping still could not run.
 public enum ReportPage {
+    /// The page's Content-Security-Policy: only its own inline style (the `<style>` element and the verdict's colour
+    /// attribute); no script (so no inline event handler either), no image, font, frame or connection, no `<base>`,
+    /// no form submission (`base-uri` and `form-action` do not fall back to `default-src`). The page has no script,
+    /// so it needs no hash or nonce. https://www.w3.org/TR/CSP3/#directive-default-src
+    static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
     /// The page.
     public static func html(_ report: BackupReport) -> String {
         let verdictColour = ["success": "#1a7f37", "refused": "#9a6700", "partial": "#cf222e", "mismatch": "#cf222e"][report.verdict.rawValue]!
@@ -47,7 +55,8 @@ public enum ReportPage {
         }
         return """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>s3backup run \(report.run): \(report.verdict.rawValue)</title>
+            <html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="\(contentSecurityPolicy)">
+            <title>s3backup run \(report.run): \(escape(report.verdict.rawValue))</title>
             <style>
             body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#1f2328;padding:0 1rem}
             h1{font-size:1.6rem;margin:0}.sub{color:#59636e;margin-top:.3rem}h2{font-size:1.15rem;margin-top:2rem}
@@ -115,16 +124,23 @@ public enum ReportPage {
 
     private static func bytes(_ count: Int64) -> String { ByteCountFormatter.string(fromByteCount: count, countStyle: .binary) }
 
-    /// Text made safe for HTML.
+    /// Text made safe for HTML element content and quoted attribute values: `&`, `<`, `>`, `"` and `'` become
+    /// character references. By Unicode scalar, not by `Character`: an HTML tokenizer reads code points, while a
+    /// grapheme cluster can hold a `<` behind a prepended mark (U+0600 ARABIC NUMBER SIGN + `<` is one `Character`,
+    /// not equal to "<") or in front of a combining mark, so a walk by `Character` leaves it as markup.
+    /// https://html.spec.whatwg.org/multipage/parsing.html#data-state,
+    /// https://www.unicode.org/reports/tr29/#GB9b
     static func escape(_ text: String) -> String {
         var out = ""
-        for character in text {
-            switch character {
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
-            default: out.append(character)
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out

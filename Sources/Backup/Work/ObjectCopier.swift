@@ -260,12 +260,13 @@ struct ObjectCopier: Sendable {
     /// A write asked to encrypt is answered with how S3 encrypted it (`x-amz-server-side-encryption`). A provider
     /// that answers nothing may have taken the header and stored the copy unencrypted (Ceph's RGW without a key
     /// service does so on CopyObject): that copy is refused, not counted as the encrypted one the settings promise.
-    /// It is removed again (the version written, where S3 named it: the key's earlier version is current again), so
-    /// the next run does not find it in place and every run fails until the setting is changed.
+    /// It is hidden again with a plain delete (a delete marker: the nightly role is denied s3:DeleteObjectVersion, so a
+    /// stolen key cannot erase history), so the next run finds it missing and every run fails until the setting is
+    /// changed; the copy's bytes stay as a noncurrent version, for the setup role to remove.
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html#AmazonS3-CopyObject-response-header-ServerSideEncryption
     private func confirmEncryption(of written: WriteResult, key: String) async throws {
         guard let asked = parameters.serverSideEncryption, written.encryption != asked.algorithm else { return }
-        let removed = (try? await backup.deleteObject(bucket: backupURL.bucket, key: key, versionID: written.readableVersion)) != nil
+        let removed = (try? await backup.deleteObject(bucket: backupURL.bucket, key: key)) != nil
         throw S3Error(.configuration, "the provider did not confirm server-side encryption \(asked.algorithm) for the copy "
                         + "(it answered \(written.encryption ?? "nothing")), so it may be stored unencrypted"
                         + (removed ? " (the copy was removed)" : "") + "; pass --sse none where the provider has no "
