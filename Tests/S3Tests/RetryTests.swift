@@ -17,6 +17,7 @@ struct RetryTests {
         (.service(status: 412, code: "PreconditionFailed"), .fatal),
         (.transport(curlCode: 7), .transient), (.transport(curlCode: 56), .transient), (.transport(curlCode: 52), .transient),
         (.transport(curlCode: 28), .timeout), (.transport(curlCode: 60), .fatal), (.transport(curlCode: 3), .fatal),
+        (.transport(curlCode: 42), .fatal), (.transport(curlCode: 23), .fatal),
         (.configuration, .fatal), (.invalidResponse, .fatal), (.local, .fatal),
     ])
     func classifies(kind: S3Error.Kind, verdict: RetryClassifier.Verdict) {

@@ -92,7 +92,18 @@ public final class S3Client: Sendable {
     private func discoverRegion(of bucket: String) async throws -> (region: String, certain: Bool) {
         do {
             let response = try await attemptOnce(S3Request("HeadBucket", "HEAD", bucket: bucket), region: configuration.region)
-            return (response.headers["x-amz-bucket-region"] ?? configuration.region, true)
+            guard let answered = response.headers["x-amz-bucket-region"], !answered.isEmpty else {
+                return (configuration.region, true)
+            }
+            guard RegionName.isValid(answered) else {
+                var error = S3Error(.invalidResponse, "HeadBucket answered the region \(UntrustedText.quoted(answered)), "
+                    + "which is not a region name (like us-west-2), so no request uses it: the endpoint is broken or "
+                    + "something between us and it rewrote the answer; check the endpoint and reach it over https",
+                    operation: "HeadBucket", bucket: bucket)
+                error.requestID = response.headers["x-amz-request-id"]
+                throw error
+            }
+            return (answered, true)
         } catch let error as S3Error where error.bucketRegion != nil {
             return (error.bucketRegion!, true)
         } catch let error as S3Error where error.status == 403 {
@@ -139,14 +150,20 @@ public final class S3Client: Sendable {
                                headers: signature.headers.filter { $0.0 != "host" }, body: request.body,
                                sink: request.sink)
         http.headers.append(("User-Agent", S3Client.userAgent))
+        http.timeLimit = configuration.requestTimeLimit?.allowing(copiedBytes: request.copiedBytes)
+        do {
+            try HeaderCheck.validate(http.headers)
+        } catch var error as S3Error {
+            (error.operation, error.bucket, error.key) = (request.operation, request.bucket, request.key)
+            throw error
+        }
 
         let response: HTTPResponse
         do {
             response = try await configuration.transport.perform(http)
         } catch let failure as TransportError {
-            var error = S3Error(failure.underlying == nil ? .transport(curlCode: failure.code) : .local,
-                                failure.underlying.map { "\($0)" } ?? failure.message,
-                                operation: request.operation, bucket: request.bucket, key: request.key)
+            var error = S3Error(failure, limit: configuration.requestTimeLimit)
+            (error.operation, error.bucket, error.key) = (request.operation, request.bucket, request.key)
             error.endpoint = endpoint.isCustom ? endpoint.description : address.base
             throw error
         }

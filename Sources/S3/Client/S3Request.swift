@@ -20,6 +20,9 @@ struct S3Request: Sendable {
     var region: String?
     /// A 200 whose body is an `<Error>` document is a failure (CopyObject, UploadPartCopy, Complete).
     var errorMayArriveWith200 = false
+    /// Bytes S3 copies itself while this request waits (UploadPartCopy's range), given time under the request time
+    /// limit as if they moved through us.
+    var copiedBytes: Int64 = 0
 
     init(_ operation: String, _ method: String, bucket: String? = nil, key: String? = nil,
          query: [(String, String)] = [], headers: [(String, String)] = []) {

@@ -17,7 +17,7 @@ extension S3Configuration {
 
         let resolvedRegion = nonEmpty(region) ?? nonEmpty(environment["AWS_REGION"])
             ?? nonEmpty(environment["AWS_DEFAULT_REGION"]) ?? nonEmpty(settings["region"]) ?? "us-east-1"
-        guard resolvedRegion.utf8.allSatisfy({ isRegionByte($0) }), !resolvedRegion.hasPrefix("-") else {
+        guard RegionName.isValid(resolvedRegion) else {
             throw S3Error(.configuration, "the region \(resolvedRegion.debugDescription) is not a region name "
                 + "(like us-west-2): check --region, AWS_REGION, AWS_DEFAULT_REGION or the profile")
         }
@@ -47,20 +47,25 @@ extension S3Configuration {
             }
             transportOptions.stallSeconds = seconds
         }
+        var timeLimit = RequestTimeLimit()
+        if let text = nonEmpty(environment["S3BACKUP_REQUEST_TIME_LIMIT_SECONDS"]) {
+            guard let seconds = Int(text), (1...604_800).contains(seconds) else {
+                throw S3Error(.configuration, "S3BACKUP_REQUEST_TIME_LIMIT_SECONDS \(text.debugDescription) must be a whole "
+                    + "number of seconds from 1 to 604800 (a week)")
+            }
+            timeLimit.baseSeconds = seconds
+        }
         let transport = CurlTransport.shared(options: transportOptions)
         let credentials = CredentialChain.standard(profile: profileName, environment: environment, config: shared,
                                                    transport: transport, region: resolvedRegion)
-        return S3Configuration(endpoint: endpoint, region: resolvedRegion, credentials: credentials, retry: retry,
-                               transport: transport)
+        var configuration = S3Configuration(endpoint: endpoint, region: resolvedRegion, credentials: credentials,
+                                            retry: retry, transport: transport)
+        configuration.requestTimeLimit = timeLimit
+        return configuration
     }
 
     private static func nonEmpty(_ value: String?) -> String? {
         guard let value, !value.isEmpty else { return nil }
         return value
-    }
-
-    private static func isRegionByte(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-            || byte == UInt8(ascii: "-")
     }
 }

@@ -16,6 +16,10 @@ public struct S3Configuration: Sendable {
     public var clock: @Sendable () -> Date
     /// Hears about failed attempts and may hold attempts back (a fleet's shared backoff); nil for none.
     public var observer: (any RequestObserver)?
+    /// The longest one S3 request may take, start to end (`S3BACKUP_REQUEST_TIME_LIMIT_SECONDS` sets its base):
+    /// 15 minutes plus 1 second per 64 KiB moved by default. Besides the transport's stall limit, which a trickle of
+    /// 1 byte a second never trips. nil for no limit.
+    public var requestTimeLimit: RequestTimeLimit? = RequestTimeLimit()
 
     /// A configuration from its parts.
     public init(endpoint: Endpoint, region: String, credentials: any CredentialsProvider,

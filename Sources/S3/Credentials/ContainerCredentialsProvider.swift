@@ -89,6 +89,8 @@ public struct ContainerCredentialsProvider: CredentialsProvider {
     public func credentials() async throws -> Credentials {
         var request = HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")],
                                   timeoutMilliseconds: Self.timeoutMilliseconds)
+        // Directly, never through `http_proxy`: the authorization token and the credentials must not pass a proxy.
+        request.bypassesProxy = true
         if let authorization = try authorization() { request.headers.append(("Authorization", authorization)) }
         let source = "the container credentials endpoint"
         let response = try await CredentialDocuments.fetch(request, attempts: Self.attempts, delay: retryDelay,

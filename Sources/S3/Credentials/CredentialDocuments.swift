@@ -61,6 +61,17 @@ enum CredentialDocuments {
                 }
                 return response
             } catch let failure as TransportError {
+                // A header refused before sending, or an answer past the transport's guard rails: another attempt
+                // would fare no better.
+                if var refusal = failure.underlying as? S3Error {
+                    refusal.endpoint = request.url
+                    throw refusal
+                }
+                if let exceeded = failure.underlying as? TransferLimitExceeded {
+                    var error = S3Error(.invalidResponse, "\(source): \(exceeded)")
+                    error.endpoint = request.url
+                    throw error
+                }
                 guard attempt < attempts else {
                     var error = S3Error(.transport(curlCode: failure.code), "\(source) did not answer: \(failure.message)")
                     error.endpoint = request.url

@@ -143,8 +143,12 @@ public actor InstanceMetadataCredentialsProvider: CredentialsProvider {
         return response.body
     }
 
+    /// Every request goes to the service directly: through a proxy (`http_proxy`), the session token and the role's
+    /// credentials would pass through it, or the proxy would answer for the instance.
     private func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
-        try await CredentialDocuments.fetch(request, attempts: attempts, delay: .milliseconds(100), transport: transport,
-                                            source: "the instance metadata service at \(endpoint)")
+        var direct = request
+        direct.bypassesProxy = true
+        return try await CredentialDocuments.fetch(direct, attempts: attempts, delay: .milliseconds(100),
+                                                   transport: transport, source: "the instance metadata service at \(endpoint)")
     }
 }

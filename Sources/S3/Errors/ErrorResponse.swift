@@ -26,7 +26,13 @@ enum ErrorResponse {
         error.key = request.key
         error.endpoint = endpoint()
         error.requestID = response.headers["x-amz-request-id"] ?? response.headers["x-amzn-requestid"] ?? error.requestID
-        error.bucketRegion = response.headers["x-amz-bucket-region"] ?? error.bucketRegion
+        error.bucketRegion = response.headers["x-amz-bucket-region"].flatMap { $0.isEmpty ? nil : $0 } ?? error.bucketRegion
+        if let region = error.bucketRegion, !RegionName.isValid(region) {
+            // Followed, it would go into a host name; as advice, onto the user's command line.
+            error.bucketRegion = nil
+            error.message += " (the answer named the bucket's region \(UntrustedText.quoted(region)), which is not a "
+                + "region name and was ignored: check the endpoint and reach it over https)"
+        }
         if response.status == 400 {
             func header(_ name: String) -> String? { request.headers.first { $0.0 == name }?.1 }
             error.requested = (header("x-amz-storage-class"), header("x-amz-server-side-encryption"))
@@ -42,7 +48,7 @@ enum ErrorResponse {
     private static func fromDocument(_ tree: XMLTree, status: Int) -> S3Error {
         let code = tree.text("Code") ?? "HTTP\(status)"
         var error = S3Error(.service(status: status, code: code), tree.text("Message") ?? "S3 answered \(status) \(code)")
-        error.bucketRegion = tree.text("Region")
+        error.bucketRegion = tree.text("Region").flatMap { $0.isEmpty ? nil : $0 }
         error.requestID = tree.text("RequestId")
         return error
     }

@@ -67,8 +67,12 @@ public struct ObjectPages: AsyncSequence, Sendable {
         let pages: ObjectPages
         var continuationToken: String?
         var finished = false
+        var progress: ListingProgress
 
-        init(pages: ObjectPages) { self.pages = pages }
+        init(pages: ObjectPages) {
+            self.pages = pages
+            progress = ListingProgress(operation: "ListObjectsV2", bucket: pages.bucket, prefix: pages.prefix)
+        }
 
         /// The next page, or nil after the last.
         public mutating func next() async throws -> ListPage? {
@@ -87,16 +91,18 @@ public struct ObjectPages: AsyncSequence, Sendable {
                               etag: ETag(entry.text("ETag") ?? ""), lastModified: entry.text("LastModified") ?? "",
                               storageClass: entry.text("StorageClass") ?? "STANDARD")
             }
+            let prefixes = try decoding.prefixes(tree)
             if tree.text("IsTruncated") == "true" {
                 guard let next = tree.text("NextContinuationToken"), !next.isEmpty else {
                     throw S3Error(.invalidResponse, "a truncated page has no NextContinuationToken",
                                   operation: "ListObjectsV2", bucket: pages.bucket)
                 }
+                try progress.objectsPage(entries: objects.map(\.key) + prefixes, sent: continuationToken, next: next)
                 continuationToken = next
             } else {
                 finished = true
             }
-            return ListPage(objects: objects, commonPrefixes: try decoding.prefixes(tree))
+            return ListPage(objects: objects, commonPrefixes: prefixes)
         }
     }
 }
@@ -120,8 +126,12 @@ public struct VersionPages: AsyncSequence, Sendable {
         var keyMarker: String?
         var versionMarker: String?
         var finished = false
+        var progress: ListingProgress
 
-        init(pages: VersionPages) { self.pages = pages }
+        init(pages: VersionPages) {
+            self.pages = pages
+            progress = ListingProgress(operation: "ListObjectVersions", bucket: pages.bucket, prefix: pages.prefix)
+        }
 
         /// The next page, or nil after the last.
         public mutating func next() async throws -> VersionPage? {
@@ -154,8 +164,12 @@ public struct VersionPages: AsyncSequence, Sendable {
                     throw S3Error(.invalidResponse, "a truncated page has no NextKeyMarker",
                                   operation: "ListObjectVersions", bucket: pages.bucket)
                 }
-                keyMarker = try decoding.decode(nextKey)
-                versionMarker = tree.text("NextVersionIdMarker")
+                let nextKeyMarker = try decoding.decode(nextKey)
+                let nextVersionMarker = tree.text("NextVersionIdMarker")
+                try progress.versionsPage(sentKey: keyMarker, sentVersion: versionMarker, nextKey: nextKeyMarker,
+                                          nextVersion: nextVersionMarker)
+                keyMarker = nextKeyMarker
+                versionMarker = nextVersionMarker
             } else {
                 finished = true
             }

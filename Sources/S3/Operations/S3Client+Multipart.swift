@@ -36,6 +36,7 @@ extension S3Client {
         request.headers.append(("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound)"))
         if let sourceETag { request.headers.append(("x-amz-copy-source-if-match", sourceETag.quoted)) }
         request.errorMayArriveWith200 = true
+        request.copiedBytes = range.upperBound - range.lowerBound + 1
         let response = try await send(request)
         guard let etag = try response.xml().find("ETag").map({ ETag($0.text) }), !etag.isEmpty else {
             throw S3Error(.invalidResponse, "UploadPartCopy's answer has no ETag", operation: "UploadPartCopy",

@@ -25,7 +25,10 @@ public enum RetryClassifier {
                                               "RequestTimeoutException"]
     /// libcurl codes for a failed exchange that may succeed on a new attempt (https://curl.se/libcurl/c/libcurl-errors.html):
     /// couldn't resolve host/connect, HTTP/2 framing, partial file, send/receive errors, SSL connect, got nothing,
-    /// and a resend whose body could not be rewound (65): a new attempt opens the body afresh.
+    /// and a resend whose body could not be rewound (65): a new attempt opens the body afresh. Deliberately left out:
+    /// CURLE_ABORTED_BY_CALLBACK (42), a request that ran past its whole request time limit (another attempt on the
+    /// same path would most likely hold a worker as long again), and CURLE_WRITE_ERROR (23), an answer past the cap
+    /// on bodies kept in memory or a sink that failed.
     static let transientCurlCodes: Set<Int> = [6, 7, 16, 18, 35, 52, 55, 56, 65, 92]
     /// CURLE_OPERATION_TIMEDOUT.
     static let timeoutCurlCode = 28

@@ -17,6 +17,10 @@ public final class CurlTransport: HTTPTransport {
         public var stallSeconds = 60
         /// A CA bundle to trust instead of the system's (`AWS_CA_BUNDLE`); verification stays on either way.
         public var caBundle: String?
+        /// A proxy URL for every request (CURLOPT_PROXY) instead of the environment's `http_proxy`, `https_proxy`
+        /// and `all_proxy`, which libcurl reads otherwise; requests that bypass proxies (`HTTPRequest.bypassesProxy`)
+        /// ignore both.
+        public var proxy: String?
         /// The defaults above.
         public init() {}
     }
@@ -118,9 +122,17 @@ final class EasyHandle: @unchecked Sendable {
         // Reset clears options but keeps the connection cache: https://curl.se/libcurl/c/curl_easy_reset.html
         curl_easy_reset(handle)
         errorBuffer[0] = 0
+        // The last line of defence for every request, credential requests included; S3Client checks earlier, with
+        // the request's context.
+        do {
+            try HeaderCheck.validate(request.headers)
+        } catch let refusal as S3Error {
+            throw TransportError(code: Int(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), message: refusal.message, underlying: refusal)
+        }
         let context: TransferContext
         do {
-            context = TransferContext(sink: request.sink, source: request.body, reader: try request.body?.makeReader())
+            context = TransferContext(sink: request.sink, source: request.body, reader: try request.body?.makeReader(),
+                                      maxBodyBytes: request.maxBodyBytes, timeLimit: request.timeLimit)
         } catch {
             throw TransportError(code: Int(CURLE_READ_ERROR.rawValue), message: "cannot read the body", underlying: SendableError(error))
         }
@@ -137,7 +149,23 @@ final class EasyHandle: @unchecked Sendable {
         try set(CURLOPT_LOW_SPEED_LIMIT, 1)
         try set(CURLOPT_LOW_SPEED_TIME, options.stallSeconds)
         if let timeout = request.timeoutMilliseconds { try set(CURLOPT_TIMEOUT_MS, timeout) }
-        if let bundle = options.caBundle { try set(CURLOPT_CAINFO, bundle) }
+        if let bundle = options.caBundle {
+            // The bundle replaces the system's CAs, as AWS_CA_BUNDLE does for the AWS CLI. Debian's libcurl also
+            // reads a CA directory (/etc/ssl/certs), so that is switched off. https://curl.se/libcurl/c/CURLOPT_CAPATH.html
+            try set(CURLOPT_CAINFO, bundle)
+            try check(s3b_setopt_pointer(handle, CURLOPT_CAPATH, nil))
+        }
+        if let proxy = options.proxy { try set(CURLOPT_PROXY, proxy) }
+        // "*" matches every host: this request goes direct whatever the proxy settings or environment say.
+        // https://curl.se/libcurl/c/CURLOPT_NOPROXY.html
+        if request.bypassesProxy { try set(CURLOPT_NOPROXY, "*") }
+        if request.timeLimit != nil {
+            // Called about once a second even while nothing moves, so a trickle is measured too; a non-zero return
+            // aborts with CURLE_ABORTED_BY_CALLBACK. https://curl.se/libcurl/c/CURLOPT_XFERINFOFUNCTION.html
+            try set(CURLOPT_NOPROGRESS, 0)
+            try check(s3b_setopt_progress_callback(handle, onProgress))
+            try check(s3b_setopt_pointer(handle, CURLOPT_XFERINFODATA, contextPointer))
+        }
         try check(s3b_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
         try check(s3b_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, onHeader))
         try check(s3b_setopt_pointer(handle, CURLOPT_HEADERDATA, contextPointer))
@@ -184,6 +212,9 @@ final class EasyHandle: @unchecked Sendable {
 
         let code = curl_easy_perform(handle)
         if code != CURLE_OK {
+            if let limit = context.failure as? TransferLimitExceeded {
+                throw TransportError(code: Int(code.rawValue), message: limit.description, underlying: limit)
+            }
             throw transportError(code, underlying: context.failure)
         }
         var status = 0
@@ -222,11 +253,17 @@ private final class TransferContext {
     var headers = [String: String](minimumCapacity: 24)
     var body: [UInt8] = []
     var failure: (any Error & Sendable)?
+    let maxBodyBytes: Int
+    let timeLimit: RequestTimeLimit?
+    let started = ContinuousClock.now
 
-    init(sink: (any BodySink)?, source: (any BodySource)?, reader: (any BodyReader)?) {
+    init(sink: (any BodySink)?, source: (any BodySource)?, reader: (any BodyReader)?, maxBodyBytes: Int,
+         timeLimit: RequestTimeLimit?) {
         self.sink = sink
         self.source = source
         self.reader = reader
+        self.maxBodyBytes = maxBodyBytes
+        self.timeLimit = timeLimit
     }
 
     /// Restarts the body at `offset` from the start: a new reader, with the bytes before `offset` skipped.
@@ -271,9 +308,19 @@ private final class TransferContext {
         }
     }
 
-    /// Body bytes: to the sink for a 2xx response that has one, else into memory (error documents).
+    /// Body bytes: to the sink for a 2xx response that has one, else into memory (documents, error documents) up to
+    /// `maxBodyBytes`: refusing more makes libcurl stop with CURLE_WRITE_ERROR, before the rest is even received.
+    /// https://curl.se/libcurl/c/CURLOPT_WRITEFUNCTION.html
     func data(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let sink, (200..<300).contains(status) else {
+            if body.isEmpty, let announced = headers["content-length"].flatMap({ Int64($0) }), announced > maxBodyBytes {
+                failure = TransferLimitExceeded.body(limit: maxBodyBytes, announced: announced)
+                return false
+            }
+            guard bytes.count <= maxBodyBytes - body.count else {
+                failure = TransferLimitExceeded.body(limit: maxBodyBytes, announced: nil)
+                return false
+            }
             body.append(contentsOf: bytes)
             return true
         }
@@ -295,6 +342,18 @@ private final class TransferContext {
             failure = SendableError(error)
             return nil
         }
+    }
+
+    /// Whether the transfer is still within its time limit, given libcurl's byte counts (totals are 0 when unknown).
+    func progress(downloadTotal: Int64, downloaded: Int64, uploadTotal: Int64, uploaded: Int64) -> Bool {
+        guard let timeLimit else { return true }
+        let elapsed = started.duration(to: .now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let bytes = max(downloadTotal, downloaded, uploadTotal, uploaded)
+        let allowed = timeLimit.seconds(forBytes: bytes)
+        guard seconds > allowed else { return true }
+        failure = TransferLimitExceeded.time(limit: timeLimit, allowedSeconds: allowed, elapsedSeconds: seconds, bytes: bytes)
+        return false
     }
 
     /// Completes the sink of a successful transfer (creating it for an empty body).
@@ -327,6 +386,11 @@ private let onData: s3b_data_callback = { buffer, size, count, pointer in
 private let onSeek: s3b_seek_callback = { pointer, offset, origin in
     guard origin == SEEK_SET else { return s3b_seekfunc_cantseek() }
     return context(pointer).seek(to: Int64(offset)) ? s3b_seekfunc_ok() : s3b_seekfunc_cantseek()
+}
+
+private let onProgress: s3b_progress_callback = { pointer, downloadTotal, downloaded, uploadTotal, uploaded in
+    context(pointer).progress(downloadTotal: Int64(downloadTotal), downloaded: Int64(downloaded),
+                              uploadTotal: Int64(uploadTotal), uploaded: Int64(uploaded)) ? 0 : 1
 }
 
 private let onRead: s3b_data_callback = { buffer, size, count, pointer in

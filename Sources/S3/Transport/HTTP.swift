@@ -12,6 +12,20 @@ public struct HTTPRequest: Sendable {
     public var sink: (any BodySink)?
     /// A bound on the whole exchange, for small metadata calls; nil means only stall detection.
     public var timeoutMilliseconds: Int?
+    /// A bound on the whole exchange that grows with the bytes it moves (S3 calls); nil for none.
+    public var timeLimit: RequestTimeLimit?
+    /// The most bytes of an answer kept in memory (every answer not streamed to `sink`); a larger one aborts the
+    /// transfer with `TransferLimitExceeded.body`.
+    public var maxBodyBytes = HTTPRequest.defaultMaxBodyBytes
+    /// Whether to reach the host directly even when a proxy is configured (credential endpoints on link-local and
+    /// loopback addresses: their answers, and the tokens sent to them, must not pass through anyone else).
+    public var bypassesProxy = false
+
+    /// 64 MiB. The largest answers kept in memory, at their worst (1,024-byte keys written as `&quot;` six bytes a
+    /// byte, every optional element present): a DeleteObjects result of 1,000 errors with 1,024-byte version ids,
+    /// 7.1 MiB; a ListObjectVersions or ListObjectsV2 page of 1,000 entries, 6.5 MiB; a ListParts page of 10,000
+    /// parts with every checksum, 4.2 MiB. The cap is nine times the worst (XMLLimitTests builds these answers).
+    public static let defaultMaxBodyBytes = 64 << 20
 
     /// Creates a request.
     public init(method: String, url: String, headers: [(String, String)] = [], body: (any BodySource)? = nil,

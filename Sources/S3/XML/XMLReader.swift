@@ -2,16 +2,28 @@
 /// dropped, attributes skipped), text with the five predefined entities and character references decoded,
 /// CDATA, comments and processing instructions. Line ends are normalised to `\n` as XML requires
 /// (https://www.w3.org/TR/xml/#sec-line-ends). A document type declaration is refused: S3 never sends one, and
-/// entities it could define are not expanded. Anything not well-formed is an error with its byte offset.
+/// entities it could define are not expanded. Anything not well-formed is an error with its byte offset, and so
+/// is a document past the reader's limits, which no S3 answer comes near: elements are read recursively, and a
+/// 200,000-deep document would overflow the stack.
 struct XMLReader {
     /// Why a document was refused, and where.
     struct Failure: Error {
         let reason: String
         let offset: Int
+        /// Whether the document was refused for a limit rather than for its syntax.
+        var isLimit = false
     }
+
+    /// The deepest nesting read. S3's deepest documents are 6 deep (a lifecycle rule's
+    /// `LifecycleConfiguration/Rule/Filter/And/Tag/Key`); listings are 4 deep.
+    static let maxDepth = 64
+    /// The most elements read. The largest S3 answers are a ListParts page of 10,000 parts (10 elements a part with
+    /// every checksum: about 100,000) and a ListObjectVersions page (16 elements a version: about 16,000).
+    static let maxElements = 500_000
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
+    private var elements = 0
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -22,7 +34,7 @@ struct XMLReader {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
         try skipMisc()
         guard position < bytes.count, bytes[position] == UInt8(ascii: "<") else { throw failure("no root element") }
-        let root = try element()
+        let root = try element(depth: 1)
         try skipMisc()
         guard position == bytes.count else { throw failure("content after the root element") }
         return root
@@ -45,8 +57,15 @@ struct XMLReader {
         }
     }
 
-    /// An element, `position` at its `<`.
-    private mutating func element() throws -> XMLTree {
+    /// An element `depth` deep (the root is 1), `position` at its `<`.
+    private mutating func element(depth: Int) throws -> XMLTree {
+        guard depth <= Self.maxDepth else {
+            throw Failure(reason: "elements nested deeper than \(Self.maxDepth)", offset: position, isLimit: true)
+        }
+        elements += 1
+        guard elements <= Self.maxElements else {
+            throw Failure(reason: "more than \(Self.maxElements) elements", offset: position, isLimit: true)
+        }
         position += 1
         let qualifiedName = try name()
         var tree = XMLTree(name: localName(qualifiedName))
@@ -98,7 +117,7 @@ struct XMLReader {
             } else if at("<?") {
                 try skip(past: "?>")
             } else {
-                tree.children.append(try element())
+                tree.children.append(try element(depth: depth + 1))
             }
         }
     }

@@ -48,6 +48,10 @@ public struct XMLTree: Sendable, Equatable {
                 var reader = XMLReader(buffer)
                 return try reader.document()
             }
+        } catch let failure as XMLReader.Failure where failure.isLimit {
+            throw S3Error(.invalidResponse, "the response is an XML document with \(failure.reason) (at byte "
+                + "\(failure.offset) of \(bytes.count)), far past any S3 answer, so it was not read: the endpoint is "
+                + "broken, or something between us and it rewrote the answer; check the endpoint and reach it over https")
         } catch let failure as XMLReader.Failure {
             let excerpt = String(decoding: bytes.prefix(200), as: UTF8.self)
             throw S3Error(.invalidResponse, "the response is not valid XML (\(failure.reason) at byte \(failure.offset)): "
