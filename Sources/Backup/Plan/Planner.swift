@@ -313,8 +313,8 @@ public struct Planner: Sendable {
             // second keep S3's order.
             guard let chosen = group.first(where: { $0.lastModified <= asOf }),
                   !chosen.isDeleteMarker else { return nil }
-            return ListedObject(key: try Planner.relative(chosen.key, in: url, listedUnder: requested), size: chosen.size, etag: chosen.etag ?? .none,
-                                lastModified: chosen.lastModified, versionID: chosen.versionID)
+            return ListedObject(key: try Planner.relative(chosen.key, in: url, listedUnder: requested), size: chosen.size,
+                                etag: chosen.etag ?? .none, lastModified: chosen.lastModified, versionID: chosen.versionID)
         }
         return {
             while true {
