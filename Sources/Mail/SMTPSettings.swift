@@ -35,6 +35,11 @@ public struct SMTPSettings: Sendable, Equatable {
         for address in [from] + to where !SMTPSettings.isAddress(address) {
             throw MailError("\(address.debugDescription) is not an email address (name@domain)")
         }
+        // A line break in the subject would end its header and start another (Bcc:, …) of the sender's choosing.
+        guard !subjectPrefix.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw MailError("the subject prefix \(subjectPrefix.debugDescription) holds a control character; a subject "
+                + "is one line of text: remove it from --mail-subject-prefix")
+        }
         self.url = url
         self.from = from
         self.to = to

@@ -4,6 +4,7 @@ import Foundation
 /// headers, `key = value` lines with bare or quoted keys, basic and literal strings, integers, booleans and
 /// one-line arrays of those, `#` comments. Anything else TOML allows (dotted keys, inline tables, multi-line
 /// strings, floats, dates) is refused with its line, so every file this accepts means the same to any TOML reader.
+/// Raw control characters are refused too (TOML allows none but tab): a tab only as space or in a comment.
 public struct ConfigDocument: Sendable {
     /// The file the text came from, for messages.
     public let path: String
@@ -16,6 +17,10 @@ public struct ConfigDocument: Sendable {
         var tables = [ConfigTable(name: "", line: 0, entries: [])]
         for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let line = index + 1
+            if let control = raw.unicodeScalars.first(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
+                throw ConfigError("\(path) line \(line): holds the control character \(Self.codePoint(control)), which TOML "
+                    + "does not allow raw; remove it, or write it as the escape \(Self.tomlEscape(control)) in a \"basic string\"")
+            }
             var scanner = LineScanner(raw, path: path, line: line)
             scanner.skipSpace()
             if scanner.atEndOfContent { continue }
@@ -46,6 +51,18 @@ public struct ConfigDocument: Sendable {
             tables[tables.count - 1].entries.append(ConfigEntry(key: key, value: value, line: line))
         }
         self.tables = tables
+    }
+
+    /// `U+001B`: a control character named in a message (which shows no raw control, and no `\x` that the
+    /// terminal's escaping would have to escape again).
+    private static func codePoint(_ control: Unicode.Scalar) -> String { "U+" + hex4(control) }
+
+    /// `\u001B`: how a TOML basic string writes it.
+    private static func tomlEscape(_ control: Unicode.Scalar) -> String { "\\u" + hex4(control) }
+
+    private static func hex4(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 }
 
@@ -235,7 +252,10 @@ private struct LineScanner {
     private mutating func literalString() throws -> String {
         try expect("'", "")
         let start = index
-        while let character = peek, character != "'" { index = text.index(after: index) }
+        while let character = peek, character != "'" {
+            if character == "\t" { throw rawTab() }
+            index = text.index(after: index)
+        }
         guard peek == "'" else { throw error("the string starting `'\(text[start...])` is not closed with `'`") }
         defer { index = text.index(after: index) }
         return String(text[start..<index])
@@ -271,11 +291,18 @@ private struct LineScanner {
                 default:
                     throw error("`\\\(escape)` is not a TOML escape; write a backslash as `\\\\` or use 'single quotes'")
                 }
+            case "\t":
+                throw rawTab()
             default:
                 result.append(character)
             }
         }
         throw error("a string is not closed with `\"`")
+    }
+
+    /// A tab inside a string or a quoted key is invisible in the file: it must be written as an escape.
+    private func rawTab() -> ConfigError {
+        error("a raw tab inside a string; write it as \\t in a \"basic string\"")
     }
 }
 
@@ -291,23 +318,14 @@ public enum ConfigLocation {
             .first { FileManager.default.fileExists(atPath: $0) }
     }
 
-    /// Reads and parses the file at `path`, and tells whether every user may read it.
+    /// Reads and parses the file at `path`, and tells whether every user may read it. A file that someone other
+    /// than this user or root can change is refused (`TrustedFile`).
     public static func read(_ path: String) throws -> (document: ConfigDocument, worldReadable: Bool) {
-        var status = stat()
-        guard stat(path, &status) == 0 else {
-            throw ConfigError("cannot read the config file \(path): \(String(cString: strerror(errno))); "
-                + "check the path given to --config or S3BACKUP_CONFIG")
-        }
-        guard status.st_mode & S_IFMT == S_IFREG else {
-            throw ConfigError("the config file \(path) is not a regular file")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError("cannot read the config file \(path): permission denied; run as a user that may "
-                + "read it (ls -l \(path))")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
+        let file = try TrustedFile(path: path, what: "the config file",
+                                   hint: "check the path given to --config or S3BACKUP_CONFIG")
+        guard let text = String(data: file.data, encoding: .utf8) else {
             throw ConfigError("the config file \(path) is not UTF-8 text")
         }
-        return (try ConfigDocument(text: text, path: path), status.st_mode & S_IROTH != 0)
+        return (try ConfigDocument(text: text, path: path), file.readableByOthers)
     }
 }

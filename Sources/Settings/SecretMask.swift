@@ -20,12 +20,12 @@ public enum SecretMask {
         }
     }
 
-    /// `text` with the password of a URL's userinfo replaced by the mask.
+    /// `text` with the password of a URL's userinfo replaced by the mask. The userinfo ends at the authority's last
+    /// `@`, so a password that holds `@` itself is masked whole.
     public static func maskingURLPassword(_ text: String) -> String {
-        guard let scheme = text.range(of: "://"),
-              let at = text[scheme.upperBound...].firstIndex(of: "@"),
-              !text[scheme.upperBound..<at].contains("/"),
-              let colon = text[scheme.upperBound..<at].firstIndex(of: ":") else { return text }
+        guard let scheme = text.range(of: "://") else { return text }
+        let authority = text[scheme.upperBound...].prefix { !"/?#".contains($0) }
+        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return text }
         return String(text[..<text.index(after: colon)]) + mask + String(text[at...])
     }
 }

@@ -17,6 +17,7 @@ struct S3Backup: AsyncParsableCommand {
     /// ArgumentParser would; a parse error about a setting that came from the file or the environment names
     /// where it came from.
     static func main() async {
+        ProcessHardening.apply()
         // The queue, its WAL, logs and reports name buckets and keys: only this user may read them (files 0600,
         // folders 0700), whatever the caller's umask.
         umask(0o077)

@@ -116,7 +116,7 @@ struct ListingProgressTests {
             objectsPage(["k\(n)"], token: "T&#x1;\u{1B}[31m")
         }
         let stopped = try #require(try await stop(listing).0)
-        #expect(stopped.description.contains("\"T\\x01\\x1B[31m\""), "\(stopped)")
+        #expect(stopped.description.contains("\"T%01%1B[31m\""), "\(stopped)")
         #expect(!stopped.description.utf8.contains { $0 < 0x20 }, "no raw control byte reaches a log")
     }
 

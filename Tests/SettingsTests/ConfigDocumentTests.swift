@@ -84,6 +84,33 @@ import Testing
         }
     }
 
+    /// TOML allows no raw control character but tab; a key or a value holding one (an ESC pasted from a terminal,
+    /// a lone CR) would reach command lines and mail headers unseen.
+    @Test(arguments: [
+        ("a = \"red\u{1B}[31m\"", 1, "U+001B", "\\u001B"),
+        ("# fine\nb = 'nul\u{0}'", 2, "U+0000", "\\u0000"),
+        ("[run]\nworkers = 2\r", 2, "U+000D", "\\u000D"),
+        ("[run]\n\n\u{7F}", 3, "U+007F", "\\u007F"),
+        ("a = 1 # a bell \u{7}", 1, "U+0007", "\\u0007"),
+        ("\"key\u{8}\" = 1", 1, "U+0008", "\\u0008"),
+    ])
+    func rawControlCharactersAreRefusedWithTheirLine(text: String, line: Int, named: String, escape: String) {
+        let message = error(text)
+        #expect(message.hasPrefix("s3backup.toml line \(line): holds the control character \(named)"), "\(message)")
+        #expect(message.contains("write it as the escape \(escape) in a \"basic string\""), "\(message)")
+        #expect(!message.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "the message itself is one clean line")
+    }
+
+    @Test func tabsAreSpaceOrCommentButNeverRawInAString() throws {
+        let document = try parse("\t[run]\t# a\ttab\n\tworkers\t=\t2\t# two\n")
+        #expect(document.tables[1].entries == [ConfigEntry(key: "workers", value: .integer(2), line: 2)])
+        for text in ["a = \"x\ty\"", "a = 'x\ty'", "\"a\tb\" = 1", "a = [\"x\", \"\t\"]"] {
+            #expect(error(text) == "s3backup.toml line 1: a raw tab inside a string; write it as \\t in a \"basic string\"",
+                    "\(text)")
+        }
+        #expect(try parse("a = \"x\\ty\"").tables[0].entries.first?.value == .string("x\ty"), "the escape is the way")
+    }
+
     @Test func windowsLineEndingsAndCommentsAreFine() throws {
         let document = try parse("[run]\r\nworkers = 2 # two\r\n# all\r\n")
         #expect(document.tables[1].entries == [ConfigEntry(key: "workers", value: .integer(2), line: 2)])

@@ -144,5 +144,7 @@ import Testing
         #expect(SecretMask.shown("smtp-url", .string("smtps://me:hunter2@mail.example.test:465"))
                     == .string("smtps://me:********@mail.example.test:465"))
         #expect(SecretMask.shown("smtp-url", .string("smtps://mail.example.test/a:b@c")) == .string("smtps://mail.example.test/a:b@c"))
+        #expect(SecretMask.shown("smtp-url", .string("smtps://me:p@ss@w0rd@mail.example.test:465"))
+                    == .string("smtps://me:\(SecretMask.mask)@mail.example.test:465"), "a password holding @ is masked whole")
     }
 }

@@ -2,16 +2,18 @@ import Foundation
 
 /// A run's log file, `backup-YYYYMMDD-HHMMSS.log`: timestamped lines for every change made to the backup and
 /// every error. Every process of a run appends to the same file; each line is one `write` to a file opened with
-/// O_APPEND, so lines from different processes never interleave mid-line.
+/// O_APPEND, so lines from different processes never interleave mid-line. Controls in a line are escaped
+/// (`ControlEscaping`), so a key or a server's message can neither split a line nor drive the terminal that shows it.
 public final class RunLog: Sendable {
     /// The file.
     public let path: String
     private let descriptor: Int32
 
-    /// Opens `path` for appending, creating it (and its directory) if needed.
+    /// Opens `path` for appending, creating it (and its directory) if needed. A symbolic link there is refused, not
+    /// followed: whoever could plant one would otherwise have this process append to any file it may write.
     public init(appendingTo path: String) throws {
         try RunLog.makeDirectory((path as NSString).deletingLastPathComponent)
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o640)
         guard descriptor >= 0 else { throw LogError(path: path, code: errno) }
         self.path = path
         self.descriptor = descriptor
@@ -36,11 +38,16 @@ public final class RunLog: Sendable {
         try RunLog(appendingTo: (directory as NSString).appendingPathComponent("backup-\(stamp(date)).log"))
     }
 
-    /// Appends one timestamped line; a line break inside `text` is escaped so one entry stays one line.
+    /// Appends one timestamped line; controls inside `text` (line breaks too) are escaped, so one entry stays one line.
     public func line(_ text: String) {
-        let body = text.utf8.contains(0x0A) ? text.replacingOccurrences(of: "\n", with: "\\n") : text
-        var entry = "\(RunLog.timestamp(Date())) \(body)\n"
+        var entry = RunLog.entry(text)
         _ = entry.withUTF8 { write(descriptor, $0.baseAddress, $0.count) }
+    }
+
+    /// `text` as one line of a log: the timestamp, `text` with its controls escaped, a line feed. Standard error's
+    /// lines are written the same way.
+    public static func entry(_ text: String, at date: Date = Date()) -> String {
+        "\(timestamp(date)) \(ControlEscaping.escaped(text))\n"
     }
 
     /// `text` quoted as Swift writes a string literal (`debugDescription`), so odd keys show exactly; plain
@@ -109,6 +116,10 @@ public struct LogError: Error, CustomStringConvertible {
     public let code: Int32
     /// One line with what to do.
     public var description: String {
-        "cannot write the log \(path): \(String(cString: strerror(code))); pass --log-dir a writable directory"
+        if code == ELOOP {
+            return "cannot write the log \(path): it is a symbolic link, and logs are never written through one; "
+                + "remove the link, or pass --log-dir (--log-file for work) a path of your own"
+        }
+        return "cannot write the log \(path): \(String(cString: strerror(code))); pass --log-dir a writable directory"
     }
 }

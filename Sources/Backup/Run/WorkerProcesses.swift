@@ -2,7 +2,8 @@ import Foundation
 import Queue
 
 /// Local `s3backup work --until-idle` processes for one run, started on demand and restarted while work remains
-/// (a worker that crashed leaves leases that expire and are finished by the next).
+/// (a worker that crashed leaves leases that expire and are finished by the next). They get the run's environment
+/// cut down to what a worker reads (`WorkerEnvironment`): never the SMTP password.
 final class WorkerProcesses: @unchecked Sendable {
     // @unchecked: `processes` and `started` are only touched under `lock`.
     private let lock = NSLock()
@@ -21,7 +22,7 @@ final class WorkerProcesses: @unchecked Sendable {
          logFile: String, environment: [String: String]) {
         self.count = count
         self.executable = executable
-        self.environment = environment
+        self.environment = WorkerEnvironment.of(environment)
         self.run = run
         arguments = ["work", "--db", database, "--run", String(run), "--until-idle", "--concurrency", String(concurrency),
                      "--lease-seconds", String(leaseSeconds), "--log-file", logFile]

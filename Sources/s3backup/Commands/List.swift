@@ -40,7 +40,7 @@ extension S3Backup {
                         if json {
                             try output.line(String(decoding: try encoder.encode(ListedObject(object)), as: UTF8.self))
                         } else {
-                            try output.line(object.key)
+                            try output.record(object.key)
                         }
                     }
                     try output.flush()

@@ -5,6 +5,6 @@ import Foundation
 enum Log {
     /// Writes one line.
     static let standardError: @Sendable (String) -> Void = { line in
-        FileHandle.standardError.write(Data("\(RunLog.timestamp(Date())) \(line)\n".utf8))
+        FileHandle.standardError.write(Data(RunLog.entry(line).utf8))
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Mail
+import Settings
 
 /// Who is told how a run went, and through which server. The password comes from S3BACKUP_SMTP_PASSWORD or a
 /// file, never from the command line (where `ps` would show it).
@@ -15,6 +16,11 @@ struct MailOptions: ParsableArguments {
     @Option(name: .customLong("mail-subject-prefix"), help: "Put before every subject.") var subjectPrefix = "[s3backup]"
 
     func validate() throws {
+        // A line break would end the Subject header and start one of the caller's choosing (Bcc:, …).
+        if let control = subjectPrefix.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw ValidationError("--mail-subject-prefix \(subjectPrefix.debugDescription) holds the control character "
+                + "U+\(String(format: "%04X", control.value)); a subject is one line of text: remove it")
+        }
         guard !to.isEmpty else { return }
         guard url != nil else { throw ValidationError("--mail-to needs --smtp-url") }
         guard from != nil else { throw ValidationError("--mail-to needs --mail-from") }
@@ -25,10 +31,20 @@ struct MailOptions: ParsableArguments {
         guard !to.isEmpty, let url, let from else { return nil }
         var password = environment["S3BACKUP_SMTP_PASSWORD"]
         if let passwordFile {
+            let file: TrustedFile
             do {
-                password = try String(contentsOfFile: passwordFile, encoding: .utf8).trimmingCharacters(in: .newlines)
+                file = try TrustedFile(path: passwordFile, what: "the --smtp-password-file",
+                                       hint: "check --smtp-password-file")
             } catch {
-                throw MailError("cannot read --smtp-password-file \(passwordFile): \(error.localizedDescription)")
+                throw MailError("\(error)")
+            }
+            guard let text = String(data: file.data, encoding: .utf8) else {
+                throw MailError("the --smtp-password-file \(passwordFile) is not UTF-8 text")
+            }
+            password = text.trimmingCharacters(in: .newlines)
+            if file.readableByOthers {
+                StandardError.say("warning: the --smtp-password-file \(passwordFile) holds the SMTP password and every "
+                    + "user can read it: chmod o-r \(passwordFile)")
             }
         }
         return try SMTPSettings(url: url, from: from, to: to, user: user, password: password, subjectPrefix: subjectPrefix)
