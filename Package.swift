@@ -16,6 +16,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The C library's variadic calls the process makes of Linux (prctl).
+        .systemLibrary(name: "CLinux"),
 
         // AWS Signature V4: pure functions of the request, the credentials and a clock value.
         .target(name: "SigV4", dependencies: ["CCrypto"]),
@@ -35,7 +37,7 @@ let package = Package(
         // The command line: parsing and wiring only.
         .executableTarget(
             name: "s3backup",
-            dependencies: ["Backup", "Mail", "S3", "Queue", "Settings", "CSQLite", "CCurl", "CCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Backup", "Mail", "S3", "Queue", "Settings", "CSQLite", "CCurl", "CCrypto", "CLinux", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Real processes on the queue: the benchmark (ops/bench) and the multi-process tests.
