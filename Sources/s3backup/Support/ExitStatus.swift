@@ -18,6 +18,8 @@ enum ExitStatus: Int32 {
     case refused = 3
     /// The run succeeded but its report could not be mailed.
     case mailFailed = 4
+    /// The run was stopped (SIGTERM, SIGINT) before it finished; the next `run` finishes it.
+    case stopped = 5
     /// The command line was malformed (ArgumentParser's own status), its locations overlap, or it names a run that
     /// cannot be cancelled.
     case usage = 64
@@ -33,6 +35,7 @@ enum ExitStatus: Int32 {
     static let helpText = """
         Exit status: 0 success; 1 failed (or the backup does not match); 2 partial (some objects failed);
         3 deletes refused (a delete cap, an empty primary); 4 succeeded but the mail could not be sent;
+        5 stopped by SIGTERM or SIGINT before it finished (the next run finishes it);
         64 bad command line (or overlapping locations); 69 endpoint unreachable;
         77 credentials refused or not permitted; 78 configuration error (credentials, profile, region, endpoint,
         URL, a missing or unversioned bucket, the config file, the log directory, the queue's location).
