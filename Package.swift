@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "Queue", dependencies: ["CSQLite"], exclude: ["Migrations/queries"],
                 resources: [.embedInCode("Migrations/0001_init.sql"), .embedInCode("Migrations/0002_planning.sql"),
                             .embedInCode("Migrations/0003_throttle.sql"),
-                            .embedInCode("Migrations/0004_relayouts.sql")]),
+                            .embedInCode("Migrations/0004_relayouts.sql"),
+                            .embedInCode("Migrations/0005_books.sql")]),
         // Settings from a config file (a TOML subset) and the environment, layered under the command line.
         .target(name: "Settings"),
         // The command line: parsing and wiring only.

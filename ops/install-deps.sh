@@ -2,7 +2,8 @@
 # Installs what building and testing s3backup needs, and only what is missing:
 #   system: libcurl (OpenSSL flavour), libcrypto, libsqlite3 headers and pkg-config (Debian/Ubuntu packages);
 #   Python: moto's S3 emulator with its server extras, boto3 (the reference client the tests compare with) and
-#   aiosmtpd (the SMTP server the mail tests send to); Debian's chromium (renders the HTML report in a test);
+#   aiosmtpd (the SMTP server the mail tests send to); Debian's chromium (renders the HTML report in a test) and
+#   logrotate (rotates with the shipped file in a test);
 #   Ceph's RADOS Gateway with a monitor and an OSD (a production S3 the tests start on loopback: ops/test/rgw.py).
 set -euo pipefail
 
@@ -12,6 +13,12 @@ if ! pkg-config --exists libcurl libcrypto sqlite3 2>/dev/null; then
   echo "installing system libraries (libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config)…" >&2
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config >/dev/null
+fi
+
+if ! [[ -x /usr/sbin/logrotate ]]; then
+  echo "installing logrotate (a test rotates with the shipped ops/logrotate file)…" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq logrotate >/dev/null
 fi
 
 if ! command -v chromium >/dev/null; then

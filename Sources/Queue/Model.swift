@@ -73,10 +73,12 @@ public struct ClaimedTask: Sendable {
     public let kind: String
     /// The work.
     public let payload: [UInt8]
-    /// This attempt's number, from 1.
+    /// This attempt's number in the task's current round, from 1.
     public let attempt: Int
-    /// The last attempt's number.
+    /// The current round's last attempt's number.
     public let maxAttempts: Int
+    /// Attempts of earlier rounds (before a `retry`): with `attempt`, every attempt the task has had.
+    public let earlierAttempts: Int
 }
 
 /// A run as the operator views show it.
@@ -103,18 +105,31 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var oldestReadySeconds: Double?
     /// Tasks finished per minute over the last five minutes.
     public var tasksPerMinute: Double
-    /// Attempts beyond each task's first: the retries the run took.
+    /// Attempts beyond each task's first, over every round (`retry` keeps them): the retries the run took.
     public var retries: Int = 0
+    /// S3 requests of the run's tasks that failed and were tried again, whatever became of their tasks.
+    public var requestRetries: Int = 0
+    /// Of the request retries, those S3 throttled (SlowDown).
+    public var throttledRequests: Int = 0
 }
 
 /// A dead task and what is known of why.
 public struct DeadTask: Sendable, Codable, Equatable {
-    /// One recorded failure inside the task (usually one object).
+    /// An object (or other subject) that failed in the task's last attempt to record failures, once.
     public struct Failure: Sendable, Codable, Equatable {
         /// The object key (or other subject) that failed.
         public var subject: String
-        /// Its error.
+        /// Its last error.
         public var error: String
+        /// The attempts, over every round, in which it failed.
+        public var attempts: Int
+
+        /// A failure of `subject` in `attempts` attempts, the last with `error`.
+        public init(subject: String, error: String, attempts: Int = 1) {
+            self.subject = subject
+            self.error = error
+            self.attempts = attempts
+        }
     }
 
     /// The task.
@@ -123,13 +138,13 @@ public struct DeadTask: Sendable, Codable, Equatable {
     public var run: RunID
     /// Its kind.
     public var kind: String
-    /// Attempts made.
+    /// Attempts made, over every round (`retry` starts a new round).
     public var attempts: Int
     /// The last error.
     public var lastError: String?
     /// When it died.
     public var finishedAt: Date?
-    /// Per-object failures recorded by workers.
+    /// The objects that failed in the last attempt that recorded failures, each once, in the order first recorded.
     public var failures: [Failure]
 }
 

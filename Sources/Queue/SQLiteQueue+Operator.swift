@@ -6,11 +6,16 @@ extension SQLiteQueue {
         let now = now()
         return try await perform { db in
             let runs = try db.prepare("""
-                SELECT id, kind, source, destination, state, note, created_at, finished_at FROM runs ORDER BY id DESC LIMIT ?1
+                SELECT id, kind, source, destination, state, note, created_at, finished_at, request_retries, throttled_requests
+                FROM runs ORDER BY id DESC LIMIT ?1
                 """)
             let counts = try db.prepare("SELECT state, count(*) FROM tasks WHERE run_id = ?1 GROUP BY state")
             let oldest = try db.prepare("SELECT min(run_at) FROM tasks WHERE run_id = ?1 AND state = 'ready' AND run_at <= ?2")
-            let retries = try db.prepare("SELECT coalesce(sum(attempts - 1), 0) FROM tasks WHERE run_id = ?1 AND attempts > 1")
+            // Every attempt beyond a task's first, earlier rounds (before a `retry`) included.
+            let retries = try db.prepare("""
+                SELECT coalesce(sum(earlier_attempts + attempts - 1), 0) FROM tasks
+                WHERE run_id = ?1 AND earlier_attempts + attempts > 1
+                """)
             let recent = try db.prepare("""
                 SELECT count(*) FROM tasks WHERE run_id = ?1 AND state IN ('succeeded', 'dead') AND finished_at >= ?2
                 """)
@@ -18,7 +23,8 @@ extension SQLiteQueue {
                 RunSummary(id: row.int64(0), kind: row.text(1), source: row.text(2), destination: row.text(3),
                            state: RunState(rawValue: row.text(4)) ?? .planning, note: row.optionalText(5),
                            createdAt: Self.date(row.int64(6)), finishedAt: row.optionalInt64(7).map(Self.date),
-                           tasks: [:], oldestReadySeconds: nil, tasksPerMinute: 0)
+                           tasks: [:], oldestReadySeconds: nil, tasksPerMinute: 0,
+                           requestRetries: Int(row.int64(8)), throttledRequests: Int(row.int64(9)))
             }.map { summary in
                 var summary = summary
                 summary.tasks = Dictionary(uniqueKeysWithValues: TaskState.allCases.map { ($0.rawValue, 0) })
@@ -59,12 +65,23 @@ extension SQLiteQueue {
         }
     }
 
-    /// Dead tasks with their recorded failures, oldest first.
+    /// Dead tasks with their failed objects, oldest first. A task's objects are those that failed in the last
+    /// attempt that recorded failures (an object an earlier attempt failed on and a later one copied is done),
+    /// each once, with the attempts it failed in and its last error. Failures recorded before schema 5 have no
+    /// attempt number: they count as earlier than any numbered one.
     public func deadTasks(run: RunID?) async throws -> [DeadTask] {
         try await perform { db in
-            let failures = try db.prepare("SELECT subject, error FROM task_failures WHERE task_id = ?1 ORDER BY rowid")
+            let failures = try db.prepare("""
+                SELECT subject, count(*),
+                       (SELECT error FROM task_failures AS latest WHERE latest.task_id = ?1 AND latest.subject = f.subject
+                        ORDER BY rowid DESC LIMIT 1)
+                FROM task_failures AS f WHERE task_id = ?1
+                GROUP BY subject
+                HAVING max(coalesce(attempt, 0)) = (SELECT max(coalesce(attempt, 0)) FROM task_failures WHERE task_id = ?1)
+                ORDER BY min(rowid)
+                """)
             return try db.prepare("""
-                SELECT id, run_id, kind, attempts, last_error, finished_at FROM tasks
+                SELECT id, run_id, kind, earlier_attempts + attempts, last_error, finished_at FROM tasks
                 WHERE state = 'dead' AND (?1 IS NULL OR run_id = ?1) ORDER BY id
                 """).bind(run.map { .integer($0) } ?? .null).rows { row in
                 DeadTask(id: row.int64(0), run: row.int64(1), kind: row.text(2), attempts: Int(row.int64(3)),
@@ -72,14 +89,15 @@ extension SQLiteQueue {
             }.map { task in
                 var task = task
                 task.failures = try failures.bind(.integer(task.id)).rows {
-                    DeadTask.Failure(subject: $0.text(0), error: $0.text(1))
+                    DeadTask.Failure(subject: $0.text(0), error: $0.text(2), attempts: Int($0.int64(1)))
                 }
                 return task
             }
         }
     }
 
-    /// Dead tasks back to ready with fresh attempts; their runs are running again.
+    /// Dead tasks back to ready with a fresh round of attempts; their runs are running again. The round's
+    /// attempts move to `earlier_attempts` and its failures stay, so the books keep what happened.
     public func retry(run: RunID?, tasks: [TaskID]?) async throws -> Int {
         let now = now()
         let ids = tasks.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
@@ -91,13 +109,13 @@ extension SQLiteQueue {
                     AND (?2 IS NULL OR id IN (SELECT value FROM json_each(?2)))
                     """
                 let bindings: [Statement.Value] = [run.map { .integer($0) } ?? .null, ids.map { .text($0) } ?? .null]
-                try db.prepare("DELETE FROM task_failures WHERE task_id IN (\(chosen))").bind(bindings).run()
                 try db.prepare("""
                     UPDATE runs SET state = 'running', finished_at = NULL, updated_at = ?3
                     WHERE state = 'finished' AND id IN (SELECT run_id FROM tasks WHERE id IN (\(chosen)))
                     """).bind(bindings + [.integer(now)]).run()
                 try db.prepare("""
-                    UPDATE tasks SET state = 'ready', attempts = 0, run_at = ?3, finished_at = NULL, updated_at = ?3
+                    UPDATE tasks SET state = 'ready', earlier_attempts = earlier_attempts + attempts, attempts = 0, run_at = ?3,
+                        finished_at = NULL, updated_at = ?3
                     WHERE id IN (\(chosen))
                     """).bind(bindings + [.integer(now)]).run()
                 return db.changes

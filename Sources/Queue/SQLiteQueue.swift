@@ -94,6 +94,18 @@ public final class SQLiteQueue: TaskQueue {
         }
     }
 
+    /// Adds request retries (and, of them, the throttled ones) a worker's clients made for the run's tasks. Not
+    /// guarded by a lease: the requests happened, whoever holds the task now.
+    public func addRequestCounts(run: RunID, retries: Int, throttled: Int) async throws {
+        precondition(retries >= 0 && throttled >= 0, "counts only grow")
+        guard retries > 0 || throttled > 0 else { return }
+        let now = now()
+        _ = try await write("""
+            UPDATE runs SET request_retries = request_retries + ?2, throttled_requests = throttled_requests + ?3, updated_at = ?4
+            WHERE id = ?1
+            """, [.integer(run), .integer(Int64(retries)), .integer(Int64(throttled)), .integer(now)])
+    }
+
     // MARK: Tasks
 
     /// Adds tasks in one transaction, skipping unique keys the run already has.
@@ -141,12 +153,12 @@ public final class SQLiteQueue: TaskQueue {
                     WHERE id IN (SELECT id FROM tasks WHERE state = 'ready' AND run_at <= ?1 AND (?5 IS NULL OR run_id = ?5)
                                  AND run_id IN (SELECT id FROM runs WHERE state IN ('planning', 'running'))
                                  ORDER BY run_at, id LIMIT ?4)
-                    RETURNING id, run_id, kind, payload, attempts, max_attempts, lease_token
+                    RETURNING id, run_id, kind, payload, attempts, max_attempts, lease_token, earlier_attempts
                     """).bind(.integer(now), .text(worker), .integer(lease), .integer(Int64(limit)),
                               run.map { .integer($0) } ?? .null).rows { row in
                     ClaimedTask(lease: Lease(task: row.int64(0), owner: worker, token: row.int64(6)), run: row.int64(1),
                                 kind: row.text(2), payload: row.blob(3), attempt: Int(row.int64(4)),
-                                maxAttempts: Int(row.int64(5)))
+                                maxAttempts: Int(row.int64(5)), earlierAttempts: Int(row.int64(7)))
                 }
                 // RETURNING order is unspecified: https://www.sqlite.org/lang_returning.html
                 return claimed.sorted { $0.lease.task < $1.lease.task }
@@ -215,8 +227,9 @@ public final class SQLiteQueue: TaskQueue {
         try await perform { db in
             try db.writeTransaction {
                 try db.prepare("""
-                    INSERT INTO task_failures (task_id, subject, error, at)
-                    SELECT id, ?4, ?5, ?6 FROM tasks WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND lease_token = ?3
+                    INSERT INTO task_failures (task_id, subject, error, at, attempt)
+                    SELECT id, ?4, ?5, ?6, earlier_attempts + attempts FROM tasks
+                    WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND lease_token = ?3
                     """).bind(.integer(lease.task), .text(lease.owner), .integer(lease.token), .text(subject),
                               .text(error), .integer(now)).run()
                 if db.changes == 0 { throw QueueError.lost(lease, path: db.path) }

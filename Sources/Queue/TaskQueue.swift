@@ -4,7 +4,7 @@ import Foundation
 /// hosts) serve the same callers. Every state change of a task is guarded by its lease: a stale worker can
 /// never overwrite a newer result.
 public protocol TaskQueue: Sendable {
-    /// Starts a run in state `planning`.
+    /// Starts a run in state `planning`, with an id no earlier run of the queue had, pruned ones included.
     func createRun(kind: String, source: String, destination: String, parameters: String) async throws -> RunID
     /// Moves a run to `state`, noting why.
     func setRunState(_ run: RunID, _ state: RunState, note: String?) async throws
@@ -27,8 +27,11 @@ public protocol TaskQueue: Sendable {
     func fail(_ lease: Lease, error: String, permanent: Bool, result: [UInt8]?) async throws
     /// Gives a task back without counting the attempt (the worker is shutting down).
     func release(_ leases: [Lease]) async throws
-    /// Records a failure of one object inside a task, for `s3backup failed`.
+    /// Records a failure of one object inside a task, for `s3backup failed`, with the attempt it happened in.
     func recordFailure(_ lease: Lease, subject: String, error: String) async throws
+    /// Adds S3 request retries (and, of them, the throttled ones) made for a run's tasks, counted as each task
+    /// ends whatever its outcome; a run that is gone (pruned) is left alone.
+    func addRequestCounts(run: RunID, retries: Int, throttled: Int) async throws
 
     /// The run's stored record.
     func run(_ id: RunID) async throws -> RunRecord
@@ -63,9 +66,10 @@ public protocol TaskQueue: Sendable {
 
     /// Runs, newest first, with task counts, backlog age and throughput.
     func runs(limit: Int) async throws -> [RunSummary]
-    /// Dead tasks of one run (or all), with their recorded per-object failures.
+    /// Dead tasks of one run (or all), with the objects that failed in each, once per object.
     func deadTasks(run: RunID?) async throws -> [DeadTask]
-    /// Puts dead tasks back to ready with fresh attempts: of one run, all runs, or the listed tasks.
+    /// Puts dead tasks back to ready with a fresh round of attempts: of one run, all runs, or the listed tasks.
+    /// The attempts and failures of earlier rounds are kept (the run's retries and `failed` count them).
     /// Returns how many.
     func retry(run: RunID?, tasks: [TaskID]?) async throws -> Int
     /// Cancels a run still planning or running: removes its unclaimed tasks and marks it cancelled with `note`.

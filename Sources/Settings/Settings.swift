@@ -55,14 +55,18 @@ public struct SettingsSchema: Sendable {
     public let commandLineOnly: Set<String>
     /// Secrets a file may hold although no flag takes them, by key.
     public let secrets: [String: FileSecret]
+    /// The required arguments each command takes only from its command line, by command: `ls`'s `location`. A file
+    /// cannot give them, so a file alone never makes such a command whole.
+    public let commandLineArguments: [String: [String]]
 
     /// A schema for the given commands and rules.
     public init(commands: [String: [SettingSpec]], sharedTables: Set<String> = [], commandLineOnly: Set<String> = [],
-                secrets: [String: FileSecret] = [:]) {
+                secrets: [String: FileSecret] = [:], commandLineArguments: [String: [String]] = [:]) {
         self.commands = commands
         self.sharedTables = sharedTables
         self.commandLineOnly = commandLineOnly
         self.secrets = secrets
+        self.commandLineArguments = commandLineArguments
     }
 }
 
@@ -229,6 +233,26 @@ public struct SettingsResolver: Sendable {
         layered.insert(contentsOf: added, at: arguments.firstIndex(of: "--") ?? arguments.endIndex)
         return EffectiveSettings(arguments: layered, values: values, exports: exports, warnings: warnings,
                                  missing: missing)
+    }
+
+    /// The commands `file` sets up, sorted: each that has its own `[command]` table, and each to which the file or
+    /// the environment gives at least one setting and every required one (with no argument left that only the
+    /// command line gives). A file with `source` and `backup` at the top sets up `run` and `verify`, not `restore`
+    /// (which needs `from` and `to`), even if `db` at the top is one of restore's settings. `file` must have no
+    /// `problems`, or the first one is thrown.
+    public func configuredCommands(in file: ConfigDocument, environment: [String: String]) throws -> [String] {
+        let tables = Set(file.tables.map(\.name))
+        return try schema.commands.keys.sorted().filter { command in
+            if tables.contains(command) { return true }
+            guard schema.commandLineArguments[command]?.isEmpty ?? true else { return false }
+            let settings = try resolve(command: command, arguments: [command], environment: environment, file: file)
+            return settings.missing.isEmpty && settings.values.contains { value in
+                switch value.origin {
+                case .file, .environment: true
+                case .commandLine, .defaultValue: false
+                }
+            }
+        }
     }
 
     /// A sentence for a required setting nothing set, naming the three places it can come from.

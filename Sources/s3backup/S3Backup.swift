@@ -30,14 +30,12 @@ struct S3Backup: AsyncParsableCommand {
         } catch {
             exit(withError: error)
         }
+        // A value the file or the environment gave that the parser refuses was named by `ConfigFile.apply` already.
         var command: any ParsableCommand
         do {
             command = try parseAsRoot(layered.arguments)
         } catch {
-            guard let settings = layered.settings, let described = describe(parseError: error, settings: settings) else {
-                exit(withError: error)
-            }
-            fail(described, status: exitCode(for: error).rawValue)
+            exit(withError: error)
         }
         do {
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -159,7 +159,7 @@ struct OperatorViewTests {
         let failedJSON = try await run(Repository.binary, ["failed", "--db", database, "--json", "--run", "1"], environment: environment)
         let tasks = try #require((try JSONSerialization.jsonObject(with: Data(failedJSON.stdout)) as? [String: Any])?["tasks"] as? [[String: Any]])
         #expect(tasks.count == 1)
-        #expect((tasks.first?["failures"] as? [[String: String]])?.first?["subject"] == "clients/a b.txt")
+        #expect((tasks.first?["failures"] as? [[String: Any]])?.first?["subject"] as? String == "clients/a b.txt")
 
         let retried = try await run(Repository.binary, ["retry", "--db", database, "--task", String(deadID), "--json"],
                                     environment: environment)

@@ -1,7 +1,8 @@
--- Tasks that needed more than one attempt, and why the last one failed.
+-- Tasks that needed more than one attempt (earlier rounds, before a `retry`, included), and why the last one failed.
 -- sqlite3 -readonly -box QUEUE.db < sql/queries/retries.sql
-SELECT id AS task, run_id AS run, kind, state, attempts, max_attempts, last_error
+SELECT id AS task, run_id AS run, kind, state, earlier_attempts + attempts AS attempts, attempts AS this_round,
+       max_attempts, last_error
 FROM tasks
-WHERE attempts > 1
-ORDER BY attempts DESC, id
+WHERE earlier_attempts + attempts > 1
+ORDER BY earlier_attempts + attempts DESC, id
 LIMIT 100;

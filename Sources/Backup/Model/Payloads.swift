@@ -12,6 +12,9 @@ public struct CopyItem: Codable, Sendable, Equatable {
     public var etag: ETag
     /// The source version to copy (a point-in-time restore); nil for the current one.
     public var versionID: String?
+    /// When the source wrote it, as the listing said (S3's ISO 8601 form), where the planner passes it on (a
+    /// verification tells differences written during the run from the others); absent from task payloads.
+    public var lastModified: String?
 }
 
 /// The payload of a `copy` task.
@@ -51,9 +54,11 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
     public var vanished = 0
     /// Keys deleted from the backup.
     public var deleted = 0
-    /// S3 requests that failed and were tried again (by the worker that did this task, since its last task).
+    /// S3 requests that failed and were tried again. Workers now add them to the run in the queue as each task
+    /// ends, whatever its outcome (`RunSummary.requestRetries`), and the report adds those in; a result stored
+    /// before schema 5 may still hold some here.
     public var requestRetries = 0
-    /// Of the failed requests, those S3 throttled (SlowDown).
+    /// Of the failed requests, those S3 throttled (SlowDown); like `requestRetries`.
     public var throttled = 0
 
     enum CodingKeys: String, CodingKey {

@@ -35,8 +35,9 @@ public struct BackupPlanning: Sendable {
     }
 
     /// Plans whatever is left of the run, then decides on deletes and marks the run `running`. Stops as soon as
-    /// the planner's lease is lost (another planner took the run over), leaving deletes held.
-    public func execute() async throws -> PlanOutcome {
+    /// the planner's lease is lost (another planner took the run over), or before the next unit once `stopping`
+    /// says so (throwing `CancellationError`), leaving deletes held.
+    public func execute(stopping: @escaping @Sendable () -> Bool = { false }) async throws -> PlanOutcome {
         let holder = try await queue.planner(of: run)
         guard try await queue.acquirePlanner(run: run, owner: owner, replacing: holder.flatMap(ProcessIdentity.deadLocalProcess))
         else { throw BackupError.plannerBusy(run: run, holder: holder ?? "another process") }
@@ -66,12 +67,14 @@ public struct BackupPlanning: Sendable {
         let sink = QueueSink(queue: queue, run: run, onCopies: onCopies)
         try await forEachConcurrently(pending, width: planner.width) { [planner, queue, run, sourcePages] unit in
             try checkLease()
+            if stopping() { throw CancellationError() }
             // A unit planned before a crash may have left tasks: unclaimed ones go, so no stale delete survives.
             try await queue.discardUnclaimed(run: run, unit: unit.description)
             let findings = try await planner.plan(unit, into: sink, sourcePages: sourcePages)
             try await queue.finishUnit(run: run, unit: unit.description, summary: try Payload.json(findings))
         }
 
+        if stopping() { throw CancellationError() }
         var findings = PlanFindings()
         for unit in try await queue.units(run: run) {
             guard let summary = unit.summary else { throw BackupError.incompletePlan(run: run, unit: unit.unit) }

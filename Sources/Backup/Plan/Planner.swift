@@ -214,7 +214,9 @@ public struct Planner: Sendable {
         }
         func queueCopy(_ object: ListedObject) async throws {
             findings.copyBytes += object.size
-            let item = CopyItem(key: object.key, size: object.size, etag: object.etag, versionID: object.versionID)
+            // Only a verification sets `recentSince`: it names late arrivals by their time; tasks stay as they were.
+            let item = CopyItem(key: object.key, size: object.size, etag: object.etag, versionID: object.versionID,
+                                lastModified: recentSince == nil ? nil : object.lastModified)
             if object.size >= parameters.batchBytes { return try await sink.copy([item], unit: unit) }
             if copyBytes + object.size > parameters.batchBytes { try await flushCopies() }
             copies.append(item)

@@ -67,6 +67,16 @@ public struct BackupReport: Codable, Sendable {
         public var writtenDuringRun: Int
         /// Differences nothing explains: not written during the run, not kept by a refused delete.
         public var unexplained: Int
+        /// The unexplained differences by key, in byte order: all of them, up to `keyCap`. Fewer than
+        /// `unexplained` beyond the cap, or where a listing could not say whether an object was written during the
+        /// run (then only the differences known unexplained are named).
+        public var unexplainedKeys: [UnexplainedKey] = []
+
+        /// The most keys a verification names, so its memory stays bounded whatever the buckets hold (S3 keys are
+        /// at most 1,024 bytes: about 10 MB at worst); `--json` lists them all, the text the first `textKeys`.
+        public static let keyCap = 10_000
+        /// The keys the text report (and the mail, and the HTML page) names.
+        public static let textKeys = 20
 
         init(_ findings: PlanFindings, deletesRefused: Bool) {
             sourceObjects = findings.sourceObjects
@@ -78,6 +88,36 @@ public struct BackupReport: Codable, Sendable {
             extra = findings.extra
             writtenDuringRun = findings.recent
             unexplained = findings.missing + findings.changed - findings.recent + (deletesRefused ? 0 : findings.extra)
+        }
+    }
+
+    /// A difference between the buckets that nothing explains, by key.
+    public struct UnexplainedKey: Codable, Sendable, Equatable {
+        /// How the backup differs from the primary.
+        public enum Difference: String, Codable, Sendable {
+            /// The backup lacks the object or holds another version of it.
+            case missingOrDifferent = "missing_or_different"
+            /// Only the backup holds it.
+            case onlyInBackup = "only_in_backup"
+
+            /// The words the text report uses.
+            public var words: String {
+                switch self {
+                case .missingOrDifferent: "missing or different in the backup"
+                case .onlyInBackup: "only in the backup"
+                }
+            }
+        }
+
+        /// The key, relative to both prefixes.
+        public var key: String
+        /// How it differs.
+        public var difference: Difference
+
+        /// A difference.
+        public init(key: String, difference: Difference) {
+            self.key = key
+            self.difference = difference
         }
     }
 
@@ -135,8 +175,25 @@ public struct BackupReport: Codable, Sendable {
             lines.append("  now: primary \(check.sourceObjects) objects (\(bytes(check.sourceBytes))), backup \(check.backupObjects) "
                 + "objects (\(bytes(check.backupBytes))); \(check.missing) missing, \(check.changed) different, \(check.extra) extra "
                 + "in the backup; \(check.writtenDuringRun) written to the primary since the run began; \(check.unexplained) unexplained")
+            lines += Self.unexplainedLines(check)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The unexplained differences by key: the first `Verification.textKeys`, then how many more and where to
+    /// find them.
+    static func unexplainedLines(_ check: Verification) -> [String] {
+        guard check.unexplained > 0 else { return [] }
+        let shown = check.unexplainedKeys.prefix(Verification.textKeys)
+        var lines = shown.map { "    \($0.difference.words): \(RunLog.quoted($0.key))" }
+        let more = check.unexplained - shown.count
+        if more > 0, check.unexplainedKeys.count > shown.count {
+            lines.append("    … and \(more) more: `s3backup report --json` lists them (up to \(Verification.keyCap))")
+        } else if more > 0 {
+            lines.append("    \(shown.isEmpty ? "" : "… and ")\(more) \(shown.isEmpty ? "" : "more ")not named: the listing did not "
+                + "say whether the primary wrote them during the run")
+        }
+        return ["  unexplained, by key (relative to both prefixes, in byte order):"] + lines
     }
 }
 
@@ -156,6 +213,10 @@ extension BackupReport {
             timeline.append(TimelinePoint(at: finishedAt, objects: outcome.copied + outcome.deleted, bytes: outcome.copiedBytes))
         }
         let summary = try await queue.runs(limit: Int.max).first { $0.id == run }
+        // Request retries are counted per run as tasks end (whatever their outcome); results stored before
+        // schema 5 may hold some too.
+        work.requestRetries += summary?.requestRetries ?? 0
+        work.throttled += summary?.throttledRequests ?? 0
         let seconds = (summary?.finishedAt ?? Date()).timeIntervalSince(summary?.createdAt ?? Date())
         var report = BackupReport(run: run, source: record.source, backup: record.destination, resumed: resumed, plan: findings,
                                   work: work, tasks: summary?.tasks ?? [:], deletesRefused: record.note, seconds: seconds)
@@ -175,10 +236,80 @@ extension BackupReport {
     public mutating func verify(with planner: Planner, since: Date) async throws {
         var planner = planner
         // S3's LastModified has whole seconds: an object written in the run's first second counts as during the run.
-        let second = Date(timeIntervalSince1970: since.timeIntervalSince1970.rounded(.down))
-        planner.recentSince = S3Time.string(second)
-        let findings = try await planner.planAll(into: PreviewSink(sampleSize: 0))
+        let second = S3Time.string(Date(timeIntervalSince1970: since.timeIntervalSince1970.rounded(.down)))
+        planner.recentSince = second
         // Extra objects are explained when deletes were refused, or when the run does not delete (a restore).
-        verification = Verification(findings, deletesRefused: deletesRefused != nil || !planner.parameters.mirrorDeletes)
+        let extrasExplained = deletesRefused != nil || !planner.parameters.mirrorDeletes
+        let sink = UnexplainedKeySink(since: second, extrasExplained: extrasExplained, cap: Verification.keyCap)
+        let findings = try await planner.planAll(into: sink)
+        verification = Verification(findings, deletesRefused: extrasExplained)
+        verification?.unexplainedKeys = sink.keys(writtenDuringRun: findings.recent)
+    }
+}
+
+/// Collects the keys of the differences nothing explains while a verification lists both buckets: objects to copy
+/// that the primary wrote before the run began and, unless extras are explained, keys only the backup holds. It
+/// keeps the first `cap` in byte order (sorting and cutting whenever twice as many have piled up), so memory stays
+/// bounded however many differ, and the same buckets give the same list.
+final class UnexplainedKeySink: PlanSink {
+    private struct Kept: Sendable {
+        /// Known to be unexplained.
+        var keys: [BackupReport.UnexplainedKey] = []
+        /// To copy, but listed without a time: unexplained only if nothing was written during the run.
+        var undated: [BackupReport.UnexplainedKey] = []
+    }
+
+    private let since: String
+    private let extrasExplained: Bool
+    private let cap: Int
+    private let kept = LockedBox(Kept())
+
+    /// A sink for differences of objects written before `since` (S3's ISO 8601 form, as the planner compares it).
+    init(since: String, extrasExplained: Bool, cap: Int) {
+        precondition(cap >= 1, "keep at least one key")
+        self.since = since
+        self.extrasExplained = extrasExplained
+        self.cap = cap
+    }
+
+    func copy(_ batch: [CopyItem], unit: Unit) async throws {
+        var dated: [BackupReport.UnexplainedKey] = [], undated: [BackupReport.UnexplainedKey] = []
+        for item in batch {
+            let key = BackupReport.UnexplainedKey(key: item.key, difference: .missingOrDifferent)
+            // The planner counts an object written at or after `since` as written during the run: explained.
+            guard let written = item.lastModified else {
+                undated.append(key)
+                continue
+            }
+            if written < since { dated.append(key) }
+        }
+        kept.mutate { kept in
+            kept.keys = Self.bounded(kept.keys + dated, cap: cap)
+            kept.undated = Self.bounded(kept.undated + undated, cap: cap)
+        }
+    }
+
+    func delete(_ keys: [String], unit: Unit) async throws {
+        guard !extrasExplained else { return }
+        let extras = keys.map { BackupReport.UnexplainedKey(key: $0, difference: .onlyInBackup) }
+        kept.mutate { $0.keys = Self.bounded($0.keys + extras, cap: cap) }
+    }
+
+    /// The first `cap` unexplained keys in byte order, given how many differences the planner found written during
+    /// the run: with none, every undated copy is unexplained too; with some, undated ones cannot be told apart and
+    /// are left out.
+    func keys(writtenDuringRun: Int) -> [BackupReport.UnexplainedKey] {
+        let kept = kept.value
+        return Self.first(cap, of: writtenDuringRun == 0 ? kept.keys + kept.undated : kept.keys)
+    }
+
+    /// `keys` as they are while under twice `cap`, else cut to the first `cap`.
+    private static func bounded(_ keys: [BackupReport.UnexplainedKey], cap: Int) -> [BackupReport.UnexplainedKey] {
+        keys.count < 2 * cap ? keys : first(cap, of: keys)
+    }
+
+    /// The first `count` keys in byte order (keys are opaque bytes: no Unicode ordering or equivalence).
+    private static func first(_ count: Int, of keys: [BackupReport.UnexplainedKey]) -> [BackupReport.UnexplainedKey] {
+        Array(keys.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.prefix(count))
     }
 }

@@ -38,6 +38,7 @@ public struct BackupRunner: Sendable {
     /// Writes a line to the console and the run's log file.
     public let log: @Sendable (String) -> Void
     let runLog: RunLog
+    let stopping = RunStop()
 
     /// A runner on `queue` (stored at `database`), spawning workers from `executable` (this program); `log` is the
     /// console, and everything also goes to a new log file in `options.logDirectory`.
@@ -60,6 +61,13 @@ public struct BackupRunner: Sendable {
     /// The log file this runner writes.
     public var logFile: String { runLog.path }
 
+    /// Writes a line to the run's log file only (what the console already shows another way, such as an error).
+    public func record(_ line: String) { runLog.line(line) }
+
+    /// Stops the runner (SIGTERM, SIGINT): the workers finish what they hold and give the rest back, planning ends,
+    /// and `execute` throws `RunStopped` with how far the run got. Safe to call from any thread, more than once.
+    public func stop() { stopping.request() }
+
     /// Checks `parameters` (nothing is created for a mistake), finishes an unfinished run between the same
     /// locations (if any), then does a new run. Returns the reports, oldest first.
     public func execute(_ parameters: RunParameters) async throws -> [BackupReport] {
@@ -75,9 +83,9 @@ public struct BackupRunner: Sendable {
         reports.append(try await work(run: run, resumed: false))
         _ = try await queue.prune(finishedBefore: Date().addingTimeInterval(-Double(options.keepDays) * 86_400))
         for report in reports { report.text.split(separator: "\n").forEach { runLog.line(String($0)) } }
-        for old in RunLog.removeOld(in: options.logDirectory, olderThanDays: options.logRetentionDays) {
-            runLog.line("removed the old log \(old)")
-        }
+        let retention = LogRetention(days: options.logRetentionDays).removeExpired(in: options.logDirectory, sparing: runLog.path)
+        for name in retention.removed { runLog.line("removed the old log \(name)") }
+        for problem in retention.problems { log(problem) }
         return reports
     }
 
@@ -94,6 +102,7 @@ public struct BackupRunner: Sendable {
                                    concurrency: options.concurrency, leaseSeconds: options.leaseSeconds,
                                    logFile: runLog.path, environment: environment)
         defer { pool.stop() }
+        stopping.watch(pool)
 
         let watcher = options.progress.map { show in
             Task { [queue] in
@@ -109,9 +118,21 @@ public struct BackupRunner: Sendable {
         var refusal = record.note
         var findings = PlanFindings()
         if record.state == .planning {
-            let outcome = try await BackupPlanning(planner: planner, queue: queue, run: run, owner: owner,
-                                                   leaseRenewal: .seconds(Double(options.leaseSeconds) / 3), log: log,
-                                                   onCopies: { [log] in pool.start(log: log) }).execute()
+            let planning = BackupPlanning(planner: planner, queue: queue, run: run, owner: owner,
+                                          leaseRenewal: .seconds(Double(options.leaseSeconds) / 3), log: log,
+                                          onCopies: { [log] in pool.start(log: log) })
+            let outcome: PlanOutcome
+            do {
+                outcome = try await planning.execute(stopping: { [stopping] in stopping.requested })
+            } catch {
+                try await stopped(run) // a stop ends planning early: that is the stop, not a failure
+                // A run that failed before its key space was even split planned nothing: it is cancelled, so the
+                // next night does not "finish" it by listing both buckets once more before its own run.
+                if try await queue.units(run: run).isEmpty {
+                    _ = try await queue.cancel(run: run, note: "planning failed before anything was listed: \(error)")
+                }
+                throw error
+            }
             refusal = outcome.deletesRefused
             findings = outcome.findings
         } else {
@@ -121,7 +142,8 @@ public struct BackupRunner: Sendable {
         }
         log("run \(run) planned: \(findings.missing + findings.changed) to copy, \(findings.extra) to delete")
         if try await queue.outstanding(run: run) > 0 { pool.start(log: log) }
-        try await pool.waitUntilDone(queue: queue, log: log)
+        try await pool.waitUntilDone(queue: queue, log: log, stopping: { [stopping] in stopping.requested })
+        try await stopped(run)
         // A run whose workers gave up keeps its state, so the next command finishes it.
         if try await queue.outstanding(run: run) == 0 { try await queue.setRunState(run, .finished, note: refusal) }
 
@@ -132,23 +154,43 @@ public struct BackupRunner: Sendable {
 }
 
 extension BackupRunner {
+    /// Throws `RunStopped`, with how far `run` got, when stopping was asked.
+    private func stopped(_ run: RunID) async throws {
+        guard stopping.requested else { return }
+        let record = try await queue.run(run)
+        let progress = try await RunProgress.of(run, in: queue)
+        throw RunStopped(run: run, locations: "\(record.source) → \(record.destination)",
+                         progress: "\(progress.plannedUnits) of \(progress.units) prefixes planned, \(progress.doneTasks) of "
+                             + "\(progress.tasks) tasks done")
+    }
+
     /// `planning 12/40 prefixes · copying 30/120 tasks (25 %) · 3.1 tasks/s · ETA 29 s`.
     static func progressLine(queue: any TaskQueue, run: RunID, since began: ContinuousClock.Instant) async throws -> String {
-        let units = try await queue.units(run: run)
-        let planned = units.filter { $0.summary != nil }.count
-        let tasks = try await queue.runs(limit: 1_000).first { $0.id == run }?.tasks ?? [:]
-        let done = (tasks["succeeded"] ?? 0) + (tasks["dead"] ?? 0)
-        let total = tasks.values.reduce(0, +)
+        let progress = try await RunProgress.of(run, in: queue)
+        let (planned, units, done, total) = (progress.plannedUnits, progress.units, progress.doneTasks, progress.tasks)
         let seconds = (ContinuousClock.now - began).seconds
         var parts: [String] = []
-        if planned < units.count || units.isEmpty { parts.append("listing \(planned)/\(units.count) prefixes") }
+        if planned < units || units == 0 { parts.append("listing \(planned)/\(units) prefixes") }
         if total > 0 {
             parts.append("tasks \(done)/\(total) (\(done * 100 / total) %)")
             let rate = Double(done) / max(seconds, 0.001)
             parts.append(String(format: "%.1f tasks/s", rate))
-            if rate > 0, planned == units.count { parts.append(String(format: "ETA %.0f s", Double(total - done) / rate)) }
+            if rate > 0, planned == units { parts.append(String(format: "ETA %.0f s", Double(total - done) / rate)) }
         }
         return "run \(run): " + (parts.isEmpty ? "starting" : parts.joined(separator: " · "))
+    }
+}
+
+/// How far a run got: its units planned and its tasks done (succeeded or dead).
+struct RunProgress {
+    var plannedUnits = 0, units = 0, doneTasks = 0, tasks = 0
+
+    /// `run`'s progress as the queue has it.
+    static func of(_ run: RunID, in queue: any TaskQueue) async throws -> RunProgress {
+        let units = try await queue.units(run: run)
+        let tasks = try await queue.runs(limit: 1_000).first { $0.id == run }?.tasks ?? [:]
+        return RunProgress(plannedUnits: units.filter { $0.summary != nil }.count, units: units.count,
+                           doneTasks: (tasks["succeeded"] ?? 0) + (tasks["dead"] ?? 0), tasks: tasks.values.reduce(0, +))
     }
 }
 

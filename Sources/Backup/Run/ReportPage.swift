@@ -40,19 +40,11 @@ public enum ReportPage {
                 ("Explained", "\(check.writtenDuringRun) written to the primary since the run began"),
                 ("Unexplained", "\(check.unexplained)"),
             ]))
+            if check.unexplained > 0 { sections.append(unexplainedTable(check)) }
         }
         sections.append("<h2>Throughput over the run</h2>" + throughputChart(report))
         sections.append("<h2>Work per prefix</h2>" + unitChart(report.units))
-        if !report.failures.isEmpty {
-            var rows = ""
-            for task in report.failures {
-                rows += "<tr><td>task \(task.id)</td><td>\(escape(task.lastError ?? ""))</td></tr>"
-                for failure in task.failures.prefix(50) {
-                    rows += "<tr><td class=\"key\">\(escape(failure.subject.debugDescription))</td><td>\(escape(failure.error))</td></tr>"
-                }
-            }
-            sections.append("<h2>Failures</h2><table>\(rows)</table>")
-        }
+        if !report.failures.isEmpty { sections.append(failureTable(report)) }
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="\(contentSecurityPolicy)">
@@ -67,6 +59,45 @@ public enum ReportPage {
             \(sections.joined(separator: "\n"))
             </body></html>
             """
+    }
+
+    /// The objects each dead task failed on, each once, with the attempts it failed in: at most
+    /// `failedObjectsShown` per task, and where to find the rest.
+    private static func failureTable(_ report: BackupReport) -> String {
+        var rows = ""
+        for task in report.failures {
+            rows += "<tr><td>task \(task.id)</td><td>\(task.attempts) attempt\(task.attempts == 1 ? "" : "s"), "
+                + "\(task.failures.count) object\(task.failures.count == 1 ? "" : "s") failed; last error: "
+                + "\(escape(task.lastError ?? "none recorded"))</td></tr>"
+            for failure in task.failures.prefix(failedObjectsShown) {
+                rows += "<tr><td class=\"key\">\(escape(failure.subject.debugDescription))</td><td>\(escape(failure.error)) "
+                    + "(failed in \(failure.attempts) of \(task.attempts) attempt\(task.attempts == 1 ? "" : "s"))</td></tr>"
+            }
+            if task.failures.count > failedObjectsShown {
+                rows += "<tr><td></td><td>… and \(task.failures.count - failedObjectsShown) more: "
+                    + "<code>s3backup failed --run \(report.run)</code> lists them</td></tr>"
+            }
+        }
+        return "<h2>Failures</h2><table>\(rows)</table>"
+    }
+
+    /// The failed objects the page names per dead task.
+    static let failedObjectsShown = 50
+
+    /// The first unexplained differences by key, as the text report names them.
+    private static func unexplainedTable(_ check: BackupReport.Verification) -> String {
+        let shown = check.unexplainedKeys.prefix(BackupReport.Verification.textKeys)
+        var rows = shown.map {
+            "<tr><td>\(escape($0.difference.words))</td><td class=\"key\">\(escape($0.key.debugDescription))</td></tr>"
+        }.joined()
+        let more = check.unexplained - shown.count
+        if more > 0 {
+            rows += "<tr><td></td><td>… and \(more) more"
+                + (check.unexplainedKeys.count > shown.count
+                    ? ": <code>s3backup report --json</code> lists them (up to \(BackupReport.Verification.keyCap))"
+                    : " not named: the listing did not say whether the primary wrote them during the run") + "</td></tr>"
+        }
+        return "<h2>Unexplained differences</h2><table>\(rows)</table>"
     }
 
     private static func table(_ title: String, _ rows: [(String, String)]) -> String {

@@ -83,21 +83,6 @@ public final class RunLog: Sendable {
         return (state as NSString).appendingPathComponent("s3backup")
     }
 
-    /// Removes this tool's logs (`backup-*.log`) in `directory` last written more than `days` days before `now`;
-    /// returns the names removed. Other files are never touched.
-    @discardableResult
-    public static func removeOld(in directory: String, olderThanDays days: Int, now: Date = Date()) -> [String] {
-        let cutoff = now.addingTimeInterval(-Double(days) * 86_400)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { name in
-            guard name.hasPrefix("backup-"), name.hasSuffix(".log") else { return false }
-            let path = (directory as NSString).appendingPathComponent(name)
-            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
-                  modified < cutoff else { return false }
-            return (try? FileManager.default.removeItem(atPath: path)) != nil
-        }
-    }
-
     /// `YYYYMMDD-HHMMSS` in UTC.
     static func stamp(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)

@@ -9,6 +9,7 @@ final class WorkerProcesses: @unchecked Sendable {
     private let lock = NSLock()
     private var processes: [Process] = []
     private var started = false
+    private var stopped = false
     private let count: Int
     private let executable: URL
     private let arguments: [String]
@@ -25,13 +26,13 @@ final class WorkerProcesses: @unchecked Sendable {
         self.environment = WorkerEnvironment.of(environment)
         self.run = run
         arguments = ["work", "--db", database, "--run", String(run), "--until-idle", "--concurrency", String(concurrency),
-                     "--lease-seconds", String(leaseSeconds), "--log-file", logFile]
+                     "--lease-seconds", String(leaseSeconds), "--log-file", logFile, "--parent-pid", String(getpid())]
     }
 
-    /// Starts the workers, once, saying so in `log`; later calls do nothing.
+    /// Starts the workers, once, saying so in `log`; later calls, and calls after `stop`, do nothing.
     func start(log: @Sendable (String) -> Void) {
         let starting = lock.withLock {
-            guard !started else { return false }
+            guard !started, !stopped else { return false }
             started = true
             spawn()
             return true
@@ -52,11 +53,13 @@ final class WorkerProcesses: @unchecked Sendable {
         }
     }
 
-    /// Waits for the workers; while the queue still has work after they all exited, starts them again.
-    func waitUntilDone(queue: any TaskQueue, log: @Sendable (String) -> Void) async throws {
+    /// Waits for the workers; while the queue still has work after they all exited, starts them again, unless
+    /// `stopping` says the runner is stopping.
+    func waitUntilDone(queue: any TaskQueue, log: @Sendable (String) -> Void, stopping: () -> Bool) async throws {
         var round = 1
         while true {
             while lock.withLock({ processes.contains(where: \.isRunning) }) { try await Task.sleep(for: .milliseconds(50)) }
+            if stopping() { return }
             let crashed = lock.withLock { processes.filter { $0.terminationStatus != 0 }.count }
             let left = try await queue.outstanding(run: run)
             if left == 0 { return }
@@ -67,6 +70,7 @@ final class WorkerProcesses: @unchecked Sendable {
             log("\(crashed) worker(s) exited abnormally and \(left) tasks remain: starting workers again")
             round += 1
             lock.withLock {
+                guard !stopped else { return }
                 processes = []
                 started = true
                 spawn()
@@ -74,8 +78,12 @@ final class WorkerProcesses: @unchecked Sendable {
         }
     }
 
-    /// Stops workers still running (the runner itself is stopping).
+    /// Asks the workers still running to stop (SIGTERM: each finishes what it holds and gives the rest back), and
+    /// starts none after.
     func stop() {
-        lock.withLock { processes.filter(\.isRunning).forEach { $0.terminate() } }
+        lock.withLock {
+            stopped = true
+            processes.filter(\.isRunning).forEach { $0.terminate() }
+        }
     }
 }

@@ -9,6 +9,8 @@ public struct Drill: Sendable {
     public struct Result: Codable, Sendable {
         /// The comparison of every key (as `plan`: `same`, `missing`, `changed`, `extra`, counts and bytes).
         public var comparison: PlanFindings
+        /// The keys that differ, by kind: the first of each kind (as many as the drill was asked to keep), all counted.
+        public var differingKeys: DifferingKeys
         /// Keys whose bodies were compared.
         public var sampled: [String]
         /// Of those, keys whose bodies differ (or that one side lacks).
@@ -17,14 +19,17 @@ public struct Drill: Sendable {
         /// Whether the backup holds exactly what the primary holds, as far as the drill could see.
         public var passed: Bool { comparison.differences == 0 && bodyMismatches.isEmpty }
 
-        /// Lines for a person.
+        /// Lines for a person: the counts, then the first keys (20) of each kind that differs.
         public var text: String {
             let c = comparison
-            return """
-                drill \(passed ? "passed" : "FAILED"): primary \(c.sourceObjects) objects (\(c.sourceBytes) bytes), backup \(c.backupObjects) objects (\(c.backupBytes) bytes)
-                  keys: \(c.same) equal, \(c.missing) missing in the backup, \(c.changed) different, \(c.extra) only in the backup
-                  bodies: \(sampled.count) sampled, \(bodyMismatches.count) different\(bodyMismatches.isEmpty ? "" : ": " + bodyMismatches.prefix(10).map(\.debugDescription).joined(separator: ", "))
-                """
+            var lines = [
+                "drill \(passed ? "passed" : "FAILED"): primary \(c.sourceObjects) objects (\(c.sourceBytes) bytes), backup \(c.backupObjects) objects (\(c.backupBytes) bytes)",
+                "  keys: \(c.same) equal, \(c.missing) missing in the backup, \(c.changed) different, \(c.extra) only in the backup",
+            ]
+            lines += differingKeys.lines().map { "    " + $0 }
+            lines.append("  bodies: \(sampled.count) sampled, \(bodyMismatches.count) different"
+                + (bodyMismatches.isEmpty ? "" : ": " + bodyMismatches.prefix(10).map(\.debugDescription).joined(separator: ", ")))
+            return lines.joined(separator: "\n")
         }
     }
 
@@ -33,12 +38,21 @@ public struct Drill: Sendable {
 
     /// A drill over the run parameters' two sides.
     public init(parameters: RunParameters, environment: [String: String]) throws {
+        var parameters = parameters
+        // The keys only in the backup reach the plan's sink as deletes, and only when the plan mirrors deletes.
+        parameters.mirrorDeletes = true
         planner = try Planner(parameters: parameters, environment: environment)
     }
 
-    /// Compares every key, then `sample` random objects' bodies.
-    public func run(sample: Int) async throws -> Result {
-        let comparison = try await planner.planAll(into: PreviewSink(sampleSize: 0))
+    /// Compares every key, keeping the first `keep` differing keys of each kind (`KeySample.textLimit` for a
+    /// report, `KeySample.jsonLimit` for JSON: memory stays bounded however many differ), then `sample` random
+    /// objects' bodies.
+    public func run(sample: Int, keep: Int = KeySample.textLimit) async throws -> Result {
+        // Missing and different keys reach the sink alike, as copies: keep enough of them to find both kinds.
+        let plan = PreviewSink(sampleSize: max(keep, DifferingKeys.textWindow))
+        let comparison = try await planner.planAll(into: plan)
+        let differing = try await DifferingKeys.classifying(copies: plan.samples.copies, extras: plan.samples.deletes, keep: keep,
+                                                            findings: comparison, backup: planner.backup, at: planner.backupURL)
         let keys = try await randomKeys(sample)
         let mismatches = LockedBox<[String]>([])
         try await forEachConcurrently(keys, width: 4) { key in
@@ -47,7 +61,7 @@ public struct Drill: Sendable {
             let (a, b) = (try await left, try await right)
             if a != b { mismatches.mutate { $0.append(key) } }
         }
-        return Result(comparison: comparison, sampled: keys, bodyMismatches: mismatches.value.sorted())
+        return Result(comparison: comparison, differingKeys: differing, sampled: keys, bodyMismatches: mismatches.value.sorted())
     }
 
     /// `count` keys of the source chosen uniformly at random in one pass (reservoir sampling: memory holds

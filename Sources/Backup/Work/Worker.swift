@@ -48,7 +48,7 @@ public final class Worker: Sendable {
     private let contexts = LockedBox<[RunID: RunContext]>([:])
     private let held = LockedBox<Set<Lease>>([])
     private let total = LockedBox(TaskOutcome())
-    /// Paces this process's requests with the fleet and counts their retries.
+    /// Paces this process's requests with the fleet.
     let pacer: FleetPacer
 
     /// A worker named `id` (host and pid) on `queue`; S3 settings come from each run and `environment`. `log`
@@ -84,10 +84,17 @@ public final class Worker: Sendable {
             heartbeat.cancel()
             lanes.close()
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<options.concurrency { group.addTask { try await self.slot(lanes, idle) } }
-            try await group.waitForAll()
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<options.concurrency { group.addTask { try await self.slot(lanes, idle) } }
+                try await group.waitForAll()
+            }
+        } catch {
+            await recordRequests(ofRuns: Array(contexts.value.keys))
+            throw error
         }
+        // Counts a failed write gave back are tried once more.
+        await recordRequests(ofRuns: Array(contexts.value.keys))
         return total.value
     }
 
@@ -99,11 +106,12 @@ public final class Worker: Sendable {
                 held.mutate { _ = $0.remove(task.lease) }
                 idle.wake()
             }
+            let done: Result<TaskOutcome, any Error>
+            do { done = .success(try await execute(task, on: lanes)) } catch { done = .failure(error) }
+            // Whatever the outcome: a failed attempt's request retries happened as much as a completed one's.
+            await recordRequests(ofRuns: [task.run])
             do {
-                var outcome = try await execute(task, on: lanes)
-                let counts = pacer.takeCounts()
-                outcome.requestRetries = counts.retries
-                outcome.throttled = counts.throttled
+                let outcome = try done.get()
                 if try await !queue.complete([(task.lease, try Payload.encode(outcome))]).isEmpty {
                     log("task \(task.lease.task): finished, but its lease had passed to another worker; that worker's result stands")
                 } else {
@@ -115,6 +123,22 @@ public final class Worker: Sendable {
                 throw error
             } catch {
                 try await record(TaskFailure(message: "\(error)", permanent: false), of: task)
+            }
+        }
+    }
+
+    /// Adds the request retries this process's clients made for `runs` since the last time to those runs in the
+    /// queue. Counts a write fails to add are kept for the next time.
+    private func recordRequests(ofRuns runs: [RunID]) async {
+        for run in runs {
+            guard let counter = contexts.value[run]?.requests else { continue }
+            let counts = counter.take()
+            guard counts.retries > 0 || counts.throttled > 0 else { continue }
+            do {
+                try await queue.addRequestCounts(run: run, retries: counts.retries, throttled: counts.throttled)
+            } catch {
+                counter.giveBack(counts)
+                log("recording run \(run)'s \(counts.retries) request retries failed (\(error)); trying again when its next task ends")
             }
         }
     }
@@ -171,7 +195,8 @@ public final class Worker: Sendable {
         let results = LockedBox<(outcome: TaskOutcome, failures: [(String, S3Error)])>((TaskOutcome(), []))
         try await lanes.forEach(batch.objects) { [changes] item in
             do {
-                let outcome = try await context.copier.copy(item, checkBackupFirst: task.attempt > 1)
+                // Any earlier attempt, of this round or one before a `retry`, may have copied the object.
+                let outcome = try await context.copier.copy(item, checkBackupFirst: task.attempt > 1 || task.earlierAttempts > 0)
                 results.mutate { $0.outcome.add(outcome) }
                 let key = RunLog.quoted(context.backupURL.prefix + item.key)
                 if outcome.copied == 1 {
@@ -265,15 +290,55 @@ struct RunContext: Sendable {
     let backup: S3Client
     let backupURL: S3URL
     let copier: ObjectCopier
+    /// Counts the retries of this run's requests.
+    let requests: RunRequestCounter
 
     init(parameters: RunParameters, environment: [String: String], observer: FleetPacer, queue: any TaskQueue) throws {
-        let source = try parameters.source.client(environment: environment, observer: observer)
-        backup = try parameters.backup.client(environment: environment, observer: observer)
+        requests = RunRequestCounter(pacer: observer)
+        let source = try parameters.source.client(environment: environment, observer: requests)
+        backup = try parameters.backup.client(environment: environment, observer: requests)
         backupURL = try parameters.backup.location()
         copier = ObjectCopier(source: source, backup: backup, sourceURL: try parameters.source.location(),
                               backupURL: backupURL, parameters: parameters,
                               serverSide: try parameters.source.sharesService(with: parameters.backup, environment: environment),
                               relayouts: { try await queue.recordRelayout($0) })
+    }
+}
+
+/// One run's side of a worker's clients: every attempt is paced by the process's `FleetPacer` (one pace per
+/// process, whatever the runs), and the retries are counted for this run, so the worker can add them to the run
+/// as its tasks end. Counting per run, not per process, keeps a worker that serves several runs from booking one
+/// run's retries to another.
+final class RunRequestCounter: RequestObserver {
+    private let pacer: FleetPacer
+    private let counts = LockedBox(FleetPacer.Counts())
+
+    init(pacer: FleetPacer) { self.pacer = pacer }
+
+    func beforeAttempt() async { await pacer.beforeAttempt() }
+
+    func attemptFailed(_ error: S3Error, verdict: RetryClassifier.Verdict, willRetry: Bool) {
+        pacer.attemptFailed(error, verdict: verdict, willRetry: willRetry)
+        counts.mutate { counts in
+            if willRetry { counts.retries += 1 }
+            if verdict == .throttled { counts.throttled += 1 }
+        }
+    }
+
+    /// The counts since the last call.
+    func take() -> FleetPacer.Counts {
+        counts.mutate { counts in
+            defer { counts = FleetPacer.Counts() }
+            return counts
+        }
+    }
+
+    /// Puts back counts that could not be recorded.
+    func giveBack(_ other: FleetPacer.Counts) {
+        counts.mutate { counts in
+            counts.retries += other.retries
+            counts.throttled += other.throttled
+        }
     }
 }
 

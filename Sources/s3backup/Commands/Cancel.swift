@@ -9,7 +9,8 @@ extension S3Backup {
             abstract: "Cancel an unfinished run: its queued tasks are removed, and the next run starts anew instead of finishing it.",
             discussion: "Example: s3backup cancel --db /var/lib/s3backup/queue.db --run 42\n\n" + "Tasks a worker holds "
                 + "finish; nothing new starts. Failed tasks stay for `s3backup failed`. `s3backup status` lists the runs.\n\n"
-                + ExitStatus.helpText
+                + ConfigFile.helpText(for: "cancel") + "\n\n"
+                + ExitStatus.helpText(for: ExitStatus.everyCommand)
         )
 
         @OptionGroup var queue: QueueOptions

@@ -16,12 +16,15 @@ extension S3Backup {
                 abstract: "Validate the config file and print each command's effective settings, secrets masked.",
                 discussion: """
                     Reads the file --config names (else S3BACKUP_CONFIG, /etc/s3backup/s3backup.toml, \
-                    ~/.config/s3backup/s3backup.toml), layers the S3BACKUP_* environment over it and prints, for \
-                    each command the file or the environment sets up, every setting with where it came from. \
-                    Exits 78 when the file has a problem or a command lacks a required setting.
+                    ~/.config/s3backup/s3backup.toml), layers the S3BACKUP_* environment over it and checks every \
+                    command the file sets up: each with its own [command] table, and each to which the file's top \
+                    and [mail] (or the environment) give every setting it requires. A file with source, backup and \
+                    db at the top sets up run, plan, setup, verify and the queue's commands, not restore, which \
+                    needs from and to. For each, it prints every setting with where it came from, and parses them \
+                    as the command would. A problem exits 78, as the command itself does with the same file.
 
                     Example: s3backup config check --config /etc/s3backup/s3backup.toml
-                    """
+                    """ + "\n\n" + ExitStatus.helpText(for: [.success, .usage, .configuration])
             )
 
             @Option(help: "The config file to check.") var config: String?
@@ -35,7 +38,7 @@ extension S3Backup {
                 }
             }
 
-            /// Prints each command's effective settings; returns the problems found.
+            /// Prints the effective settings of each command the file sets up; returns the problems found.
             private func check() throws -> [String] {
                 let environment = ProcessInfo.processInfo.environment
                 guard let path = ConfigLocation.path(explicit: config, environment: environment) else {
@@ -47,18 +50,22 @@ extension S3Backup {
                 var problems = resolver.problems(in: document).map(\.description)
                 guard problems.isEmpty else { return problems }
                 var warnings: [String] = []
-                let commandTables = Set(document.tables.map(\.name)).intersection(resolver.schema.commands.keys)
-                for command in resolver.schema.commands.keys.sorted() {
+                for command in try resolver.configuredCommands(in: document, environment: environment) {
                     let settings = try resolver.resolve(command: command, arguments: [command], environment: environment,
                                                         file: document, fileIsWorldReadable: worldReadable)
-                    let touched = settings.values.contains { $0.origin != .defaultValue }
-                    guard commandTables.contains(command) || (commandTables.isEmpty && touched) else { continue }
                     print(Self.render(command, settings))
                     warnings += settings.warnings.filter { !warnings.contains($0) }
                     problems += settings.missing.map { resolver.missingMessage($0, command: command, file: document) }
                     guard settings.missing.isEmpty else { continue }
+                    if let arguments = resolver.schema.commandLineArguments[command] {
+                        // Nothing can stand in for what only the command line gives: the types were checked above.
+                        print("# \(command) takes \(arguments.map { "<\($0)>" }.joined(separator: " ")) on its command "
+                            + "line: its settings were checked by type only\n")
+                        continue
+                    }
                     do { _ = try S3Backup.parseAsRoot(settings.arguments) } catch {
-                        problems.append(S3Backup.describe(parseError: error, settings: settings) ?? "\(command): \(S3Backup.message(for: error))")
+                        problems.append(S3Backup.describe(parseError: error, settings: settings)
+                            ?? "\(command): \(S3Backup.message(for: error))")
                     }
                 }
                 for warning in warnings { StandardError.say("warning: \(warning)") }

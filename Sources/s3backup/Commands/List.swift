@@ -9,7 +9,9 @@ extension S3Backup {
             commandName: "ls",
             abstract: "Print every key under s3://BUCKET[/PREFIX], one per line, exactly as stored.",
             discussion: "Example: s3backup ls s3://primary-bucket/clients/ --json\n\n" + "Keys are printed byte for byte; a key containing a newline spans two lines, so use --json "
-                + "where keys may hold control characters.\n\n" + ExitStatus.helpText
+                + "where keys may hold control characters.\n\n"
+                + ConfigFile.helpText(for: "ls") + "\n\n"
+                + ExitStatus.helpText(for: ExitStatus.everyCommand + ExitStatus.reachingS3)
         )
 
         @Argument(help: "s3://BUCKET or s3://BUCKET/PREFIX")

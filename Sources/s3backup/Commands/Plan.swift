@@ -9,7 +9,9 @@ extension S3Backup {
         static let configuration = CommandConfiguration(
             abstract: "List the primary and the backup, diff them, and queue the copies and deletes; print the run id.",
             discussion: "Example: s3backup plan --source s3://primary --backup s3://backup --db queue.db --dryrun\n\n" + "Running it again for an unfinished run continues that run's planning. With --dryrun nothing "
-                + "is written anywhere.\n\n" + ExitStatus.helpText
+                + "is written anywhere.\n\n"
+                + ConfigFile.helpText(for: "plan") + "\n\n"
+                + ExitStatus.helpText(for: ExitStatus.everyCommand + ExitStatus.reachingS3 + [.refused])
         )
 
         @OptionGroup var options: BackupOptions

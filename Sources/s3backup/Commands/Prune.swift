@@ -7,7 +7,9 @@ extension S3Backup {
     struct Prune: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete finished runs older than N days, give their space back, truncate the write-ahead log.",
-            discussion: "Example: s3backup prune --db /var/lib/s3backup/queue.db --older-than-days 30\n\n" + ExitStatus.helpText
+            discussion: "Example: s3backup prune --db /var/lib/s3backup/queue.db --older-than-days 30\n\n"
+                + ConfigFile.helpText(for: "prune") + "\n\n"
+                + ExitStatus.helpText(for: ExitStatus.everyCommand)
         )
 
         @OptionGroup var queue: QueueOptions

@@ -10,14 +10,36 @@ extension S3Backup {
         static let configuration = CommandConfiguration(
             abstract: "Show a backup run's numbers and compare the primary with the backup now.",
             discussion: "Example: s3backup report --db /var/lib/s3backup/queue.db --html /tmp/report.html\n\n" + "Differences are explained when the primary wrote the object after the run began, or when the "
-                + "delete cap kept it; anything else is unexplained and the exit status says so.\n\n" + ExitStatus.helpText
+                + "delete cap kept it; anything else is unexplained and the exit status says so. Unexplained "
+                + "differences are named by key: the first \(BackupReport.Verification.textKeys) in the text (and the "
+                + "mail and the page), up to \(BackupReport.Verification.keyCap) with --json.\n\n"
+                + "The report is mailed only when asked: with --mail (the addresses and server may come from the config "
+                + "file's [mail] table), or with --mail-to on the command line.\n\n" + ConfigFile.helpText(for: "report") + "\n\n"
+                + ExitStatus.helpText(for: ExitStatus.everyCommand + ExitStatus.reachingS3 + [.partial, .refused, .mailFailed])
         )
 
         @OptionGroup var queue: QueueOptions
         @Option(help: "The run (default: the newest backup run).") var run: RunID?
         @Flag(help: "Skip listing the buckets again (report only what the queue kept).") var noVerify = false
         @Option(help: "Also write the report as one self-contained HTML page to this file.") var html: String?
+        @Flag(name: .customLong("mail"),
+              help: "Mail the report to the --mail-to addresses, wherever they are set (command line, S3BACKUP_MAIL_TO, the config file's [mail] table).")
+        var mailAsked = false
         @OptionGroup var mail: MailOptions
+
+        func validate() throws {
+            if mailAsked && mail.to.isEmpty {
+                throw ValidationError("--mail needs addresses: pass --mail-to, set S3BACKUP_MAIL_TO, or write mail-to = [\"…\"] "
+                    + "under [mail] in the config file (with mail-from and smtp-url)")
+            }
+        }
+
+        /// Whether `--mail-to` was typed on this command line: the config file's [mail] table (which `run` uses every
+        /// night) and S3BACKUP_MAIL_TO set it for every command that can mail, and a look at a report is no reason to
+        /// mail one.
+        static func mailToTyped(_ arguments: [String] = CommandLine.arguments) -> Bool {
+            arguments.dropFirst().prefix { $0 != "--" }.contains { $0 == "--mail-to" || $0.hasPrefix("--mail-to=") }
+        }
 
         func run() async throws {
             try await reportingErrors {
@@ -41,8 +63,9 @@ extension S3Backup {
                     }
                 }
                 try queue.emit(report) { report.text }
-                let mailed = await mailReport(report, settings: try mail.settings(environment: ProcessInfo.processInfo.environment),
-                                                 logFile: nil, log: Log.standardError)
+                let asked = mailAsked || Self.mailToTyped()
+                let settings = asked ? try mail.settings(environment: ProcessInfo.processInfo.environment) : nil
+                let mailed = await mailReport(report, settings: settings, logFile: nil, log: Log.standardError)
                 let status = ExitStatus.of(report.verdict, mailed: mailed)
                 if status != .success { throw ExitCode(status.rawValue) }
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backup
 import Foundation
+import Mail
 import Queue
 import S3
 
@@ -11,22 +12,28 @@ extension S3Backup {
             abstract: "Copy the backup back into the primary: all of it, or some prefixes.",
             discussion: "Example: s3backup restore --from s3://backup --to s3://primary --db queue.db --prefix clients/007/ --as-of 2026-11-20T00:00:00Z\n\n" + "Copies what the primary lacks or holds differently; deletes in the primary only with --delete. "
                 + "Asks for confirmation on a terminal, and needs --yes otherwise. Resumable like `run`: the same "
-                + "command finishes an interrupted restore.\n\n" + ExitStatus.helpText
+                + "command finishes an interrupted restore.\n\n" + "With --keys-from, every listed key is accounted for: one the backup "
+                + "lacks (with --as-of: lacked then) is named, and the restore exits 2 (partial). A line ending in a carriage "
+                + "return (Windows line ends) is refused with its line number, unless --exact-keys says the keys really end so.\n\n"
+                + ConfigFile.helpText(for: "restore") + "\n\n" + ExitStatus.helpText(for: ExitStatus.allCases)
         )
 
         @Option(help: "The backup to restore from: s3://BUCKET[/PREFIX].") var from: String
         @Option(help: "The primary to restore into: s3://BUCKET[/PREFIX].") var to: String
         @Option(help: "The queue database.") var db: String
         @Option(name: .customLong("prefix"), help: "Restore only keys under this folder (repeatable; clients/007 is clients/007/).") var prefixes: [String] = []
-        @Option(help: "Restore only the keys listed in this file, one per line (relative to the --from and --to prefixes).")
+        @Option(help: "Restore only the keys listed in this file, one per line, byte for byte (relative to the --from and --to prefixes); a listed key the backup lacks is named and makes the restore partial (exit 2).")
         var keysFrom: String?
+        @Flag(help: "Take every line of --keys-from as a key byte for byte, even one ending in a carriage return or beginning with a byte-order mark (otherwise refused as a Windows line end).")
+        var exactKeys = false
         @Option(help: "Restore each key as the backup held it at this moment (ISO 8601, e.g. 2026-11-20T00:00:00Z), from its versions.")
         var asOf: String?
         @Flag(help: "Also delete objects of the primary that the backup lacks (with --as-of: that did not exist then), within the restored prefixes.")
         var delete = false
         @Flag(help: "Do not ask for confirmation.") var yes = false
-        @Flag(help: "Print what would change, change nothing.") var dryrun = false
-        @Flag(help: "Print the reports as JSON.") var json = false
+        @Flag(help: "Print what would change, change nothing: the counts and the keys to copy and to delete (the first 20; with --json up to 100,000 of each).")
+        var dryrun = false
+        @Flag(help: "Print the reports (with --dryrun, what would change) as JSON.") var json = false
         @Option(help: "Worker processes.") var workers = BackupRunner.Options().workers
         @Option(help: "Objects transferred at once by each worker.") var concurrency = Worker.Options.defaultConcurrency
         @Option(help: "How long a claimed task stays a worker's without a heartbeat.") var leaseSeconds = 60
@@ -40,29 +47,26 @@ extension S3Backup {
                 do { _ = try S3URL(url) } catch { throw ValidationError("\(error)") }
             }
             if keysFrom != nil && !prefixes.isEmpty { throw ValidationError("give --prefix or --keys-from, not both") }
+            if exactKeys && keysFrom == nil { throw ValidationError("--exact-keys is about the --keys-from file; give one") }
             if let asOf, S3Time.parse(asOf) == nil {
                 throw ValidationError("--as-of \(asOf.debugDescription) is not an ISO 8601 moment like 2026-11-20T00:00:00Z")
             }
         }
 
-        /// One restore per prefix: backup/PREFIX → primary/PREFIX.
-        private func locations() throws -> [RunParameters] {
+        /// The --keys-from list, read whole; nil without one.
+        private func keyList() throws -> KeyList? {
+            guard let keysFrom else { return nil }
+            do {
+                return try KeyList.read(path: keysFrom, exact: exactKeys)
+            } catch let error as KeyListError {
+                throw ValidationError(error.description)
+            }
+        }
+
+        /// One restore per prefix: backup/PREFIX → primary/PREFIX; only `list`'s keys, if given.
+        private func locations(only list: KeyList?) throws -> [RunParameters] {
             // Folders, so a --prefix lands under them: s3://b/bk with --prefix x/ is s3://b/bk/x/.
             let source = try S3URL(from).folder, target = try S3URL(to).folder
-            var keys: [String]?
-            if let keysFrom {
-                do {
-                    // Each line is a key byte for byte (nothing trimmed: a key may end in a space or a carriage return).
-                    keys = try String(contentsOfFile: keysFrom, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: true)
-                        .map(String.init)
-                } catch {
-                    throw ValidationError("cannot read --keys-from \(keysFrom): \(error.localizedDescription)")
-                }
-                if let keys, !keys.isEmpty, keys.allSatisfy({ $0.hasSuffix("\r") }) {
-                    throw ValidationError("every line of --keys-from \(keysFrom) ends in a carriage return (Windows line ends); "
-                        + "convert it (dos2unix) so the keys match byte for byte")
-                }
-            }
             return (prefixes.isEmpty ? [""] : prefixes).map { prefix in
                 var parameters = RunParameters(
                     source: Side(url: "s3://\(source.bucket)/\(source.prefix + prefix)", endpointURL: connection.endpointURL,
@@ -75,7 +79,7 @@ extension S3Backup {
                 parameters.mirrorDeletes = delete
                 parameters.maxDelete = .percent(100)
                 parameters.asOf = asOf.flatMap(S3Time.parse).map(S3Time.string)
-                parameters.onlyKeys = keys
+                parameters.onlyKeys = list?.keys
                 return parameters
             }
         }
@@ -83,21 +87,32 @@ extension S3Backup {
         func run() async throws {
             try await reportingErrors {
                 let environment = ProcessInfo.processInfo.environment
-                let plans = try locations()
-                if dryrun || !yes {
-                    var lines: [String] = []
+                let list = try keyList()
+                let plans = try locations(only: list)
+                // A restore by key list is planned first without acting, so every listed key is accounted for.
+                var previews: [RestorePreview] = []
+                if dryrun || !yes || list != nil {
                     // The queue, when there is one already, knows the copies made with another part layout.
                     let records = FileManager.default.fileExists(atPath: db) ? try SQLiteQueue(path: db) : nil
+                    let keep = dryrun && json ? KeySample.jsonLimit : KeySample.textLimit
                     for parameters in plans {
-                        var planner = try Planner(parameters: parameters, environment: environment)
-                        planner.relayouts = records
-                        let findings = try await planner.planAll(into: PreviewSink(sampleSize: 0))
-                        lines.append("\(parameters.source.url) → \(parameters.backup.url): \(findings.missing) to copy, "
-                            + "\(findings.changed) to overwrite, \(findings.same) unchanged, "
-                            + (delete ? "\(findings.extra) to delete" : "\(findings.extra) only in the primary (kept)"))
+                        previews.append(try await RestorePreview.plan(parameters, environment: environment, relayouts: records,
+                                                                      list: list, keep: keep))
                     }
-                    print(lines.joined(separator: "\n"))
-                    if dryrun { return }
+                }
+                let notInBackup = previews.compactMap(\.listedKeys).filter { !$0.notInBackup.isEmpty }
+                if dryrun || !yes {
+                    var output = StandardOutput()
+                    if dryrun && json {
+                        try output.line(String(decoding: try documentEncoder.encode(previews), as: UTF8.self))
+                    } else {
+                        try output.line(previews.map(\.text).joined(separator: "\n"))
+                    }
+                    try output.flush()
+                    if dryrun {
+                        if !notInBackup.isEmpty { throw ExitCode(ExitStatus.partial.rawValue) }
+                        return
+                    }
                     guard isatty(STDIN_FILENO) == 1 else {
                         throw ValidationError("a restore writes into \(to); pass --yes to confirm (there is no terminal to ask)")
                     }
@@ -112,6 +127,7 @@ extension S3Backup {
                 options.concurrency = concurrency
                 options.leaseSeconds = leaseSeconds
                 options.logDirectory = logDir ?? RunLog.defaultDirectory(environment: environment)
+                options.logRetentionDays = 0 // the nightly run owns log retention (--log-retention-days)
                 let runner = try BackupRunner(queue: try openQueue(db, leaseSeconds: leaseSeconds), database: db,
                                               executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
                                               options: options, environment: environment, owner: ProcessIdentity.current,
@@ -119,10 +135,68 @@ extension S3Backup {
                 let mailSettings = try mail.settings(environment: environment)
                 var reports: [BackupReport] = []
                 for parameters in plans { reports += try await runner.execute(parameters) }
-                let mailed = try await publish(reports, json: json, mail: mailSettings, runner: runner)
-                let worst = reports.map { ExitStatus.of($0.verdict, mailed: mailed) }.first { $0 != .success } ?? .success
+                let listed = previews.compactMap(\.listedKeys).first
+                var mailed = try await publishReports(reports, listedKeys: listed, mail: mailSettings, runner: runner)
+                if let listed, !listed.notInBackup.isEmpty, let mailSettings, let last = reports.last {
+                    mailed = await mailNotInBackup(listed, report: last, settings: mailSettings, runner: runner) && mailed
+                }
+                var worst = reports.map { ExitStatus.of($0.verdict, mailed: mailed) }.first { $0 != .success } ?? .success
+                // Listed keys the backup lacks make the restore partial, unless it went worse than that.
+                if !notInBackup.isEmpty, [.success, .mailFailed, .refused].contains(worst) { worst = .partial }
                 if worst != .success { throw ExitCode(worst.rawValue) }
             }
         }
+
+        /// Prints the reports (text, or JSON: the array `run` prints, the last report, this restore's, with the key
+        /// list's accounting as `listed_keys`) and mails each; returns whether every mail went out.
+        private func publishReports(_ reports: [BackupReport], listedKeys: ListedKeys?, mail settings: SMTPSettings?,
+                                    runner: BackupRunner) async throws -> Bool {
+            var output = StandardOutput()
+            if json {
+                let documents = reports.enumerated().map { index, report in
+                    RestoreReportDocument(report: report, listedKeys: index == reports.count - 1 ? listedKeys : nil)
+                }
+                try output.line(String(decoding: try documentEncoder.encode(documents), as: UTF8.self))
+            } else {
+                try output.line((reports.map(\.text) + (listedKeys?.lines().map { "  " + $0 } ?? [])).joined(separator: "\n"))
+            }
+            try output.flush()
+            var mailed = true
+            for report in reports {
+                mailed = await mailReport(report, settings: settings, logFile: runner.logFile, log: runner.log) && mailed
+            }
+            return mailed
+        }
+
+        /// Mails that listed keys were not in the backup, naming each (the run's own report cannot say it), so the
+        /// partial restore is not known only to whoever read its exit status; returns whether the mail went out.
+        private func mailNotInBackup(_ listed: ListedKeys, report: BackupReport, settings: SMTPSettings,
+                                     runner: BackupRunner) async -> Bool {
+            let subject = "PARTIAL: \(report.source) → \(report.backup) (run \(report.run)): "
+                + "\(listed.notInBackup.count) listed key\(listed.notInBackup.count == 1 ? "" : "s") not in the backup"
+            let body = (listed.lines(limit: 1_000) + ["", report.text]).joined(separator: "\n")
+            do {
+                try await Mailer.send(subject: subject, body: body, settings: settings)
+                runner.log("the listed keys not in the backup were mailed to \(settings.to.joined(separator: ", "))")
+                return true
+            } catch {
+                runner.log("\(error)")
+                return false
+            }
+        }
+    }
+}
+
+/// A restore's report as JSON: the report's own fields, and the key list's accounting (`listed_keys`) when it has one.
+private struct RestoreReportDocument: Encodable {
+    let report: BackupReport
+    let listedKeys: ListedKeys?
+
+    private enum CodingKeys: String, CodingKey { case listedKeys }
+
+    func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(listedKeys, forKey: .listedKeys)
     }
 }

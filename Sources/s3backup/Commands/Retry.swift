@@ -6,7 +6,10 @@ extension S3Backup {
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Put failed tasks back into the queue with fresh attempts; workers then pick them up.",
-            discussion: "Example: s3backup retry --db /var/lib/s3backup/queue.db --task 4711\n\n" + "Without --run or --task, every failed task of every run.\n\n" + ExitStatus.helpText
+            discussion: "Example: s3backup retry --db /var/lib/s3backup/queue.db --task 4711\n\n"
+                + "Without --run or --task, every failed task of every run. The attempts already made stay on the "
+                + "books: the run's report counts them as retries, and `failed` as attempts.\n\n" + ConfigFile.helpText(for: "retry")
+                + "\n\n" + ExitStatus.helpText(for: ExitStatus.everyCommand)
         )
 
         @OptionGroup var queue: QueueOptions

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backup
 import Foundation
+import Mail
 import Queue
 
 extension S3Backup {
@@ -9,7 +10,8 @@ extension S3Backup {
         static let configuration = CommandConfiguration(
             abstract: "Back up: plan, copy with local worker processes, verify, print the summary.",
             discussion: "Example: s3backup run --source s3://primary --backup s3://backup --db /var/lib/s3backup/queue.db --workers 4\n\n" + "The nightly command. After an interruption, running it again finishes the unfinished run "
-                + "first, then makes a new one. Exits 0 only when the backup matches the primary.\n\n" + ExitStatus.helpText
+                + "first, then makes a new one. Exits 0 only when the backup matches the primary.\n\n"
+                + ConfigFile.helpText(for: "run") + "\n\n" + ExitStatus.helpText(for: ExitStatus.allCases)
         )
 
         @OptionGroup var options: BackupOptions
@@ -20,44 +22,70 @@ extension S3Backup {
         @Option(help: "Finished runs older than this many days are pruned from the queue.") var keepDays = 30
         @Option(help: "Directory of the run logs (default: /var/log/s3backup if writable, else ~/.local/state/s3backup).")
         var logDir: String?
-        @Option(help: "Log files older than this many days are removed.") var logRetentionDays = 30
+        @Option(help: "Run logs (backup-*.log, and the copies logrotate renamed or compressed) last written more than this many days ago are removed at the end of the run; 0 keeps them all.")
+        var logRetentionDays = 30
         @Flag(help: "Print the reports as JSON.") var json = false
         @OptionGroup var mail: MailOptions
 
         func validate() throws {
             guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1 to 64") }
             guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
+            guard logRetentionDays >= 0 else { throw ValidationError("--log-retention-days must be 0 or more (0 keeps every log)") }
         }
 
         func run() async throws {
             try await reportingErrors {
-                let queue = try openQueue(db, leaseSeconds: leaseSeconds)
-                var runnerOptions = BackupRunner.Options()
-                runnerOptions.workers = workers
-                runnerOptions.concurrency = concurrency
-                runnerOptions.leaseSeconds = leaseSeconds
-                runnerOptions.keepDays = keepDays
-                runnerOptions.logDirectory = logDir ?? RunLog.defaultDirectory(environment: ProcessInfo.processInfo.environment)
-                runnerOptions.logRetentionDays = logRetentionDays
-                runnerOptions.allowUnversioned = options.allowUnversioned
-                // A live line on a terminal; nothing but the summary under cron.
-                let terminal = isatty(STDOUT_FILENO) == 1
-                if terminal {
-                    runnerOptions.progress = { line in
-                        FileHandle.standardOutput.write(Data("\r\u{1B}[K\(line)".utf8))
-                    }
+                let environment = ProcessInfo.processInfo.environment
+                let mailSettings = try mail.settings(environment: environment)
+                let command = "run \(options.source) → \(options.backup)"
+                var runner: BackupRunner?
+                do {
+                    try await backUp(environment: environment, mail: mailSettings) { runner = $0 }
+                } catch let stopped as RunStopped {
+                    StandardError.say("\(stopped)")
+                    runner?.record("\(stopped)")
+                    await mailOutcome("STOPPED", of: command, reason: stopped.description, settings: mailSettings, runner: runner)
+                    throw ExitCode(ExitStatus.stopped.rawValue)
+                } catch let error where !(error is ExitCode) {
+                    // Whatever stage failed, the log and the mail say why, as the console does.
+                    runner?.record("s3backup: \(error)")
+                    await mailOutcome("FAILED", of: command, reason: "\(error)", settings: mailSettings, runner: runner)
+                    throw error
                 }
-                let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-                let mailSettings = try mail.settings(environment: ProcessInfo.processInfo.environment)
-                let runner = try BackupRunner(queue: queue, database: db, executable: executable, options: runnerOptions,
-                                          environment: ProcessInfo.processInfo.environment,
-                                          owner: ProcessIdentity.current, log: Log.standardError)
-                let reports = try await runner.execute(options.parameters)
-                if terminal { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
-                let mailed = try await publish(reports, json: json, mail: mailSettings, runner: runner)
-                let status = ExitStatus.of(reports.last!.verdict, mailed: mailed)
-                if status != .success { throw ExitCode(status.rawValue) }
             }
+        }
+
+        /// Plans, works and reports the run; `started` hears of the runner as soon as it exists (so a failure can be
+        /// written to its log); SIGTERM and SIGINT stop it.
+        private func backUp(environment: [String: String], mail mailSettings: SMTPSettings?,
+                            started: (BackupRunner) -> Void) async throws {
+            let queue = try openQueue(db, leaseSeconds: leaseSeconds)
+            var runnerOptions = BackupRunner.Options()
+            runnerOptions.workers = workers
+            runnerOptions.concurrency = concurrency
+            runnerOptions.leaseSeconds = leaseSeconds
+            runnerOptions.keepDays = keepDays
+            runnerOptions.logDirectory = logDir ?? RunLog.defaultDirectory(environment: environment)
+            runnerOptions.logRetentionDays = logRetentionDays
+            runnerOptions.allowUnversioned = options.allowUnversioned
+            // A live line on a terminal; nothing but the summary under cron.
+            let terminal = isatty(STDOUT_FILENO) == 1
+            if terminal {
+                runnerOptions.progress = { line in
+                    FileHandle.standardOutput.write(Data("\r\u{1B}[K\(line)".utf8))
+                }
+            }
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            let runner = try BackupRunner(queue: queue, database: db, executable: executable, options: runnerOptions,
+                                          environment: environment, owner: ProcessIdentity.current, log: Log.standardError)
+            started(runner)
+            let signals = Signals.onTermination { runner.stop() }
+            defer { signals.cancel() }
+            let reports = try await runner.execute(options.parameters)
+            if terminal { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
+            let mailed = try await publish(reports, json: json, mail: mailSettings, runner: runner)
+            let status = ExitStatus.of(reports.last!.verdict, mailed: mailed)
+            if status != .success { throw ExitCode(status.rawValue) }
         }
     }
 }

@@ -9,7 +9,9 @@ extension S3Backup {
         static let configuration = CommandConfiguration(
             abstract: "Enable versioning on both buckets, apply the lifecycle policy, and report any drift.",
             discussion: "Example: s3backup setup --source s3://primary --backup s3://backup --check\n\n" + "Idempotent. The policy's rules are merged with a bucket's other rules (matched by ID) unless "
-                + "--replace. With --check nothing is changed. Exits 1 when drift remains.\n\n" + ExitStatus.helpText
+                + "--replace. With --check nothing is changed. Exits 1 when drift remains.\n\n"
+                + ConfigFile.helpText(for: "setup") + "\n\n"
+                + ExitStatus.helpText(for: ExitStatus.everyCommand + ExitStatus.reachingS3)
         )
 
         @Option(help: "The primary: s3://BUCKET.") var source: String

@@ -6,8 +6,10 @@ extension S3Backup {
     /// `s3backup status`: runs and their tasks.
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show runs: tasks by state, the age of the oldest waiting task, throughput.",
-            discussion: "Example: s3backup status --db /var/lib/s3backup/queue.db\n\n" + ExitStatus.helpText
+            abstract: "Show runs: tasks by state, the age of the oldest waiting task, throughput, retries.",
+            discussion: "Example: s3backup status --db /var/lib/s3backup/queue.db\n\n"
+                + ConfigFile.helpText(for: "status") + "\n\n"
+                + ExitStatus.helpText(for: ExitStatus.everyCommand)
         )
 
         @OptionGroup var queue: QueueOptions
@@ -32,6 +34,7 @@ extension S3Backup {
                     + (run.oldestReadySeconds.map { String(format: "%.0f s", $0) } ?? "none")
                     + String(format: "  throughput: %.1f tasks/min (last 5 min)", run.tasksPerMinute),
             ]
+            lines.append("  retries: \(run.retries) of tasks, \(run.requestRetries) of S3 requests (\(run.throttledRequests) throttled)")
             if let note = run.note { lines.append("  note: \(note)") }
             return lines.joined(separator: "\n")
         }

@@ -8,7 +8,10 @@ extension S3Backup {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Compare the primary with the backup (every key's size and ETag) and, with --sample, the bodies of N random objects.",
-            discussion: "Example: s3backup verify --source s3://primary --backup s3://backup --sample 100\n\n" + "The weekly recovery drill; exits 1 when anything differs.\n\n" + ExitStatus.helpText
+            discussion: "Example: s3backup verify --source s3://primary --backup s3://backup --sample 100\n\n" + "The weekly recovery drill; exits 1 when anything differs, and names the keys that do: the first 20 of "
+                + "each kind (missing in the backup, different, only in the backup) in text and mail, up to 100,000 of each "
+                + "kind with --json (every count stays exact).\n\n" + ConfigFile.helpText(for: "verify") + "\n\n"
+                + ExitStatus.helpText(for: ExitStatus.everyCommand + ExitStatus.reachingS3 + [.mailFailed])
         )
 
         @Option(help: "The primary: s3://BUCKET[/PREFIX].") var source: String
@@ -34,7 +37,7 @@ extension S3Backup {
                 _ = try parameters.backup.location()
                 var drill = try Drill(parameters: parameters, environment: environment)
                 if let db { drill.planner.relayouts = try QueueOptions.openExisting(db) }
-                let result = try await drill.run(sample: sample)
+                let result = try await drill.run(sample: sample, keep: json ? KeySample.jsonLimit : KeySample.textLimit)
                 var output = StandardOutput()
                 if json {
                     try output.line(String(decoding: try documentEncoder.encode(result), as: UTF8.self))

@@ -11,7 +11,8 @@ extension S3Backup {
             abstract: "Claim tasks from the queue and do them: copy, verify, delete.",
             discussion: "Example: s3backup work --db /var/lib/s3backup/queue.db --concurrency 16\n\n" + "Start several on one host for large buckets. SIGTERM or SIGINT: stop claiming, finish what is "
                 + "held, exit; a second signal exits at once (held tasks return to the queue when their leases expire)."
-                + "\n\n" + ExitStatus.helpText
+                + "\n\n" + ConfigFile.helpText(for: "work") + "\n\n"
+                + ExitStatus.helpText(for: ExitStatus.everyCommand)
         )
 
         @Option(help: "The queue database.") var db: String
@@ -21,6 +22,7 @@ extension S3Backup {
         @Option(help: "Also append what this worker changes in the backup, and its errors, to this log file.")
         var logFile: String?
         @Option(help: "How long a claimed task stays this worker's without a heartbeat.") var leaseSeconds = 60
+        @Option(help: .hidden) var parentPid: Int32?
 
         func validate() throws {
             guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
@@ -38,6 +40,8 @@ extension S3Backup {
                 let stop = StopFlag()
                 let signals = Signals.onTermination { stop.request() }
                 defer { signals.cancel() }
+                let orphaned = parentPid.map { parent in Self.stopWhenOrphaned(parent: parent, stop: stop) }
+                defer { orphaned?.cancel() }
                 let file = try logFile.map { try RunLog(appendingTo: $0) }
                 let log: @Sendable (String) -> Void = { line in
                     Log.standardError(line)
@@ -48,6 +52,23 @@ extension S3Backup {
                                     changes: { file?.line($0) })
                 let outcome = try await worker.run()
                 Log.standardError("worker \(ProcessIdentity.current): \(outcome.copied) copied, \(outcome.deleted) deleted")
+            }
+        }
+
+        /// A worker `run` started stops as on SIGTERM once `run` is gone, even killed by SIGKILL (it is then adopted,
+        /// and its parent changes): the run is left unfinished, for the next `run` to finish and report, instead of
+        /// being finished by orphans and never reported. Checked every second (PR_SET_PDEATHSIG would follow the
+        /// thread that started the worker, which may end long before `run` does).
+        private static func stopWhenOrphaned(parent: Int32, stop: StopFlag) -> Task<Void, Never> {
+            Task.detached {
+                while !Task.isCancelled, !stop.requested {
+                    if getppid() != parent {
+                        Log.standardError("the run that started this worker (process \(parent)) is gone: stopping")
+                        stop.request()
+                        return
+                    }
+                    try? await Task.sleep(for: .seconds(1))
+                }
             }
         }
     }

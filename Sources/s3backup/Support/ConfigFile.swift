@@ -32,10 +32,41 @@ enum ConfigFile {
                                             fileIsWorldReadable: file?.worldReadable ?? false)
         for warning in settings.warnings { StandardError.say("warning: \(warning)") }
         if let missing = settings.missing.first {
-            throw ValidationError(resolver.missingMessage(missing, command: command, file: file?.document))
+            let message = resolver.missingMessage(missing, command: command, file: file?.document)
+            // The file set this command up and left a required setting out: `config check` says so too (78). Without
+            // the command's table, the command line was short of it, as it would be without any file (64).
+            if file?.document.tables.contains(where: { $0.name == command }) ?? false { throw ConfigError(message) }
+            throw ValidationError(message)
         }
         for (variable, value) in settings.exports { setenv(variable, value, 1) }
-        return (Array(arguments[..<index]) + settings.arguments, settings)
+        let layered = Array(arguments[..<index]) + settings.arguments
+        if let refusal = refusal(of: layered, settings: settings) { throw ConfigError(refusal) }
+        return (layered, settings)
+    }
+
+    /// Why the parser refuses `arguments` because of a value the file or the environment gave, prefixed with where
+    /// it came from (`s3backup.toml line 3: The value 'ten' is invalid for '--limit <limit>'`); nil when it accepts
+    /// them, or refuses them for what the command line holds. Such a value is a configuration error, 78, wherever
+    /// it shows: here, before the command runs, and in `config check`; typed on the command line it is a usage
+    /// error, 64, as ArgumentParser has it.
+    static func refusal(of arguments: [String], settings: EffectiveSettings) -> String? {
+        do {
+            _ = try S3Backup.parseAsRoot(arguments)
+            return nil
+        } catch {
+            return S3Backup.describe(parseError: error, settings: settings)
+        }
+    }
+
+    /// The `--help` paragraph of a command that reads the config file: where its settings can come from besides
+    /// the command line. `--config` is not one of the command's options: it is read (and removed) before the
+    /// command line is parsed, like the environment, and names where every option's value may come from.
+    static func helpText(for command: String) -> String {
+        "Settings: every option can also be set in the environment (S3BACKUP_ and its name in capitals, - as _: "
+            + "S3BACKUP_DB for --db) or in the config file, by its name without dashes, under [\(command)] or at the "
+            + "top. The file is --config FILE, else $S3BACKUP_CONFIG, else /etc/s3backup/s3backup.toml or "
+            + "~/.config/s3backup/s3backup.toml. The command line wins over the environment, which wins over the "
+            + "file; s3backup config check shows what each command gets."
     }
 
     /// Removes `--config PATH` or `--config=PATH` and returns the path.
@@ -64,10 +95,14 @@ enum ConfigFile {
     /// The settings of the commands under `path` (all of them for `[]`); nil when the parser gave no description.
     private static func settingsSchema(describing path: [String]) -> SettingsSchema? {
         var commands: [String: [SettingSpec]] = [:]
+        var commandLineArguments: [String: [String]] = [:]
         func collect(_ command: ToolInfo.Command) {
             guard command.commandName != S3Backup.Config.configuration.commandName else { return }
-            let settings = (command.arguments ?? []).compactMap(\.setting)
+            let arguments = command.arguments ?? []
+            let settings = arguments.compactMap(\.setting)
             if !settings.isEmpty { commands[command.commandName] = settings }
+            let positionals = arguments.compactMap(\.requiredPositional)
+            if !positionals.isEmpty { commandLineArguments[command.commandName] = positionals }
             command.subcommands?.forEach(collect)
         }
         do {
@@ -79,7 +114,8 @@ enum ConfigFile {
             collect(info.command)
         }
         return SettingsSchema(commands: commands, sharedTables: ["mail"], commandLineOnly: ["yes", "delete"],
-                              secrets: ["smtp-password": FileSecret(variable: "S3BACKUP_SMTP_PASSWORD", usedWith: "smtp-url")])
+                              secrets: ["smtp-password": FileSecret(variable: "S3BACKUP_SMTP_PASSWORD", usedWith: "smtp-url")],
+                              commandLineArguments: commandLineArguments)
     }
 }
 
@@ -104,11 +140,21 @@ private struct ToolInfo: Decodable {
         let isOptional: Bool
         let isRepeating: Bool
         let defaultValue: String?
+        let valueName: String?
+        let shouldDisplay: Bool?
 
-        /// The setting this argument is, unless it is positional or help.
+        /// The name of this argument when it is positional and required (`location`), which only the command line
+        /// gives; nil otherwise.
+        var requiredPositional: String? {
+            guard kind == "positional", !isOptional, defaultValue == nil else { return nil }
+            return valueName ?? "argument"
+        }
+
+        /// The setting this argument is, unless it is positional, help, or hidden (one process telling another,
+        /// like `work --parent-pid`, not a setting a person chooses).
         var setting: SettingSpec? {
             guard let names, let long = names.first(where: { $0.kind == "long" })?.name,
-                  !["help", "version"].contains(long), kind != "positional" else { return nil }
+                  !["help", "version"].contains(long), kind != "positional", shouldDisplay != false else { return nil }
             let kind: SettingSpec.Kind = self.kind == "flag" ? .flag : isRepeating ? .repeatingOption : .option
             return SettingSpec(name: long, spellings: names.map(\.spelling), kind: kind,
                                isRequired: !isOptional && defaultValue == nil && kind != .flag,

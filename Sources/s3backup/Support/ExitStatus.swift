@@ -6,7 +6,7 @@ import Queue
 import S3
 
 /// The exit statuses, documented in the README and `--help`, so cron and systemd can act on them.
-enum ExitStatus: Int32 {
+enum ExitStatus: Int32, CaseIterable {
     /// Everything worked.
     case success = 0
     /// The operation failed (S3 refused it, or an object could not be read or written), or the backup does not
@@ -28,18 +28,42 @@ enum ExitStatus: Int32 {
     /// The credentials were refused or lack permission.
     case permission = 77
     /// Settings are missing or wrong: credentials, profile, region, endpoint, an s3:// URL, a bucket that does not
-    /// exist, a backup without versioning, the config file, the log directory, the queue's location.
+    /// exist, a backup without versioning, the config file (a value it or the environment gives that the command
+    /// refuses, too), the log directory, the queue's location.
     case configuration = 78
 
-    /// The table for `--help`.
-    static let helpText = """
-        Exit status: 0 success; 1 failed (or the backup does not match); 2 partial (some objects failed);
-        3 deletes refused (a delete cap, an empty primary); 4 succeeded but the mail could not be sent;
-        5 stopped by SIGTERM or SIGINT before it finished (the next run finishes it);
-        64 bad command line (or overlapping locations); 69 endpoint unreachable;
-        77 credentials refused or not permitted; 78 configuration error (credentials, profile, region, endpoint,
-        URL, a missing or unversioned bucket, the config file, the log directory, the queue's location).
-        """
+    /// What every command can return: success, a failure, a bad command line, a bad setting or config file.
+    static let everyCommand: [ExitStatus] = [.success, .failure, .usage, .configuration]
+    /// What talking to S3 adds: an endpoint that cannot be reached, credentials that are refused.
+    static let reachingS3: [ExitStatus] = [.unavailable, .permission]
+
+    /// The status's line in `--help`: short enough for an 80-column terminal, so no entry is wrapped.
+    var summary: String {
+        switch self {
+        case .success: "success"
+        case .failure: "failed (the error line says why)"
+        case .partial: "partial: some objects failed on every retry (s3backup failed names them)"
+        case .refused: "deletes refused: over a delete cap, or the primary listed empty"
+        case .mailFailed: "succeeded, but the report could not be mailed"
+        case .stopped: "stopped by SIGTERM or SIGINT; the same command again finishes the run"
+        case .usage: "bad command line, overlapping locations, a run that cannot be cancelled"
+        case .unavailable: "the endpoint could not be reached"
+        case .permission: "credentials refused or not permitted"
+        case .configuration: "configuration error: settings, credentials, bucket, config file, paths"
+        }
+    }
+
+    /// The `--help` paragraph for a command that can return `statuses`: one status to a line, in order.
+    static func helpText(for statuses: [ExitStatus]) -> String {
+        let listed = Set(statuses).sorted { $0.rawValue < $1.rawValue }
+        return (["Exit status:"] + listed.map { status in
+            let code = String(status.rawValue)
+            return "  " + code + String(repeating: " ", count: 4 - code.count) + status.summary
+        }).joined(separator: "\n")
+    }
+
+    /// The paragraph for `--help` with every status (the root command's; `run` and `restore` can return them all).
+    static let helpText = helpText(for: allCases)
 
     /// The status of a finished run whose report was (or was not) mailed: a mail failure shows only when
     /// nothing worse happened, and never hides the run's own result.

@@ -1,0 +1,46 @@
+import Foundation
+import Queue
+
+/// A request to stop a runner (SIGTERM, SIGINT): the workers of the run in hand are told to finish what they hold
+/// and give the rest back, planning ends, and the run is left unfinished for the next `run` to finish.
+final class RunStop: Sendable {
+    private let state = LockedBox((requested: false, pools: [WorkerProcesses]()))
+
+    /// Whether stopping was asked.
+    var requested: Bool { state.value.requested }
+
+    /// Asks to stop: every pool registered so far, and any registered later, is stopped.
+    func request() {
+        let pools = state.mutate { state in
+            state.requested = true
+            return state.pools
+        }
+        pools.forEach { $0.stop() }
+    }
+
+    /// Watches `pool`: stopped at once when stopping was already asked.
+    func watch(_ pool: WorkerProcesses) {
+        if state.mutate({ state in
+            state.pools.append(pool)
+            return state.requested
+        }) {
+            pool.stop()
+        }
+    }
+}
+
+/// A run that was stopped before it finished, with how far it got: an error, so that no caller takes it for a
+/// finished run. The run stays unfinished in the queue; the next `run` finishes it.
+public struct RunStopped: Error, CustomStringConvertible, Sendable {
+    /// The run.
+    public let run: RunID
+    /// Its locations, `source → backup`.
+    public let locations: String
+    /// How far it got, one line.
+    public let progress: String
+
+    /// One line with what happens next.
+    public var description: String {
+        "run \(run) (\(locations)) was stopped before it finished: \(progress); the next `s3backup run` finishes it"
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+@testable import Queue
+import S3
+import Testing
+
+/// Every way a nightly `run` can end is said: failures before planning are mailed and logged, a stop is reported
+/// with how far the run got, and a run whose `run` was killed is reported by the next one.
+@Suite("every outcome of run is told")
+struct RunOutcomeTests {
+    private func mailFlags(_ sink: MailTests.Sink) -> [String] {
+        ["--mail-to", "ops@example.test", "--mail-from", "backup@example.test", "--smtp-url", sink.url]
+    }
+
+    /// The decoded Subject of a mail the sink kept.
+    private func subject(_ text: String) -> String {
+        guard let line = text.split(separator: "\r\n").first(where: { $0.hasPrefix("Subject: ") }) else { return "" }
+        let value = line.dropFirst("Subject: ".count)
+        guard value.hasPrefix("=?UTF-8?B?"), value.hasSuffix("?=") else { return String(value) }
+        return Data(base64Encoded: String(value.dropFirst(10).dropLast(2))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+
+    private func logText(_ fixture: BackupFixture) throws -> String {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: fixture.logDirectory)) ?? []
+        return try names.map { try String(contentsOfFile: fixture.logDirectory + "/" + $0, encoding: .utf8) }.joined()
+    }
+
+    enum Failure: String, CaseIterable { case missingBucket, wrongCredentials, unreachable }
+
+    @Test(arguments: Failure.allCases)
+    func aFailureBeforePlanningIsMailedAndLogged(_ failure: Failure) async throws {
+        let sink = try MailTests.Sink()
+        var fixture = try await BackupFixture("fail-\(failure.rawValue.prefix(8).lowercased())")
+        defer { fixture.remove() }
+        var backup = fixture.backup
+        let strict = try HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=0"])
+        let expected: (status: Int32, reason: String)
+        switch failure {
+        case .missingBucket:
+            backup = "no-such-bucket-\(UUID().uuidString.prefix(8).lowercased())"
+            expected = (78, "NoSuchBucket")
+        case .wrongCredentials:
+            fixture.environment["AWS_ENDPOINT_URL"] = strict.endpoint
+            fixture.environment["AWS_SECRET_ACCESS_KEY"] = "WRONG-SECRET-MARKER"
+            expected = (77, "InvalidAccessKeyId")
+        case .unreachable:
+            fixture.environment["AWS_ENDPOINT_URL"] = "http://127.0.0.1:1"
+            expected = (69, "Failed to connect to 127.0.0.1 port 1")
+        }
+        let result = try await run(Repository.binary, ["run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(backup)",
+                                                       "--db", fixture.database, "--log-dir", fixture.logDirectory]
+                                       + mailFlags(sink), environment: fixture.environment, timeout: .seconds(120))
+        #expect(result.status == expected.status, "\(result.stderr)")
+        let line = errorLine(result)
+        let mail = try #require(try sink.messages().first, "a mail for \(failure)")
+        let said = subject(mail.text)
+        #expect(said.hasPrefix("[s3backup] FAILED: run s3://\(fixture.primary) → s3://\(backup): "), "\(said)")
+        #expect(said.contains(expected.reason) || mail.text.contains(expected.reason), "\(said)")
+        #expect(line.contains(expected.reason), "\(line)")
+        let log = try logText(fixture)
+        #expect(log.contains(String(line.dropFirst("s3backup: ".count)).prefix(60)), "the log has the reason: \(log)")
+        #expect(!log.contains("WRONG-SECRET-MARKER") && !mail.text.contains("WRONG-SECRET-MARKER"))
+    }
+
+    @Test func theShippedCronLinesKeepStandardError() throws {
+        let cron = try String(contentsOf: Repository.root.appendingPathComponent("ops/cron/s3backup"), encoding: .utf8)
+        let commands = cron.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.contains("/usr/local/bin/s3backup") }
+        #expect(commands.count == 2)
+        for line in commands { #expect(!line.contains("2>"), "cron mails what s3backup writes to standard error: \(line)") }
+        #expect(cron.contains("\nMAILTO="))
+    }
+
+    @Test func aRunThatFailsBeforeListingIsCancelledNotResumed() async throws {
+        let fixture = try await BackupFixture("nosource")
+        defer { fixture.remove() }
+        try await fixture.seed(3)
+        let missing = "no-such-source-\(UUID().uuidString.prefix(8).lowercased())"
+        let failed = try await run(Repository.binary, ["run", "--source", "s3://\(missing)", "--backup", "s3://\(fixture.backup)",
+                                                       "--db", fixture.database, "--log-dir", fixture.logDirectory],
+                                   environment: fixture.environment)
+        #expect(failed.status == 78, "\(failed.stderr)")
+        let record = try await SQLiteQueue(path: fixture.database).run(1)
+        #expect(record.state == .cancelled && record.note?.contains("planning failed before anything was listed") == true)
+        let next = try await fixture.run()
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.reports.count == 1 && !next.stderr.contains("finishing it first"))
+    }
+
+    /// A run with one object the proxy holds back, so its workers are busy when the test acts.
+    private func busyRun(_ label: String, sink: MailTests.Sink) async throws -> (BackupFixture, FaultProxy, Started) {
+        var fixture = try await BackupFixture(label)
+        try await fixture.seed(6)
+        _ = try await fixture.sourceClient.putObject(bucket: fixture.primary, key: "held/by-the-proxy.bin", body: BytesBody(Array("held".utf8)))
+        let proxy = try FaultProxy(upstream: fixture.emulator.server.endpoint, stallSeconds: 30)
+        try await proxy.set(["stall": 1.0], only: "held/by-the-proxy")
+        fixture.environment.merge(["AWS_ENDPOINT_URL": proxy.endpoint, "S3BACKUP_STALL_SECONDS": "2"]) { $1 }
+        let started = try Started(Repository.binary,
+                                  ["run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)",
+                                   "--db", fixture.database, "--workers", "2", "--lease-seconds", "4", "--json",
+                                   "--log-dir", fixture.logDirectory] + fixture.flags + mailFlags(sink),
+                                  environment: fixture.environment, output: fixture.directory)
+        try await waitFor("the run's workers", timeout: .seconds(60)) {
+            ProcessTable.workers(on: fixture.database).isEmpty ? nil : true
+        }
+        return (fixture, proxy, started)
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func aStoppedRunIsReportedAndMailed(_ signal: Int32) async throws {
+        let sink = try MailTests.Sink()
+        let (fixture, proxy, started) = try await busyRun("stopped", sink: sink)
+        defer { fixture.remove() }
+        kill(started.pid, signal)
+        let stopped = try await started.wait(timeout: .seconds(90))
+        #expect(stopped.status == 5, "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("run 1 (s3://\(fixture.primary) → s3://\(fixture.backup)) was stopped before it finished: ")
+                    && stopped.stderr.contains("tasks done"), "\(stopped.stderr)")
+        #expect(ProcessTable.workers(on: fixture.database).isEmpty, "the workers stopped with the run")
+        let mail = try #require(try sink.messages().first)
+        #expect(subject(mail.text).hasPrefix("[s3backup] STOPPED: run s3://\(fixture.primary) → s3://\(fixture.backup): "),
+                "\(subject(mail.text))")
+        #expect(try logText(fixture).contains("was stopped before it finished"))
+        #expect(try await SQLiteQueue(path: fixture.database).run(1).state != .finished, "left for the next run")
+
+        try await proxy.set([:])
+        let next = try await fixture.run()
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.reports.count == 2 && next.stderr.contains("run 1 between these buckets is unfinished: finishing it first"))
+        try await fixture.expectEqual(sample: [])
+    }
+
+    @Test func aKilledRunIsReportedByTheNext() async throws {
+        let sink = try MailTests.Sink()
+        let (fixture, proxy, started) = try await busyRun("killed-run", sink: sink)
+        defer { fixture.remove() }
+        kill(started.pid, SIGKILL)
+        _ = try await started.wait(timeout: .seconds(10))
+        try await waitFor("the orphaned workers to stop", timeout: .seconds(60)) {
+            ProcessTable.workers(on: fixture.database).isEmpty ? true : nil
+        }
+        #expect(try await SQLiteQueue(path: fixture.database).run(1).state != .finished, "orphans did not finish it unreported")
+        try await proxy.set([:])
+        let next = try await fixture.run(mailFlags(sink))
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.reports.count == 2, "the killed run is reported first: \(next.stderr)")
+        #expect(next.reports.first?["resumed"] as? Bool == true)
+        #expect(try sink.messages().count == 2, "both runs mailed")
+    }
+}
