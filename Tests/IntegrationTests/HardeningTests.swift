@@ -311,11 +311,11 @@ struct HardeningTests {
         let config = path("s3backup.toml")
         try "[run]\nmail-subject-prefix = \"[x]\\r\\nBcc: evil@example.test\"\n".write(toFile: config, atomically: true, encoding: .utf8)
         let filed = try await run(Repository.binary, ["--config", config] + base, environment: isolatedEnvironment([:]))
-        #expect(filed.status == 64, "\(filed.stderr)")
+        #expect(filed.status == 78, "a value the file gives is fixed there: \(filed.stderr)")
         #expect(errorLine(filed).hasPrefix("s3backup: \(config) line 2: --mail-subject-prefix"), "\(filed.stderr)")
         let environment = isolatedEnvironment(["S3BACKUP_MAIL_SUBJECT_PREFIX": "[x]\nBcc: evil@example.test"])
         let exported = try await run(Repository.binary, base, environment: environment)
-        #expect(exported.status == 64 && errorLine(exported).contains("S3BACKUP_MAIL_SUBJECT_PREFIX"), "\(exported.stderr)")
+        #expect(exported.status == 78 && errorLine(exported).contains("S3BACKUP_MAIL_SUBJECT_PREFIX"), "\(exported.stderr)")
     }
 
     @Test func aRawControlCharacterInTheConfigFileIsRefusedWithItsLine() async throws {

@@ -32,14 +32,15 @@ struct RunOutcomeTests {
         var fixture = try await BackupFixture("fail-\(failure.rawValue.prefix(8).lowercased())")
         defer { fixture.remove() }
         var backup = fixture.backup
-        let strict = try HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=0"])
+        var strict: HelperServer?
         let expected: (status: Int32, reason: String)
         switch failure {
         case .missingBucket:
             backup = "no-such-bucket-\(UUID().uuidString.prefix(8).lowercased())"
             expected = (78, "NoSuchBucket")
         case .wrongCredentials:
-            fixture.environment["AWS_ENDPOINT_URL"] = strict.endpoint
+            strict = try HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=0"])
+            fixture.environment["AWS_ENDPOINT_URL"] = strict?.endpoint
             fixture.environment["AWS_SECRET_ACCESS_KEY"] = "WRONG-SECRET-MARKER"
             expected = (77, "InvalidAccessKeyId")
         case .unreachable:

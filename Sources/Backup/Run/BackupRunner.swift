@@ -127,9 +127,11 @@ public struct BackupRunner: Sendable {
             } catch {
                 try await stopped(run) // a stop ends planning early: that is the stop, not a failure
                 // A run that failed before its key space was even split planned nothing: it is cancelled, so the
-                // next night does not "finish" it by listing both buckets once more before its own run.
-                if try await queue.units(run: run).isEmpty {
-                    _ = try await queue.cancel(run: run, note: "planning failed before anything was listed: \(error)")
+                // next night does not "finish" it by listing both buckets once more before its own run. Best effort,
+                // and not tried when the queue itself failed (it would only wait out the busy timeout again): the
+                // error that ended planning is the one to tell.
+                if !(error is QueueError), (try? await queue.units(run: run))?.isEmpty == true {
+                    _ = try? await queue.cancel(run: run, note: "planning failed before anything was listed: \(error)")
                 }
                 throw error
             }
