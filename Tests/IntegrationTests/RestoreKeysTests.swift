@@ -6,13 +6,6 @@ import Testing
 /// `restore --keys-from` loses nothing silently, and `restore --dryrun` names the keys it would copy and delete.
 @Suite("s3backup restore by key list and dry run, against moto")
 struct RestoreKeysTests {
-    private func restore(_ fixture: BackupFixture, _ extra: [String]) async throws -> CommandResult {
-        try await run(Repository.binary, ["restore", "--from", "s3://\(fixture.backup)", "--to", "s3://\(fixture.primary)",
-                                          "--db", fixture.database, "--log-dir", fixture.logDirectory, "--lease-seconds", "2",
-                                          "--workers", "2"] + fixture.encryptionFlags + extra,
-                      environment: fixture.environment, timeout: .seconds(120))
-    }
-
     private func writeList(_ fixture: BackupFixture, _ name: String, _ bytes: [UInt8]) throws -> String {
         let path = fixture.directory.appendingPathComponent(name).path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -43,12 +36,12 @@ struct RestoreKeysTests {
         let list = try writeList(fixture, "keys.txt", Array(([lost[0], absent[0], lost[1], lost[2], absent[1]]
                 + [BackupFixture.seededKey(11)]).map { $0 + "\n" }.joined().utf8))
 
-        let dry = try await restore(fixture, ["--dryrun", "--keys-from", list])
+        let dry = try await fixture.restore(["--dryrun", "--keys-from", list])
         #expect(dry.status == 2, "a dry run says the restore would be partial: \(dry.stdoutText) \(dry.stderr)")
         #expect(dry.stdoutText.contains("3 to copy, 0 to overwrite, 1 unchanged"), "\(dry.stdoutText)")
         #expect(dry.stdoutText.contains("not in the backup, so not restored (the restore is partial, exit 2): \(absent[0].debugDescription), \(absent[1].debugDescription)"))
 
-        let restored = try await restore(fixture, ["--yes", "--keys-from", list])
+        let restored = try await fixture.restore(["--yes", "--keys-from", list])
         #expect(restored.status == 2, "\(restored.stdoutText) \(restored.stderr)")
         #expect(restored.stdoutText.contains("keys listed in \(list): 6; 3 to copy, 1 unchanged, 0 to delete, 2 not in the backup"))
         #expect(restored.stdoutText.contains(absent[0].debugDescription) && restored.stdoutText.contains(absent[1].debugDescription))
@@ -56,7 +49,7 @@ struct RestoreKeysTests {
         #expect(primary.isSuperset(of: lost), "the listed keys the backup holds are restored")
 
         // JSON names every one, on the restore's own report.
-        let again = try await restore(fixture, ["--yes", "--json", "--keys-from", list])
+        let again = try await fixture.restore(["--yes", "--json", "--keys-from", list])
         #expect(again.status == 2)
         let listed = try #require(try json(again).last?["listed_keys"] as? [String: Any])
         #expect(listed["not_in_backup"] as? [String] == absent)
@@ -65,15 +58,15 @@ struct RestoreKeysTests {
 
         // As of the moment before later.bin was written, it was not in the backup: named, partial; today it is.
         let pointInTime = try writeList(fixture, "later.txt", Array("later.bin\n\(lost[0])\n".utf8))
-        let then = try await restore(fixture, ["--yes", "--as-of", moment, "--keys-from", pointInTime])
+        let then = try await fixture.restore(["--yes", "--as-of", moment, "--keys-from", pointInTime])
         #expect(then.status == 2, "\(then.stdoutText) \(then.stderr)")
         #expect(then.stdoutText.contains("1 not in the backup as of "), "\(then.stdoutText)")
         #expect(then.stdoutText.contains("not in the backup, so not restored (the restore is partial, exit 2): \"later.bin\""))
-        let now = try await restore(fixture, ["--yes", "--keys-from", pointInTime])
+        let now = try await fixture.restore(["--yes", "--keys-from", pointInTime])
         #expect(now.status == 0, "\(now.stdoutText) \(now.stderr)")
 
         // With --delete, a listed key the backup lacked but the primary holds is deleted: accounted for, not missing.
-        let deleted = try await restore(fixture, ["--yes", "--delete", "--as-of", moment, "--keys-from", pointInTime])
+        let deleted = try await fixture.restore(["--yes", "--delete", "--as-of", moment, "--keys-from", pointInTime])
         #expect(deleted.status == 0, "\(deleted.stdoutText) \(deleted.stderr)")
         #expect(deleted.stdoutText.contains("2; 0 to copy, 1 unchanged, 1 to delete, 0 not in the backup"), "\(deleted.stdoutText)")
         #expect(try await fixture.emulator.keys(fixture.primary, prefix: "later").isEmpty)
@@ -87,7 +80,7 @@ struct RestoreKeysTests {
         try await fixture.seed(5)
         #expect(try await fixture.run().status == 0)
         let list = try writeList(fixture, "keys.txt", Array("\(BackupFixture.seededKey(1))\nnever-backed-up\n".utf8))
-        let restored = try await restore(fixture, ["--yes", "--keys-from", list, "--mail-to", "ops@example.test",
+        let restored = try await fixture.restore(["--yes", "--keys-from", list, "--mail-to", "ops@example.test",
                                                    "--mail-from", "backup@example.test", "--smtp-url", sink.url])
         #expect(restored.status == 2, "\(restored.stdoutText) \(restored.stderr)")
         let messages = try sink.messages().map(\.text)
@@ -121,17 +114,17 @@ struct RestoreKeysTests {
         _ = try await fixture.sourceClient.deleteObjects(bucket: fixture.primary, lost.map { ObjectVersionRef(key: $0) })
 
         let mixed = try writeList(fixture, "mixed.txt", Array("\(lost[0])\r\n\(lost[1])\n".utf8))
-        let refused = try await restore(fixture, ["--yes", "--keys-from", mixed])
+        let refused = try await fixture.restore(["--yes", "--keys-from", mixed])
         #expect(refused.status == 64, "\(refused.stdoutText) \(refused.stderr)")
         let line = errorLine(refused)
         #expect(line.contains("line 1 ends in a carriage return"), "\(line)")
         #expect(line.contains("dos2unix") && line.contains("--exact-keys"), "\(line)")
         let everyLine = try writeList(fixture, "crlf.txt", Array("\(lost[0])\r\n\(lost[1])\r\n".utf8))
-        #expect(errorLine(try await restore(fixture, ["--yes", "--keys-from", everyLine])).contains("lines 1, 2 end in a carriage return"))
+        #expect(errorLine(try await fixture.restore(["--yes", "--keys-from", everyLine])).contains("lines 1, 2 end in a carriage return"))
         #expect(try await fixture.emulator.keys(fixture.primary).count == 8, "nothing restored")
 
         let exact = try writeList(fixture, "exact.txt", Array("\(endsInCR)\n\(lost[1])\n".utf8))
-        let restored = try await restore(fixture, ["--yes", "--exact-keys", "--keys-from", exact])
+        let restored = try await fixture.restore(["--yes", "--exact-keys", "--keys-from", exact])
         #expect(restored.status == 0, "\(restored.stdoutText) \(restored.stderr)")
         let primary = try await fixture.emulator.keys(fixture.primary).map { Array($0.utf8) }
         #expect(primary.contains(Array(endsInCR.utf8)), "the key ending in a carriage return is restored byte for byte")
@@ -151,7 +144,7 @@ struct RestoreKeysTests {
         for key in extras { try await fixture.sourceClient.putObject(bucket: fixture.primary, key: key, body: BytesBody([1])) }
         let ordered = lost.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
 
-        let text = try await restore(fixture, ["--dryrun", "--delete"])
+        let text = try await fixture.restore(["--dryrun", "--delete"])
         #expect(text.status == 0, "\(text.stderr)")
         let output = text.stdoutText
         #expect(output.contains("25 to copy, 0 to overwrite, 15 unchanged, 2 to delete"), "\(output)")
@@ -160,7 +153,7 @@ struct RestoreKeysTests {
         #expect(!output.contains(ordered[20].debugDescription))
         #expect(output.contains("to delete: \"written-after/1\", \"written-after/2\""), "\(output)")
 
-        let document = try await restore(fixture, ["--dryrun", "--delete", "--json"])
+        let document = try await fixture.restore(["--dryrun", "--delete", "--json"])
         #expect(document.status == 0, "\(document.stderr)")
         let preview = try #require(try json(document).first)
         let toCopy = try #require(preview["to_copy"] as? [String: Any])
@@ -170,7 +163,7 @@ struct RestoreKeysTests {
         #expect(preview.int("plan", "missing") == 25)
 
         // Without --delete nothing is to be deleted; and nothing was changed by any of it.
-        let kept = try await restore(fixture, ["--dryrun", "--json"])
+        let kept = try await fixture.restore(["--dryrun", "--json"])
         #expect((try json(kept).first?["to_delete"] as? [String: Any])?["total"] as? Int == 0)
         #expect(try await fixture.emulator.keys(fixture.primary).count == 40 - 25 + 2)
     }

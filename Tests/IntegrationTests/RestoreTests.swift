@@ -5,13 +5,6 @@ import Testing
 
 @Suite("s3backup restore against moto and RGW")
 struct RestoreTests {
-    private func restore(_ fixture: BackupFixture, _ extra: [String]) async throws -> CommandResult {
-        try await run(Repository.binary, ["restore", "--from", "s3://\(fixture.backup)", "--to", "s3://\(fixture.primary)",
-                                          "--db", fixture.database, "--log-dir", fixture.logDirectory, "--lease-seconds", "2",
-                                          "--workers", "2"] + fixture.encryptionFlags + extra,
-                      environment: fixture.environment)
-    }
-
     /// Three moments of a primary, each backed up into a versioned backup; restoring to each moment gives exactly
     /// the primary of that moment: keys, bodies, metadata.
     @Test(arguments: Provider.allCases)
@@ -48,11 +41,11 @@ struct RestoreTests {
         #expect(moments.map { $0.1.count } == [3, 3, 4])
 
         for (time, expected) in moments + moments.reversed() {
-            let result = try await restore(fixture, ["--yes", "--delete", "--as-of", time])
+            let result = try await fixture.restore(["--yes", "--delete", "--as-of", time])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(try await state() == expected, "the primary as of \(time)")
         }
-        let bad = try await restore(fixture, ["--yes", "--as-of", "yesterday"])
+        let bad = try await fixture.restore(["--yes", "--as-of", "yesterday"])
         #expect(bad.status == 64)
     }
 
@@ -66,7 +59,7 @@ struct RestoreTests {
 
         let list = fixture.directory.appendingPathComponent("keys.txt").path
         try "\(all[5])\n\(all[7])\n".write(toFile: list, atomically: true, encoding: .utf8)
-        #expect(try await restore(fixture, ["--yes", "--keys-from", list]).status == 0)
+        #expect(try await fixture.restore(["--yes", "--keys-from", list]).status == 0)
         #expect(try await fixture.emulator.keys(fixture.primary) == [all[5], all[7]])
 
         // kill -9 a full restore and its workers mid-way; the same command then finishes it.
@@ -84,7 +77,7 @@ struct RestoreTests {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(try await fixture.emulator.keys(fixture.primary).count < all.count, "killed before the end")
-        let resumed = try await restore(fixture, ["--yes"])
+        let resumed = try await fixture.restore(["--yes"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         try await fixture.expectEqual(sample: [])
     }
@@ -105,23 +98,23 @@ struct RestoreTests {
         try await fixture.sourceClient.putObject(bucket: fixture.primary, key: "written-after", body: BytesBody([1]))
 
         // Without a terminal and without --yes nothing happens.
-        let unconfirmed = try await restore(fixture, [])
+        let unconfirmed = try await fixture.restore([])
         #expect(unconfirmed.status == 64)
         #expect(unconfirmed.stderr.contains("--yes"))
-        let dry = try await restore(fixture, ["--dryrun"])
+        let dry = try await fixture.restore(["--dryrun"])
         #expect(dry.status == 0)
         #expect(dry.stdoutText.contains("10 to copy, 1 to overwrite"))
         #expect(try await fixture.emulator.keys(fixture.primary).count == 60 + awkwardKeys.count + 1 - 10 + 1)
 
         // A partial restore touches only its prefix.
-        let partial = try await restore(fixture, ["--yes", "--prefix", "clients/000/"])
+        let partial = try await fixture.restore(["--yes", "--prefix", "clients/000/"])
         #expect(partial.status == 0, "\(partial.stderr)")
         let afterPartial = try await fixture.listing(fixture.sourceClient, fixture.primary)
         #expect(afterPartial[Array(BackupFixture.seededKey(0).utf8)] != nil)
         #expect(afterPartial[Array(BackupFixture.seededKey(1).utf8)] == nil)
 
         // A full restore brings back the rest and never deletes in the primary.
-        let full = try await restore(fixture, ["--yes"])
+        let full = try await fixture.restore(["--yes"])
         #expect(full.status == 0, "\(full.stderr)")
         var now = try await fixture.listing(fixture.sourceClient, fixture.primary)
         #expect(now[Array("written-after".utf8)] != nil, "without --delete nothing in the primary is deleted")
@@ -133,7 +126,7 @@ struct RestoreTests {
         #expect(head.storageClass == "STANDARD")
 
         // With --delete the primary becomes exactly the backup.
-        #expect(try await restore(fixture, ["--yes", "--delete"]).status == 0)
+        #expect(try await fixture.restore(["--yes", "--delete"]).status == 0)
         #expect(try await fixture.listing(fixture.sourceClient, fixture.primary)[Array("written-after".utf8)] == nil)
     }
 }

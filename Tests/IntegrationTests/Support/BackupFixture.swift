@@ -114,6 +114,14 @@ struct BackupFixture {
         return (result.status, reports, result.stderr)
     }
 
+    /// Runs `s3backup restore` from the backup into the primary, with `extra` flags, to its end.
+    func restore(_ extra: [String], timeout: Duration = .seconds(120)) async throws -> CommandResult {
+        try await IntegrationTests.run(Repository.binary, ["restore", "--from", "s3://\(backup)", "--to", "s3://\(primary)",
+                                                           "--db", database, "--log-dir", logDirectory, "--lease-seconds", "2",
+                                                           "--workers", "2"] + encryptionFlags + extra,
+                                       environment: environment, timeout: timeout)
+    }
+
     /// The queue's succeeded tasks: id → updated_at, to tell later whether one was done again.
     func succeededTasks() async throws -> [Int64: Int64] {
         let queue = try SQLiteQueue(path: database)
