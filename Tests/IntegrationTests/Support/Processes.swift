@@ -2,10 +2,10 @@ import Foundation
 
 /// Waits (polling) until `condition` gives a value, at most `timeout`.
 @discardableResult
-func waitFor<T>(_ what: String, timeout: Duration, _ condition: () throws -> T?) async throws -> T {
+func waitFor<T>(_ what: String, timeout: Duration, _ condition: () async throws -> T?) async throws -> T {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        if let value = try condition() { return value }
+        if let value = try await condition() { return value }
         try await Task.sleep(for: .milliseconds(25))
     }
     throw HelperError("waited \(timeout) for \(what)")
@@ -60,12 +60,20 @@ enum ProcessTable {
         return entries.compactMap(pid_t.init).filter { parentOf($0) == parent }
     }
 
-    /// The parent, from /proc/PID/stat (after the command name, which may hold spaces and parentheses).
+    /// The parent, from /proc/PID/stat.
     static func parentOf(_ pid: pid_t) -> pid_t? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        let fields = statFields(pid)
         return fields.count > 1 ? pid_t(fields[1]) : nil
+    }
+
+    /// The state letter from /proc/PID/stat ("T" once a SIGSTOP has taken effect).
+    static func state(_ pid: pid_t) -> String? { statFields(pid).first.map(String.init) }
+
+    /// The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses).
+    private static func statFields(_ pid: pid_t) -> [Substring] {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return [] }
+        return stat[stat.index(after: close)...].split(separator: " ")
     }
 
     /// The command line after the program.
