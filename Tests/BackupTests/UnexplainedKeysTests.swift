@@ -56,16 +56,21 @@ struct UnexplainedKeysTests {
         findings.missing = 25
         var check = BackupReport.Verification(findings, deletesRefused: true)
         check.unexplainedKeys = (0..<25).map { BackupReport.UnexplainedKey(key: String(format: "k%02d", $0), difference: .missingOrDifferent) }
-        let lines = BackupReport.unexplainedLines(check)
+        let backup = (from: "primary", to: "backup"), restore = (from: "backup", to: "primary")
+        let lines = BackupReport.unexplainedLines(check, sides: backup)
         #expect(lines.count == 22)
         #expect(lines[1] == "    missing or different in the backup: \"k00\"")
         #expect(lines[20] == "    missing or different in the backup: \"k19\"")
         #expect(lines[21] == "    … and 5 more: `s3backup report --json` lists them (up to 10000)")
 
+        #expect(BackupReport.unexplainedLines(check, sides: restore)[1] == "    missing or different in the primary: \"k00\"")
+
         check.unexplainedKeys = []
-        #expect(BackupReport.unexplainedLines(check).last
+        #expect(BackupReport.unexplainedLines(check, sides: backup).last
                     == "    25 not named: the listing did not say whether the primary wrote them during the run")
+        #expect(BackupReport.unexplainedLines(check, sides: restore).last
+                    == "    25 not named: the listing did not say whether the backup wrote them during the run")
         check.unexplained = 0
-        #expect(BackupReport.unexplainedLines(check).isEmpty)
+        #expect(BackupReport.unexplainedLines(check, sides: backup).isEmpty)
     }
 }

@@ -140,7 +140,9 @@ struct BackupRunTests {
         try await fixture.seed(50)
         // LastModified has whole seconds: seed a second before the run, so the seeded objects predate it.
         try await Task.sleep(for: .seconds(1.1))
-        #expect(try await fixture.run().status == 0)
+        let ran = try await fixture.run()
+        #expect(ran.status == 0)
+        let seconds = try #require(ran.reports.first?["seconds"] as? Double)
         func report() async throws -> (Int32, [String: Any]) {
             let result = try await IntegrationTests.run(Repository.binary, ["report", "--db", fixture.database, "--json"],
                                                         environment: fixture.environment)
@@ -153,6 +155,7 @@ struct BackupRunTests {
         #expect(json.int("verification", "source_objects") == 50)
         #expect(json.int("verification", "backup_objects") == 50)
         #expect(json.int("verification", "unexplained") == 0)
+        #expect(json["seconds"] as? Double == seconds, "run and report give the run one duration")
 
         // Written to the primary after the run began: explained.
         try await fixture.sourceClient.putObject(bucket: fixture.primary, key: "late-arrival", body: BytesBody([1]))
@@ -171,7 +174,7 @@ struct BackupRunTests {
             environment: isolatedEnvironment(["HOME": fixture.directory.path]), timeout: .seconds(90))
         #expect(rendered.status == 0, "chromium: \(rendered.stderr.suffix(500))")
         for text in ["Backup run 1", "success", "50 objects", "51 objects", "Throughput over the run", "Work per prefix",
-                     "1 written to the primary since the run began"] {
+                     "1 written to the primary since the run began", String(format: "%.1f s", seconds)] {
             #expect(rendered.stdoutText.contains(text), "the page shows \(text.debugDescription)")
         }
         // Gone from the backup behind the tool's back: unexplained, and the exit status says so.

@@ -41,7 +41,7 @@ struct MailTests {
         var messages = try sink.messages()
         #expect(messages.count == 1)
         let success = try #require(messages.first)
-        #expect(success.text.contains("Subject: [s3backup] OK: s3://\(fixture.primary) → s3://\(fixture.backup) (run 1)")
+        #expect(success.text.contains("Subject: [s3backup] OK: backup s3://\(fixture.primary) → s3://\(fixture.backup) (run 1)")
                     || success.text.contains("Subject: =?UTF-8?B?"), "\(success.text.prefix(400))")
         #expect(success.text.contains("30 copied"))
         #expect((success.envelope["to"] as? [String]) == ["ops@example.test", "boss@example.test"])

@@ -45,6 +45,10 @@ struct RestoreKeysTests {
         #expect(restored.status == 2, "\(restored.stdoutText) \(restored.stderr)")
         #expect(restored.stdoutText.contains("keys listed in \(list): 6; 3 to copy, 1 unchanged, 0 to delete, 2 not in the backup"))
         #expect(restored.stdoutText.contains(absent[0].debugDescription) && restored.stdoutText.contains(absent[1].debugDescription))
+        // The restore's report calls each side by its name: it copies from the backup into the primary.
+        for words in ["restore s3://\(fixture.backup)", "listed: backup ", "3 not in the primary", "only in the primary ("] {
+            #expect(restored.stdoutText.contains(words), "\(words): \(restored.stdoutText)")
+        }
         let primary = Set(try await fixture.emulator.keys(fixture.primary))
         #expect(primary.isSuperset(of: lost), "the listed keys the backup holds are restored")
 
@@ -86,7 +90,7 @@ struct RestoreKeysTests {
         let messages = try sink.messages().map(\.text)
         #expect(messages.count == 2, "the report's mail, and the mail naming the keys")
         let partial = try #require(messages.first { $0.contains("never-backed-up") }, "\(messages)")
-        #expect(subject(of: partial).hasPrefix("[s3backup] PARTIAL: s3://\(fixture.backup)"), "\(subject(of: partial))")
+        #expect(subject(of: partial).hasPrefix("[s3backup] PARTIAL: restore s3://\(fixture.backup)"), "\(subject(of: partial))")
         #expect(subject(of: partial).hasSuffix(": 1 listed key not in the backup"))
         #expect(partial.contains("not in the backup, so not restored (the restore is partial, exit 2): \"never-backed-up\""), "\(partial)")
     }

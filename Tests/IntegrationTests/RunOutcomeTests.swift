@@ -86,18 +86,28 @@ struct RunOutcomeTests {
         #expect(next.reports.count == 1 && !next.stderr.contains("finishing it first"))
     }
 
-    /// A run with one object the proxy holds back, so its workers are busy when the test acts.
-    private func busyRun(_ label: String, sink: MailTests.Sink) async throws -> (BackupFixture, FaultProxy, Started) {
+    /// A run (or, `restoring`, a restore of a backup made first, into an emptied primary) with one object the proxy
+    /// holds back, so its workers are busy when the test acts.
+    private func busyRun(_ label: String, sink: MailTests.Sink, restoring: Bool = false) async throws
+        -> (BackupFixture, FaultProxy, Started) {
         var fixture = try await BackupFixture(label)
         try await fixture.seed(6)
         _ = try await fixture.sourceClient.putObject(bucket: fixture.primary, key: "held/by-the-proxy.bin", body: BytesBody(Array("held".utf8)))
+        let command: [String]
+        if restoring {
+            #expect(try await fixture.run().status == 0)
+            let keys = try await fixture.emulator.keys(fixture.primary)
+            _ = try await fixture.sourceClient.deleteObjects(bucket: fixture.primary, keys.map { ObjectVersionRef(key: $0) })
+            command = ["restore", "--from", "s3://\(fixture.backup)", "--to", "s3://\(fixture.primary)", "--yes"] + fixture.encryptionFlags
+        } else {
+            command = ["run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)", "--json"] + fixture.flags
+        }
         let proxy = try FaultProxy(upstream: fixture.emulator.server.endpoint, stallSeconds: 30)
         try await proxy.set(["stall": 1.0], only: "held/by-the-proxy")
         fixture.environment.merge(["AWS_ENDPOINT_URL": proxy.endpoint, "S3BACKUP_STALL_SECONDS": "2"]) { $1 }
         let started = try Started(Repository.binary,
-                                  ["run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)",
-                                   "--db", fixture.database, "--workers", "2", "--lease-seconds", "4", "--json",
-                                   "--log-dir", fixture.logDirectory] + fixture.flags + mailFlags(sink),
+                                  command + ["--db", fixture.database, "--workers", "2", "--lease-seconds", "4",
+                                             "--log-dir", fixture.logDirectory] + mailFlags(sink),
                                   environment: fixture.environment, output: fixture.directory)
         try await waitFor("the run's workers", timeout: .seconds(60)) {
             ProcessTable.workers(on: fixture.database).isEmpty ? nil : true
@@ -127,6 +137,28 @@ struct RunOutcomeTests {
         #expect(next.status == 0, "\(next.stderr)")
         #expect(next.reports.count == 2 && next.stderr.contains("run 1 between these buckets is unfinished: finishing it first"))
         try await fixture.expectEqual(sample: [])
+    }
+
+    /// A restore stopped by SIGTERM tells it as a run does, and the same command finishes it.
+    @Test func aStoppedRestoreIsReportedAndTheSameCommandFinishesIt() async throws {
+        let sink = try MailTests.Sink()
+        let (fixture, proxy, started) = try await busyRun("stopped-restore", sink: sink, restoring: true)
+        defer { fixture.remove() }
+        kill(started.pid, SIGTERM)
+        let stopped = try await started.wait(timeout: .seconds(90))
+        #expect(stopped.status == 5, "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("restore run 2 (s3://\(fixture.backup) → s3://\(fixture.primary)) was stopped before it finished: ")
+                    && stopped.stderr.contains("the same `s3backup restore` command finishes it"), "\(stopped.stderr)")
+        #expect(ProcessTable.workers(on: fixture.database).isEmpty, "the workers stopped with the restore")
+        let mail = try #require(try sink.messages().first)
+        #expect(subject(mail.text).hasPrefix("[s3backup] STOPPED: restore s3://\(fixture.backup) → s3://\(fixture.primary): "),
+                "\(subject(mail.text))")
+
+        try await proxy.set([:])
+        let again = try await fixture.restore(["--yes"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("run 2 between these buckets is unfinished: finishing it first"), "\(again.stderr)")
+        #expect(try await fixture.emulator.keys(fixture.primary).contains("held/by-the-proxy.bin"))
     }
 
     @Test func aKilledRunIsReportedByTheNext() async throws {

@@ -6,9 +6,11 @@ import Queue
 public struct BackupReport: Codable, Sendable {
     /// The run.
     public var run: RunID
-    /// `s3://…` of the primary.
+    /// `backup` (primary to backup) or `restore` (backup to primary).
+    public var kind = "backup"
+    /// `s3://…` the run copied from: the primary of a backup, the backup of a restore.
     public var source: String
-    /// `s3://…` of the backup.
+    /// `s3://…` the run copied to: the backup of a backup, the primary of a restore.
     public var backup: String
     /// Whether this run was an unfinished one picked up again.
     public var resumed: Bool
@@ -20,7 +22,8 @@ public struct BackupReport: Codable, Sendable {
     public var tasks: [String: Int]
     /// Why deletes were refused, if they were.
     public var deletesRefused: String?
-    /// Seconds from start to end.
+    /// Seconds from the run's creation in the queue to its end: the one duration every view of the run shows (a
+    /// resumed run's includes the time it lay unfinished).
     public var seconds: Double
     /// Both buckets listed again after the run, when asked for (`s3backup report`).
     public var verification: Verification?
@@ -100,11 +103,12 @@ public struct BackupReport: Codable, Sendable {
             /// Only the backup holds it.
             case onlyInBackup = "only_in_backup"
 
-            /// The words the text report uses.
-            public var words: String {
+            /// The words the text report uses, for a run that copies to `destination` ("backup", or "primary" for a
+            /// restore).
+            public func words(in destination: String) -> String {
                 switch self {
-                case .missingOrDifferent: "missing or different in the backup"
-                case .onlyInBackup: "only in the backup"
+                case .missingOrDifferent: "missing or different in the \(destination)"
+                case .onlyInBackup: "only in the \(destination)"
                 }
             }
         }
@@ -150,48 +154,58 @@ public struct BackupReport: Codable, Sendable {
         return deletesRefused == nil ? .success : .refused
     }
 
-    /// A few lines for a person.
+    /// The names of the run's two sides, in its direction: a backup copies from the primary to the backup, a
+    /// restore from the backup to the primary.
+    public var sides: (from: String, to: String) { kind == "restore" ? ("backup", "primary") : ("primary", "backup") }
+
+    /// "backup s3://… → s3://…", or "restore …": what the run did, for a first line or a subject.
+    public var title: String { "\(kind) \(source) → \(backup)" }
+
+    /// A few lines for a person. Sizes in IEC units (`ByteCount`); each side called by its name in this direction.
     public var text: String {
-        func bytes(_ count: Int64) -> String { ByteCountFormatter.string(fromByteCount: count, countStyle: .binary) }
+        let bytes = ByteCount.text, (from, to) = sides
+        let elapsed = max(seconds, 0.001)
         var lines = [
-            "run \(run)\(resumed ? " (resumed)" : ""): \(source) → \(backup) in \(String(format: "%.1f", seconds)) s: \(verdict.rawValue)",
-            "  listed: source \(plan.sourceObjects) objects (\(bytes(plan.sourceBytes))), backup \(plan.backupObjects) objects (\(bytes(plan.backupBytes)))",
-            "  planned: \(plan.missing) new, \(plan.changed) changed (\(bytes(plan.copyBytes))), \(plan.same) unchanged, \(plan.extra) to delete",
+            "run \(run)\(resumed ? " (resumed)" : ""): \(title) in \(String(format: "%.1f", seconds)) s: \(verdict.rawValue)",
+            "  listed: \(from) \(plan.sourceObjects) objects (\(bytes(plan.sourceBytes))), \(to) \(plan.backupObjects) objects "
+                + "(\(bytes(plan.backupBytes)))",
+            "  planned: \(plan.missing + plan.changed) to copy (\(bytes(plan.copyBytes)): \(plan.missing) not in the \(to), "
+                + "\(plan.changed) different), \(plan.same) unchanged, \(plan.extra) to delete",
             "  rules: copy when missing (\(plan.missing)), when the size differs (\(plan.changedSize)), when the size is equal "
                 + "but the ETag differs (\(plan.changed - plan.changedSize)); skip when size and ETag are equal "
                 + "(\(plan.same - plan.sameByRecord)) or are a recorded relayout's pair (\(plan.sameByRecord)); "
-                + "delete when only in the backup (\(plan.extra))",
+                + "delete when only in the \(to) (\(plan.extra))",
             "  done: \(work.copied) copied (\(bytes(work.copiedBytes)); \(work.serverSide) server-side, \(work.streamed) streamed, "
-                + "\(work.multipart) part for part, \(work.relayouts) with another part layout), \(work.deleted) deleted, \(work.vanished) vanished from the source, "
-                + "\(work.alreadyPresent) already there",
+                + "\(work.multipart) multipart in the \(from)'s part layout, \(work.relayouts) in another part layout), "
+                + "\(work.deleted) deleted, \(work.vanished) gone from the \(from) since listed, \(work.alreadyPresent) already there",
             "  verified: \(work.verifiedByETag) by ETag, \(work.verifiedBySize) by size; \(retries) task retries, "
                 + "\(work.requestRetries) request retries (\(work.throttled) throttled); "
-                + String(format: "%.1f objects/s, %.2f MiB/s", Double(work.copied + work.deleted) / max(seconds, 0.001),
-                         Double(work.copiedBytes) / max(seconds, 0.001) / 1_048_576),
+                + String(format: "%.1f objects/s, ", Double(work.copied + work.deleted) / elapsed)
+                + ByteCount.rate(Double(work.copiedBytes) / elapsed),
         ]
         if let refusal = deletesRefused { lines.append("  \(refusal)") }
         if deadTasks > 0 { lines.append("  \(deadTasks) task(s) failed on every attempt: see `s3backup failed --run \(run)`") }
         if let check = verification {
-            lines.append("  now: primary \(check.sourceObjects) objects (\(bytes(check.sourceBytes))), backup \(check.backupObjects) "
+            lines.append("  now: \(from) \(check.sourceObjects) objects (\(bytes(check.sourceBytes))), \(to) \(check.backupObjects) "
                 + "objects (\(bytes(check.backupBytes))); \(check.missing) missing, \(check.changed) different, \(check.extra) extra "
-                + "in the backup; \(check.writtenDuringRun) written to the primary since the run began; \(check.unexplained) unexplained")
-            lines += Self.unexplainedLines(check)
+                + "in the \(to); \(check.writtenDuringRun) written to the \(from) since the run began; \(check.unexplained) unexplained")
+            lines += Self.unexplainedLines(check, sides: sides)
         }
         return lines.joined(separator: "\n")
     }
 
     /// The unexplained differences by key: the first `Verification.textKeys`, then how many more and where to
     /// find them.
-    static func unexplainedLines(_ check: Verification) -> [String] {
+    static func unexplainedLines(_ check: Verification, sides: (from: String, to: String)) -> [String] {
         guard check.unexplained > 0 else { return [] }
         let shown = check.unexplainedKeys.prefix(Verification.textKeys)
-        var lines = shown.map { "    \($0.difference.words): \(RunLog.quoted($0.key))" }
+        var lines = shown.map { "    \($0.difference.words(in: sides.to)): \(RunLog.quoted($0.key))" }
         let more = check.unexplained - shown.count
         if more > 0, check.unexplainedKeys.count > shown.count {
             lines.append("    … and \(more) more: `s3backup report --json` lists them (up to \(Verification.keyCap))")
         } else if more > 0 {
             lines.append("    \(shown.isEmpty ? "" : "… and ")\(more) \(shown.isEmpty ? "" : "more ")not named: the listing did not "
-                + "say whether the primary wrote them during the run")
+                + "say whether the \(sides.from) wrote them during the run")
         }
         return ["  unexplained, by key (relative to both prefixes, in byte order):"] + lines
     }
@@ -220,6 +234,7 @@ extension BackupReport {
         let seconds = (summary?.finishedAt ?? Date()).timeIntervalSince(summary?.createdAt ?? Date())
         var report = BackupReport(run: run, source: record.source, backup: record.destination, resumed: resumed, plan: findings,
                                   work: work, tasks: summary?.tasks ?? [:], deletesRefused: record.note, seconds: seconds)
+        report.kind = record.kind
         report.startedAt = summary?.createdAt
         report.retries = summary?.retries ?? 0
         report.timeline = timeline

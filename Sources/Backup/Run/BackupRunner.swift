@@ -91,7 +91,6 @@ public struct BackupRunner: Sendable {
 
     /// Plans what is left of `run` while workers already copy, waits for the workers, verifies.
     private func work(run: RunID, resumed: Bool) async throws -> BackupReport {
-        let started = ContinuousClock.now
         let record = try await queue.run(run)
         var planner = try Planner(parameters: try RunParameters.stored(in: record), environment: environment,
                                   observer: FleetPacer(queue: queue, log: log))
@@ -149,9 +148,7 @@ public struct BackupRunner: Sendable {
         // A run whose workers gave up keeps its state, so the next command finishes it.
         if try await queue.outstanding(run: run) == 0 { try await queue.setRunState(run, .finished, note: refusal) }
 
-        var report = try await BackupReport.load(queue: queue, run: run, resumed: resumed)
-        report.seconds = (ContinuousClock.now - started).seconds
-        return report
+        return try await BackupReport.load(queue: queue, run: run, resumed: resumed)
     }
 }
 
@@ -161,7 +158,7 @@ extension BackupRunner {
         guard stopping.requested else { return }
         let record = try await queue.run(run)
         let progress = try await RunProgress.of(run, in: queue)
-        throw RunStopped(run: run, locations: "\(record.source) → \(record.destination)",
+        throw RunStopped(run: run, kind: record.kind, locations: "\(record.source) → \(record.destination)",
                          progress: "\(progress.plannedUnits) of \(progress.units) prefixes planned, \(progress.doneTasks) of "
                              + "\(progress.tasks) tasks done")
     }

@@ -16,31 +16,33 @@ public enum ReportPage {
         let verdictColour = ["success": "#1a7f37", "refused": "#9a6700", "partial": "#cf222e", "mismatch": "#cf222e"][report.verdict.rawValue]!
         var sections: [String] = []
         sections.append("""
-            <h1>Backup run \(report.run): <span style="color:\(verdictColour)">\(escape(report.verdict.rawValue))</span></h1>
+            <h1>\(report.kind == "restore" ? "Restore" : "Backup") run \(report.run): <span style="color:\(verdictColour)">\(escape(report.verdict.rawValue))</span></h1>
             <p class="sub">\(escape(report.source)) → \(escape(report.backup))\(report.startedAt.map { " · started \($0.formatted(.iso8601))" } ?? "") · \(String(format: "%.1f", report.seconds)) s</p>
             """)
-        let plan = report.plan, work = report.work
+        let plan = report.plan, work = report.work, (from, to) = report.sides, bytes = ByteCount.text
         sections.append(table("Numbers", [
-            ("Listed in the primary", "\(plan.sourceObjects) objects, \(bytes(plan.sourceBytes))"),
-            ("Listed in the backup", "\(plan.backupObjects) objects, \(bytes(plan.backupBytes))"),
-            ("Planned", "\(plan.missing) new, \(plan.changed) changed (\(bytes(plan.copyBytes))), \(plan.same) unchanged, \(plan.extra) to delete"),
+            ("Listed in the \(from)", "\(plan.sourceObjects) objects, \(bytes(plan.sourceBytes))"),
+            ("Listed in the \(to)", "\(plan.backupObjects) objects, \(bytes(plan.backupBytes))"),
+            ("Planned", "\(plan.missing + plan.changed) to copy (\(bytes(plan.copyBytes)): \(plan.missing) not in the \(to), "
+                + "\(plan.changed) different), \(plan.same) unchanged, \(plan.extra) to delete"),
             ("Rules", "copy: \(plan.missing) missing, \(plan.changedSize) size differs, \(plan.changed - plan.changedSize) ETag differs; "
-                + "skip: \(plan.same) same size and ETag; delete: \(plan.extra) only in the backup"),
-            ("Copied", "\(work.copied) objects, \(bytes(work.copiedBytes)) (\(work.serverSide) server-side, \(work.streamed) streamed, \(work.multipart) part for part)"),
+                + "skip: \(plan.same) same size and ETag; delete: \(plan.extra) only in the \(to)"),
+            ("Copied", "\(work.copied) objects, \(bytes(work.copiedBytes)) (\(work.serverSide) server-side, \(work.streamed) streamed, "
+                + "\(work.multipart) multipart in the \(from)'s part layout, \(work.relayouts) in another part layout)"),
             ("Verified", "\(work.verifiedByETag) by ETag, \(work.verifiedBySize) by size"),
             ("Deleted", "\(work.deleted) objects"),
             ("Tasks", TaskCounts.text(report.tasks) + ", \(report.retries) retried"),
             ("Requests retried", "\(report.work.requestRetries) (\(report.work.throttled) throttled by S3)"),
         ] + (report.deletesRefused.map { [("Deletes refused", $0)] } ?? [])))
         if let check = report.verification {
-            sections.append(table("Primary and backup now", [
-                ("Primary", "\(check.sourceObjects) objects, \(bytes(check.sourceBytes))"),
-                ("Backup", "\(check.backupObjects) objects, \(bytes(check.backupBytes))"),
-                ("Differences", "\(check.missing) missing, \(check.changed) different, \(check.extra) only in the backup"),
-                ("Explained", "\(check.writtenDuringRun) written to the primary since the run began"),
+            sections.append(table("The \(from) and the \(to) now", [
+                (from.capitalized, "\(check.sourceObjects) objects, \(bytes(check.sourceBytes))"),
+                (to.capitalized, "\(check.backupObjects) objects, \(bytes(check.backupBytes))"),
+                ("Differences", "\(check.missing) missing, \(check.changed) different, \(check.extra) only in the \(to)"),
+                ("Explained", "\(check.writtenDuringRun) written to the \(from) since the run began"),
                 ("Unexplained", "\(check.unexplained)"),
             ]))
-            if check.unexplained > 0 { sections.append(unexplainedTable(check)) }
+            if check.unexplained > 0 { sections.append(unexplainedTable(check, sides: report.sides)) }
         }
         sections.append("<h2>Throughput over the run</h2>" + throughputChart(report))
         sections.append("<h2>Work per prefix</h2>" + unitChart(report.units))
@@ -85,17 +87,17 @@ public enum ReportPage {
     static let failedObjectsShown = 50
 
     /// The first unexplained differences by key, as the text report names them.
-    private static func unexplainedTable(_ check: BackupReport.Verification) -> String {
+    private static func unexplainedTable(_ check: BackupReport.Verification, sides: (from: String, to: String)) -> String {
         let shown = check.unexplainedKeys.prefix(BackupReport.Verification.textKeys)
         var rows = shown.map {
-            "<tr><td>\(escape($0.difference.words))</td><td class=\"key\">\(escape($0.key.debugDescription))</td></tr>"
+            "<tr><td>\(escape($0.difference.words(in: sides.to)))</td><td class=\"key\">\(escape($0.key.debugDescription))</td></tr>"
         }.joined()
         let more = check.unexplained - shown.count
         if more > 0 {
             rows += "<tr><td></td><td>… and \(more) more"
                 + (check.unexplainedKeys.count > shown.count
                     ? ": <code>s3backup report --json</code> lists them (up to \(BackupReport.Verification.keyCap))"
-                    : " not named: the listing did not say whether the primary wrote them during the run") + "</td></tr>"
+                    : " not named: the listing did not say whether the \(sides.from) wrote them during the run") + "</td></tr>"
         }
         return "<h2>Unexplained differences</h2><table>\(rows)</table>"
     }
@@ -124,14 +126,14 @@ public enum ReportPage {
             points.append(String(format: "%.1f,%.1f", x(point.at), y(done)))
         }
         let average = Double(done) / span
-        let mib = Double(report.timeline.reduce(0) { $0 + $1.bytes }) / span / 1_048_576
+        let rate = ByteCount.rate(Double(report.timeline.reduce(0) { $0 + $1.bytes }) / span)
         return """
             <svg viewBox="0 0 \(Int(width)) \(Int(height))" role="img" aria-label="objects done over the run">\
             <polyline points="\(points.joined(separator: " "))" fill="none" stroke="#0969da" stroke-width="2"></polyline>\
             <text x="4" y="14">\(done) objects</text><text x="4" y="\(Int(height - bottom))">0</text>\
             <text x="\(Int(left))" y="\(Int(height) - 4)">0 s</text>\
             <text x="\(Int(width) - 70)" y="\(Int(height) - 4)">\(String(format: "%.1f", span)) s</text>\
-            <text x="\(Int(width) / 2 - 80)" y="14">average \(String(format: "%.1f", average)) objects/s, \(String(format: "%.2f", mib)) MiB/s</text></svg>
+            <text x="\(Int(width) / 2 - 80)" y="14">average \(String(format: "%.1f", average)) objects/s, \(rate)</text></svg>
             """
     }
 
@@ -152,8 +154,6 @@ public enum ReportPage {
         }
         return "<svg viewBox=\"0 0 \(Int(width)) \(Int(Double(busiest.count) * row + 8))\" role=\"img\" aria-label=\"work per prefix\">\(body)</svg>"
     }
-
-    private static func bytes(_ count: Int64) -> String { ByteCountFormatter.string(fromByteCount: count, countStyle: .binary) }
 
     /// Text made safe for HTML element content and quoted attribute values: `&`, `<`, `>`, `"` and `'` become
     /// character references. By Unicode scalar, not by `Character`: an HTML tokenizer reads code points, while a

@@ -34,6 +34,8 @@ final class RunStop: Sendable {
 public struct RunStopped: Error, CustomStringConvertible, Sendable {
     /// The run.
     public let run: RunID
+    /// `backup` or `restore`.
+    public let kind: String
     /// Its locations, `source → backup`.
     public let locations: String
     /// How far it got, one line.
@@ -41,6 +43,7 @@ public struct RunStopped: Error, CustomStringConvertible, Sendable {
 
     /// One line with what happens next.
     public var description: String {
-        "run \(run) (\(locations)) was stopped before it finished: \(progress); the next `s3backup run` finishes it"
+        let next = kind == "restore" ? "the same `s3backup restore` command finishes it" : "the next `s3backup run` finishes it"
+        return "\(kind) run \(run) (\(locations)) was stopped before it finished: \(progress); \(next)"
     }
 }

@@ -202,7 +202,7 @@ public final class Worker: Sendable {
                 if outcome.copied == 1 {
                     let how = outcome.streamed == 1 ? "streamed" : "server-side"
                     let parts = outcome.relayouts == 1 ? ", with another part layout (ETags recorded)"
-                        : outcome.multipart == 1 ? ", part for part" : ""
+                        : outcome.multipart == 1 ? ", multipart in the source's part layout" : ""
                     changes("copied \(key) (\(item.size) bytes, \(how)\(parts), "
                         + "verified by \(outcome.verifiedByETag == 1 ? "ETag" : "size")) in \(context.backupURL.bucket)")
                 } else if outcome.vanished == 1 {

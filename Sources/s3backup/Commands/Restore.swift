@@ -12,7 +12,8 @@ extension S3Backup {
             abstract: "Copy the backup back into the primary: all of it, or some prefixes.",
             discussion: "Example: s3backup restore --from s3://backup --to s3://primary --db queue.db --prefix clients/007/ --as-of 2026-11-20T00:00:00Z\n\n" + "Copies what the primary lacks or holds differently; deletes in the primary only with --delete. "
                 + "Asks for confirmation on a terminal, and needs --yes otherwise. Resumable like `run`: the same "
-                + "command finishes an interrupted restore.\n\n" + "With --keys-from, every listed key is accounted for: one the backup "
+                + "command finishes an interrupted restore. SIGTERM or SIGINT stops it: the workers finish what they hold, the stop is "
+                + "reported (and mailed), and it exits 5.\n\n" + "With --keys-from, every listed key is accounted for: one the backup "
                 + "lacks (with --as-of: lacked then) is named, and the restore exits 2 (partial). A line ending in a carriage "
                 + "return (Windows line ends) is refused with its line number, unless --exact-keys says the keys really end so.\n\n"
                 + ConfigFile.helpText(for: "restore") + "\n\n" + ExitStatus.helpText(for: ExitStatus.allCases)
@@ -134,7 +135,11 @@ extension S3Backup {
                                               log: Log.standardError)
                 let mailSettings = try mail.settings(environment: environment)
                 var reports: [BackupReport] = []
-                for parameters in plans { reports += try await runner.execute(parameters) }
+                try await tellingOutcome(of: "restore \(from) → \(to)", mail: mailSettings, runner: { runner }) {
+                    let signals = Signals.onTermination { runner.stop() }
+                    defer { signals.cancel() }
+                    for parameters in plans { reports += try await runner.execute(parameters) }
+                }
                 let listed = previews.compactMap(\.listedKeys).first
                 var mailed = try await publishReports(reports, listedKeys: listed, mail: mailSettings, runner: runner)
                 if let listed, !listed.notInBackup.isEmpty, let mailSettings, let last = reports.last {
@@ -172,7 +177,7 @@ extension S3Backup {
         /// partial restore is not known only to whoever read its exit status; returns whether the mail went out.
         private func mailNotInBackup(_ listed: ListedKeys, report: BackupReport, settings: SMTPSettings,
                                      runner: BackupRunner) async -> Bool {
-            let subject = "PARTIAL: \(report.source) → \(report.backup) (run \(report.run)): "
+            let subject = "PARTIAL: \(report.title) (run \(report.run)): "
                 + "\(listed.notInBackup.count) listed key\(listed.notInBackup.count == 1 ? "" : "s") not in the backup"
             let body = (listed.lines(limit: 1_000) + ["", report.text]).joined(separator: "\n")
             do {

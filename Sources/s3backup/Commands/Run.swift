@@ -39,18 +39,8 @@ extension S3Backup {
                 let mailSettings = try mail.settings(environment: environment)
                 let command = "run \(options.source) → \(options.backup)"
                 var runner: BackupRunner?
-                do {
+                try await tellingOutcome(of: command, mail: mailSettings, runner: { runner }) {
                     try await backUp(environment: environment, mail: mailSettings) { runner = $0 }
-                } catch let stopped as RunStopped {
-                    StandardError.say("\(stopped)")
-                    runner?.record("\(stopped)")
-                    await mailOutcome("STOPPED", of: command, reason: stopped.description, settings: mailSettings, runner: runner)
-                    throw ExitCode(ExitStatus.stopped.rawValue)
-                } catch let error where !(error is ExitCode) {
-                    // Whatever stage failed, the log and the mail say why, as the console does.
-                    runner?.record("s3backup: \(error)")
-                    await mailOutcome("FAILED", of: command, reason: "\(error)", settings: mailSettings, runner: runner)
-                    throw error
                 }
             }
         }

@@ -1,6 +1,28 @@
+import ArgumentParser
 import Backup
 import Foundation
 import Mail
+
+/// Runs `body`, a command that ends with a report, and tells how it ended when it did not: stopped (SIGTERM,
+/// SIGINT) is printed, logged, mailed STOPPED and exits `ExitStatus.stopped`; any other failure is logged and mailed
+/// FAILED with its one-line reason, then thrown on for its own exit status. `runner` is the runner once there is one
+/// (a failure before it has no log to write to).
+func tellingOutcome(of command: String, mail settings: SMTPSettings?, runner: () -> BackupRunner?,
+                    _ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let stopped as RunStopped {
+        StandardError.say("\(stopped)")
+        runner()?.record("\(stopped)")
+        await mailOutcome("STOPPED", of: command, reason: stopped.description, settings: settings, runner: runner())
+        throw ExitCode(ExitStatus.stopped.rawValue)
+    } catch let error where !(error is ExitCode) {
+        // Whatever stage failed, the log and the mail say why, as the console does.
+        runner()?.record("s3backup: \(error)")
+        await mailOutcome("FAILED", of: command, reason: "\(error)", settings: settings, runner: runner())
+        throw error
+    }
+}
 
 /// The mail of a run that ended without a report (it failed, or was stopped): a subject that says so with the
 /// one-line reason, and the last lines of the run's log. A mail that cannot be sent is logged; it never hides the

@@ -34,7 +34,7 @@ func mailReport(_ report: BackupReport, settings: SMTPSettings?, logFile: String
        let text = try? String(contentsOfFile: logFile, encoding: .utf8) {
         body += "\n\nThe last lines of the log \(logFile):\n" + text.split(separator: "\n").suffix(30).joined(separator: "\n")
     }
-    let subject = "\(report.verdict == .success ? "OK" : report.verdict.rawValue.uppercased()): \(report.source) → \(report.backup) (run \(report.run))"
+    let subject = "\(report.verdict == .success ? "OK" : report.verdict.rawValue.uppercased()): \(report.title) (run \(report.run))"
     do {
         try await Mailer.send(subject: subject, body: body, settings: settings)
         log("report of run \(report.run) mailed to \(settings.to.joined(separator: ", "))")
