@@ -115,50 +115,37 @@ struct RunOutcomeTests {
         return (fixture, proxy, started)
     }
 
-    @Test(arguments: [SIGTERM, SIGINT])
-    func aStoppedRunIsReportedAndMailed(_ signal: Int32) async throws {
+    /// A run or a restore stopped by a signal says so (stderr, log, mail) and how far it got, exits 5, takes its
+    /// workers with it, and the next command of its kind finishes it.
+    @Test(arguments: [("run", SIGTERM), ("run", SIGINT), ("restore", SIGTERM)])
+    func aStoppedRunIsReportedAndTheNextFinishesIt(_ command: String, _ signal: Int32) async throws {
         let sink = try MailTests.Sink()
-        let (fixture, proxy, started) = try await busyRun("stopped", sink: sink)
+        let restoring = command == "restore"
+        let (fixture, proxy, started) = try await busyRun("stopped-\(command)", sink: sink, restoring: restoring)
         defer { fixture.remove() }
+        // A restore's run comes after the backup it restores from.
+        let (run, locations) = restoring ? (2, "s3://\(fixture.backup) → s3://\(fixture.primary)")
+            : (1, "s3://\(fixture.primary) → s3://\(fixture.backup)")
         kill(started.pid, signal)
         let stopped = try await started.wait(timeout: .seconds(90))
         #expect(stopped.status == 5, "\(stopped.stderr)")
-        #expect(stopped.stderr.contains("run 1 (s3://\(fixture.primary) → s3://\(fixture.backup)) was stopped before it finished: ")
-                    && stopped.stderr.contains("tasks done"), "\(stopped.stderr)")
-        #expect(ProcessTable.workers(on: fixture.database).isEmpty, "the workers stopped with the run")
+        let next = restoring ? "the same `s3backup restore` command finishes it" : "the next `s3backup run` finishes it"
+        #expect(stopped.stderr.contains("\(restoring ? "restore" : "backup") run \(run) (\(locations)) was stopped before it finished: ")
+                    && stopped.stderr.contains("tasks done; \(next)"), "\(stopped.stderr)")
+        #expect(ProcessTable.workers(on: fixture.database).isEmpty, "the workers stopped with it")
         let mail = try #require(try sink.messages().first)
-        #expect(subject(mail.text).hasPrefix("[s3backup] STOPPED: run s3://\(fixture.primary) → s3://\(fixture.backup): "),
-                "\(subject(mail.text))")
+        #expect(subject(mail.text).hasPrefix("[s3backup] STOPPED: \(command) \(locations): "), "\(subject(mail.text))")
         #expect(try logText(fixture).contains("was stopped before it finished"))
-        #expect(try await SQLiteQueue(path: fixture.database).run(1).state != .finished, "left for the next run")
+        #expect(try await SQLiteQueue(path: fixture.database).run(RunID(run)).state != .finished, "left for the next command")
 
         try await proxy.set([:])
-        let next = try await fixture.run()
-        #expect(next.status == 0, "\(next.stderr)")
-        #expect(next.reports.count == 2 && next.stderr.contains("run 1 between these buckets is unfinished: finishing it first"))
-        try await fixture.expectEqual(sample: [])
-    }
-
-    /// A restore stopped by SIGTERM tells it as a run does, and the same command finishes it.
-    @Test func aStoppedRestoreIsReportedAndTheSameCommandFinishesIt() async throws {
-        let sink = try MailTests.Sink()
-        let (fixture, proxy, started) = try await busyRun("stopped-restore", sink: sink, restoring: true)
-        defer { fixture.remove() }
-        kill(started.pid, SIGTERM)
-        let stopped = try await started.wait(timeout: .seconds(90))
-        #expect(stopped.status == 5, "\(stopped.stderr)")
-        #expect(stopped.stderr.contains("restore run 2 (s3://\(fixture.backup) → s3://\(fixture.primary)) was stopped before it finished: ")
-                    && stopped.stderr.contains("the same `s3backup restore` command finishes it"), "\(stopped.stderr)")
-        #expect(ProcessTable.workers(on: fixture.database).isEmpty, "the workers stopped with the restore")
-        let mail = try #require(try sink.messages().first)
-        #expect(subject(mail.text).hasPrefix("[s3backup] STOPPED: restore s3://\(fixture.backup) → s3://\(fixture.primary): "),
-                "\(subject(mail.text))")
-
-        try await proxy.set([:])
-        let again = try await fixture.restore(["--yes"])
-        #expect(again.status == 0, "\(again.stderr)")
-        #expect(again.stderr.contains("run 2 between these buckets is unfinished: finishing it first"), "\(again.stderr)")
-        #expect(try await fixture.emulator.keys(fixture.primary).contains("held/by-the-proxy.bin"))
+        let finished = restoring ? try await fixture.restore(["--yes"]).stderr : try await fixture.run().stderr
+        #expect(finished.contains("run \(run) between these buckets is unfinished: finishing it first"), "\(finished)")
+        if restoring {
+            #expect(try await fixture.emulator.keys(fixture.primary).contains("held/by-the-proxy.bin"))
+        } else {
+            try await fixture.expectEqual(sample: [])
+        }
     }
 
     @Test func aKilledRunIsReportedByTheNext() async throws {

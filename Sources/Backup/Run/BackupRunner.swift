@@ -124,7 +124,7 @@ public struct BackupRunner: Sendable {
             do {
                 outcome = try await planning.execute(stopping: { [stopping] in stopping.requested })
             } catch {
-                try await stopped(run) // a stop ends planning early: that is the stop, not a failure
+                try await stopped(run, pool: pool) // a stop ends planning early: that is the stop, not a failure
                 // A run that failed before its key space was even split planned nothing: it is cancelled, so the
                 // next night does not "finish" it by listing both buckets once more before its own run. Best effort,
                 // and not tried when the queue itself failed (it would only wait out the busy timeout again): the
@@ -144,7 +144,7 @@ public struct BackupRunner: Sendable {
         log("run \(run) planned: \(findings.missing + findings.changed) to copy, \(findings.extra) to delete")
         if try await queue.outstanding(run: run) > 0 { pool.start(log: log) }
         try await pool.waitUntilDone(queue: queue, log: log, stopping: { [stopping] in stopping.requested })
-        try await stopped(run)
+        try await stopped(run, pool: pool)
         // A run whose workers gave up keeps its state, so the next command finishes it.
         if try await queue.outstanding(run: run) == 0 { try await queue.setRunState(run, .finished, note: refusal) }
 
@@ -153,9 +153,11 @@ public struct BackupRunner: Sendable {
 }
 
 extension BackupRunner {
-    /// Throws `RunStopped`, with how far `run` got, when stopping was asked.
-    private func stopped(_ run: RunID) async throws {
+    /// Throws `RunStopped` when stopping was asked, once `pool`'s workers have finished what they held (a second
+    /// signal exits at once), with how far `run` got.
+    private func stopped(_ run: RunID, pool: WorkerProcesses) async throws {
         guard stopping.requested else { return }
+        try await pool.exited()
         let record = try await queue.run(run)
         let progress = try await RunProgress.of(run, in: queue)
         throw RunStopped(run: run, kind: record.kind, locations: "\(record.source) → \(record.destination)",

@@ -58,7 +58,7 @@ final class WorkerProcesses: @unchecked Sendable {
     func waitUntilDone(queue: any TaskQueue, log: @Sendable (String) -> Void, stopping: () -> Bool) async throws {
         var round = 1
         while true {
-            while lock.withLock({ processes.contains(where: \.isRunning) }) { try await Task.sleep(for: .milliseconds(50)) }
+            try await exited()
             if stopping() { return }
             let crashed = lock.withLock { processes.filter { $0.terminationStatus != 0 }.count }
             let left = try await queue.outstanding(run: run)
@@ -76,6 +76,11 @@ final class WorkerProcesses: @unchecked Sendable {
                 spawn()
             }
         }
+    }
+
+    /// Returns once every worker started so far has exited.
+    func exited() async throws {
+        while lock.withLock({ processes.contains(where: \.isRunning) }) { try await Task.sleep(for: .milliseconds(50)) }
     }
 
     /// Asks the workers still running to stop (SIGTERM: each finishes what it holds and gives the rest back), and
