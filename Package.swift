@@ -19,26 +19,28 @@ let package = Package(
         // The C library's variadic calls the process makes of Linux (prctl).
         .systemLibrary(name: "CLinux"),
 
+        // What kind of failure an error is: each library's errors say it, the CLI maps it to an exit status.
+        .target(name: "Failures"),
         // AWS Signature V4: pure functions of the request, the credentials and a clock value.
         .target(name: "SigV4", dependencies: ["CCrypto"]),
         // The S3 client: credentials, endpoints, curl transport, XML, operations, retries.
-        .target(name: "S3", dependencies: ["SigV4", "CCurl", "CCrypto"]),
+        .target(name: "S3", dependencies: ["Failures", "SigV4", "CCurl", "CCrypto"]),
         // Reports by mail: SMTP over libcurl.
-        .target(name: "Mail", dependencies: ["CCurl"]),
+        .target(name: "Mail", dependencies: ["Failures", "CCurl"]),
         // Planner, workers, run summary: the product's logic, over S3 and the queue.
-        .target(name: "Backup", dependencies: ["S3", "Queue", "SigV4"]),
+        .target(name: "Backup", dependencies: ["Failures", "S3", "Queue", "Mail", "SigV4", "CLinux"]),
         // The durable task queue; its schema migrations (sql/, linked as Migrations/) are compiled in.
-        .target(name: "Queue", dependencies: ["CSQLite"], exclude: ["Migrations/queries"],
+        .target(name: "Queue", dependencies: ["Failures", "CSQLite"], exclude: ["Migrations/queries"],
                 resources: [.embedInCode("Migrations/0001_init.sql"), .embedInCode("Migrations/0002_planning.sql"),
                             .embedInCode("Migrations/0003_throttle.sql"),
                             .embedInCode("Migrations/0004_relayouts.sql"),
                             .embedInCode("Migrations/0005_books.sql")]),
         // Settings from a config file (a TOML subset) and the environment, layered under the command line.
-        .target(name: "Settings"),
-        // The command line: parsing and wiring only.
+        .target(name: "Settings", dependencies: ["Failures"]),
+        // The command line: parsing and wiring only (the C libraries only to print their versions).
         .executableTarget(
             name: "s3backup",
-            dependencies: ["Backup", "Mail", "S3", "Queue", "Settings", "CSQLite", "CCurl", "CCrypto", "CLinux", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Backup", "Failures", "Mail", "S3", "Queue", "Settings", "CSQLite", "CCurl", "CCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Real processes on the queue: the benchmark (ops/bench) and the multi-process tests.

@@ -1,7 +1,8 @@
+import Failures
 import Queue
 
 /// Failures of the backup logic itself (S3 and queue failures keep their own types).
-public enum BackupError: Error, Sendable, CustomStringConvertible {
+public enum BackupError: CategorizedError, Sendable, CustomStringConvertible {
     /// Another planner holds the run's planning lease.
     case plannerBusy(run: RunID, holder: String)
     /// A unit of the run was never planned.
@@ -18,6 +19,16 @@ public enum BackupError: Error, Sendable, CustomStringConvertible {
     case unversionedBackup(bucket: String, status: String)
     /// The run asked for is not in the queue, or cannot be cancelled in its state.
     case cannotCancel(run: RunID, reason: String)
+
+    /// Overlapping locations and a run that cannot be cancelled are mistakes of the command line; an unversioned
+    /// backup is a setting to fix; the rest are failures.
+    public var category: FailureCategory {
+        switch self {
+        case .overlappingLocations, .cannotCancel: .usage
+        case .unversionedBackup: .configuration
+        case .plannerBusy, .incompletePlan, .badParameters, .badPayload, .keyOutsidePrefix: .failed
+        }
+    }
 
     /// One line with what to do.
     public var description: String {

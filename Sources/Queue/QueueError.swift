@@ -1,7 +1,8 @@
 import CSQLite
+import Failures
 
 /// Every failure of the queue: what happened, the SQLite result code and statement, and what to do.
-public struct QueueError: Error, Sendable, CustomStringConvertible {
+public struct QueueError: CategorizedError, Sendable, CustomStringConvertible {
     /// The broad class of a failure.
     public enum Kind: Sendable, Equatable {
         /// SQLite refused; `code` is its extended result code.
@@ -37,6 +38,17 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         QueueError(.leaseLost(task: lease.task),
                    "task \(lease.task): the lease of \(lease.owner) (token \(lease.token)) was lost and another worker "
                        + "owns the task now, so this worker's result was not recorded", path: path)
+    }
+
+    /// A queue in a place it cannot work (a file it cannot open or write, a network file system), or from a newer
+    /// version, is configuration; an id that does not exist is a mistake of the command line; damage is a failure.
+    public var category: FailureCategory {
+        switch kind {
+        case .newerSchema, .unsafeLocation: .configuration
+        case .notFound: .usage
+        case .sqlite(let code) where [SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM].contains(code & 0xff): .configuration
+        case .sqlite, .leaseLost: .failed
+        }
     }
 
     /// One line with the advice that fits the failure.

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// A config file read as TOML (https://toml.io/en/v1.0.0), the part of it a settings file needs: `[table]`
@@ -125,7 +126,9 @@ public enum ConfigValue: Sendable, Equatable {
 }
 
 /// A config file that cannot be used, with what to change.
-public struct ConfigError: Error, CustomStringConvertible, Equatable {
+public struct ConfigError: CategorizedError, CustomStringConvertible, Equatable {
+    /// A config file that cannot be used is configuration.
+    public var category: FailureCategory { .configuration }
     /// The whole message, starting with the file and line where there is one.
     public let description: String
     /// Wraps a message.

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Backup
+import Failures
 import Foundation
 import Settings
 
@@ -17,7 +19,7 @@ struct S3Backup: AsyncParsableCommand {
     /// ArgumentParser would; a parse error about a setting that came from the file or the environment names
     /// where it came from.
     static func main() async {
-        ProcessHardening.apply()
+        ProcessHardening.apply(warn: StandardError.say)
         // The queue, its WAL, logs and reports name buckets and keys: only this user may read them (files 0600,
         // folders 0700), whatever the caller's umask.
         umask(0o077)
@@ -26,7 +28,7 @@ struct S3Backup: AsyncParsableCommand {
             layered = try ConfigFile.apply(to: Array(CommandLine.arguments.dropFirst()),
                                            environment: ProcessInfo.processInfo.environment)
         } catch let error as ConfigError {
-            fail("\(error)", status: ExitStatus.configuration.rawValue)
+            fail("\(error)", status: ExitStatus.of(error).rawValue)
         } catch {
             exit(withError: error)
         }

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// The keys of a `restore --keys-from` file: one key a line, byte for byte (keys are opaque: nothing is trimmed or
@@ -56,7 +57,10 @@ public struct KeyList: Sendable, Equatable {
 }
 
 /// A `--keys-from` file that cannot be taken as a list of keys; says how to fix it.
-public struct KeyListError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct KeyListError: CategorizedError, Sendable, Equatable, CustomStringConvertible {
+    /// A list that cannot be taken as keys is a mistake of the command line (its --keys-from).
+    public var category: FailureCategory { .usage }
+
     /// What is wrong with it.
     public enum Problem: Sendable, Equatable {
         /// It cannot be read.

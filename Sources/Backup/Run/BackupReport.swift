@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import Queue
 
@@ -145,6 +146,16 @@ public struct BackupReport: Codable, Sendable {
         case partial
         /// Tasks are left undone (the workers stopped before the end): run the same command again.
         case mismatch
+    }
+
+    /// What the verdict is as a failure; nil for success.
+    public var failure: FailureCategory? {
+        switch verdict {
+        case .success: nil
+        case .refused: .refused
+        case .partial: .partial
+        case .mismatch: .failed
+        }
     }
 
     /// The verdict.

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// A run's log file, `backup-YYYYMMDD-HHMMSS.log`: timestamped lines for every change made to the backup and
@@ -94,7 +95,9 @@ public final class RunLog: Sendable {
 }
 
 /// A log file that cannot be opened.
-public struct LogError: Error, CustomStringConvertible {
+public struct LogError: CategorizedError, CustomStringConvertible {
+    /// A log that cannot be written is a setting to fix (--log-dir).
+    public var category: FailureCategory { .configuration }
     /// The file.
     public let path: String
     /// errno.

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import Queue
 
@@ -31,7 +32,10 @@ final class RunStop: Sendable {
 
 /// A run that was stopped before it finished, with how far it got: an error, so that no caller takes it for a
 /// finished run. The run stays unfinished in the queue; the next `run` finishes it.
-public struct RunStopped: Error, CustomStringConvertible, Sendable {
+public struct RunStopped: CategorizedError, CustomStringConvertible, Sendable {
+    /// A stop is its own outcome.
+    public var category: FailureCategory { .stopped }
+
     /// The run.
     public let run: RunID
     /// `backup` or `restore`.

@@ -11,7 +11,7 @@ extension S3Backup {
         )
 
         /// `s3backup config check`: validates the file and prints what each command would use.
-        struct Check: ParsableCommand {
+        struct Check: S3BackupCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Validate the config file and print each command's effective settings, secrets masked.",
                 discussion: """
@@ -29,7 +29,7 @@ extension S3Backup {
 
             @Option(help: "The config file to check.") var config: String?
 
-            func run() throws {
+            func execute() async throws {
                 var problems: [String]
                 do { problems = try check() } catch let error as ConfigError { problems = [error.description] }
                 guard problems.isEmpty else {

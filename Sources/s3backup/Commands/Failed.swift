@@ -4,7 +4,7 @@ import Queue
 
 extension S3Backup {
     /// `s3backup failed`: dead tasks and the objects that failed in them.
-    struct Failed: AsyncParsableCommand {
+    struct Failed: S3BackupCommand {
         static let configuration = CommandConfiguration(
             abstract: "List tasks that failed on every attempt, with the objects and errors recorded for them.",
             discussion: "Example: s3backup failed --db /var/lib/s3backup/queue.db --run 12\n\n"
@@ -16,12 +16,10 @@ extension S3Backup {
         @OptionGroup var queue: QueueOptions
         @Option(help: "Only this run.") var run: RunID?
 
-        func run() async throws {
-            try await reportingErrors {
-                let dead = try await queue.openExisting().deadTasks(run: run)
-                try queue.emit(["tasks": dead]) {
-                    dead.isEmpty ? "no failed tasks" : dead.map(Failed.describe).joined(separator: "\n")
-                }
+        func execute() async throws {
+            let dead = try await queue.openExisting().deadTasks(run: run)
+            try queue.emit(["tasks": dead]) {
+                dead.isEmpty ? "no failed tasks" : dead.map(Failed.describe).joined(separator: "\n")
             }
         }
 

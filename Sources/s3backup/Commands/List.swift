@@ -4,7 +4,7 @@ import S3
 
 extension S3Backup {
     /// `s3backup ls`: every key under a bucket or prefix.
-    struct List: AsyncParsableCommand {
+    struct List: S3BackupCommand {
         static let configuration = CommandConfiguration(
             commandName: "ls",
             abstract: "Print every key under s3://BUCKET[/PREFIX], one per line, exactly as stored.",
@@ -30,23 +30,21 @@ extension S3Backup {
             }
         }
 
-        func run() async throws {
-            try await reportingErrors {
-                let url = try S3URL(location)
-                let client = try connection.makeClient()
-                var output = StandardOutput()
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                for try await page in client.listObjects(bucket: url.bucket, prefix: url.prefix) {
-                    for object in page.objects {
-                        if json {
-                            try output.line(String(decoding: try encoder.encode(ListedObject(object)), as: UTF8.self))
-                        } else {
-                            try output.record(object.key)
-                        }
+        func execute() async throws {
+            let url = try S3URL(location)
+            let client = try connection.makeClient()
+            var output = StandardOutput()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            for try await page in client.listObjects(bucket: url.bucket, prefix: url.prefix) {
+                for object in page.objects {
+                    if json {
+                        try output.line(String(decoding: try encoder.encode(ListedObject(object)), as: UTF8.self))
+                    } else {
+                        try output.record(object.key)
                     }
-                    try output.flush()
                 }
+                try output.flush()
             }
         }
     }

@@ -5,7 +5,7 @@ import Queue
 
 extension S3Backup {
     /// `s3backup plan`: lists both buckets and fills the queue.
-    struct Plan: AsyncParsableCommand {
+    struct Plan: S3BackupCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the primary and the backup, diff them, and queue the copies and deletes; print the run id.",
             discussion: "Example: s3backup plan --source s3://primary --backup s3://backup --db queue.db --dryrun\n\n" + "Running it again for an unfinished run continues that run's planning. With --dryrun nothing "
@@ -23,41 +23,39 @@ extension S3Backup {
             if db == nil && !dryrun { throw ValidationError("--db is required (or use --dryrun)") }
         }
 
-        func run() async throws {
-            try await reportingErrors {
-                let parameters = options.parameters
-                let environment = ProcessInfo.processInfo.environment
-                if dryrun { return try await preview(try Planner(parameters: parameters, environment: environment)) }
-                try await parameters.validate(environment: environment, allowUnversioned: options.allowUnversioned)
-                let queue = try SQLiteQueue(path: db!)
-                var planner = try Planner(parameters: parameters, environment: environment,
-                                          observer: FleetPacer(queue: queue, log: Log.standardError))
-                planner.relayouts = queue
-                try await queue.finishIdleRuns()
-                var found = try await queue.unfinishedRun(kind: "backup", source: parameters.source.url,
-                                                          destination: parameters.backup.url)
-                if found == nil {
-                    found = try await queue.createRun(kind: "backup", source: parameters.source.url,
-                                                      destination: parameters.backup.url, parameters: try parameters.encoded())
-                }
-                let run = found!
-                guard try await queue.run(run).state == .planning else {
-                    let left = try await queue.outstanding(run: run)
-                    Log.standardError("run \(run) between these buckets is planned and still has \(left) task(s) to do; "
-                        + "no new run is planned until it is done (`s3backup work --db \(db!)` does them)")
-                    print(run)
-                    return
-                }
-                let outcome = try await BackupPlanning(planner: planner, queue: queue, run: run, owner: ProcessIdentity.current,
-                                                       leaseRenewal: QueueSettings().leaseDuration / 3,
-                                                       log: Log.standardError).execute()
+        func execute() async throws {
+            let parameters = options.parameters
+            let environment = ProcessInfo.processInfo.environment
+            if dryrun { return try await preview(try Planner(parameters: parameters, environment: environment)) }
+            try await parameters.validate(environment: environment, allowUnversioned: options.allowUnversioned)
+            let queue = try SQLiteQueue(path: db!)
+            var planner = try Planner(parameters: parameters, environment: environment,
+                                      observer: FleetPacer(queue: queue, log: Log.standardError))
+            planner.relayouts = queue
+            try await queue.finishIdleRuns()
+            var found = try await queue.unfinishedRun(kind: "backup", source: parameters.source.url,
+                                                      destination: parameters.backup.url)
+            if found == nil {
+                found = try await queue.createRun(kind: "backup", source: parameters.source.url,
+                                                  destination: parameters.backup.url, parameters: try parameters.encoded())
+            }
+            let run = found!
+            guard try await queue.run(run).state == .planning else {
+                let left = try await queue.outstanding(run: run)
+                Log.standardError("run \(run) between these buckets is planned and still has \(left) task(s) to do; "
+                    + "no new run is planned until it is done (`s3backup work --db \(db!)` does them)")
                 print(run)
-                var standardError = StandardError()
-                print(PlanText.summary(outcome.findings), to: &standardError)
-                if let refusal = outcome.deletesRefused {
-                    print(refusal, to: &standardError)
-                    throw ExitCode(ExitStatus.refused.rawValue)
-                }
+                return
+            }
+            let outcome = try await BackupPlanning(planner: planner, queue: queue, run: run, owner: ProcessIdentity.current,
+                                                   leaseRenewal: QueueSettings().leaseDuration / 3,
+                                                   log: Log.standardError).execute()
+            print(run)
+            var standardError = StandardError()
+            print(PlanText.summary(outcome.findings), to: &standardError)
+            if let refusal = outcome.deletesRefused {
+                print(refusal, to: &standardError)
+                throw ExitCode(ExitStatus.refused.rawValue)
             }
         }
 

@@ -4,7 +4,7 @@ import Queue
 
 extension S3Backup {
     /// `s3backup prune`: keeps the queue file from growing under a nightly schedule.
-    struct Prune: AsyncParsableCommand {
+    struct Prune: S3BackupCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete finished runs older than N days, give their space back, truncate the write-ahead log.",
             discussion: "Example: s3backup prune --db /var/lib/s3backup/queue.db --older-than-days 30\n\n"
@@ -19,17 +19,15 @@ extension S3Backup {
             guard olderThanDays >= 0 else { throw ValidationError("--older-than-days must be 0 or more") }
         }
 
-        func run() async throws {
-            try await reportingErrors {
-                let store = try queue.openExisting()
-                let before = try store.fileSizes()
-                let removed = try await store.prune(finishedBefore: Date().addingTimeInterval(-Double(olderThanDays) * 86_400))
-                let after = try store.fileSizes()
-                let report = PruneReport(removedRuns: removed, bytesBefore: before.database + before.wal,
-                                         bytesAfter: after.database + after.wal)
-                try queue.emit(report) {
-                    "removed \(removed) run\(removed == 1 ? "" : "s"); queue file \(report.bytesBefore) → \(report.bytesAfter) bytes"
-                }
+        func execute() async throws {
+            let store = try queue.openExisting()
+            let before = try store.fileSizes()
+            let removed = try await store.prune(finishedBefore: Date().addingTimeInterval(-Double(olderThanDays) * 86_400))
+            let after = try store.fileSizes()
+            let report = PruneReport(removedRuns: removed, bytesBefore: before.database + before.wal,
+                                     bytesAfter: after.database + after.wal)
+            try queue.emit(report) {
+                "removed \(removed) run\(removed == 1 ? "" : "s"); queue file \(report.bytesBefore) → \(report.bytesAfter) bytes"
             }
         }
     }

@@ -6,7 +6,7 @@ import S3
 
 extension S3Backup {
     /// `s3backup report`: a run's numbers, and the buckets compared now.
-    struct Report: AsyncParsableCommand {
+    struct Report: S3BackupCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a backup run's numbers and compare the primary with the backup now.",
             discussion: "Example: s3backup report --db /var/lib/s3backup/queue.db --html /tmp/report.html\n\n" + "Differences are explained when the primary wrote the object after the run began, or when the "
@@ -41,34 +41,32 @@ extension S3Backup {
             arguments.dropFirst().prefix { $0 != "--" }.contains { $0 == "--mail-to" || $0.hasPrefix("--mail-to=") }
         }
 
-        func run() async throws {
-            try await reportingErrors {
-                let store = try queue.openExisting()
-                let runs = try await store.runs(limit: Int.max)
-                guard let id = run ?? runs.first(where: { $0.kind == "backup" })?.id else {
-                    throw ValidationError("there is no backup run in \(queue.db)")
-                }
-                var report = try await BackupReport.load(queue: store, run: id)
-                if !noVerify {
-                    var planner = try Planner(parameters: try RunParameters.stored(in: try await store.run(id)),
-                                              environment: ProcessInfo.processInfo.environment)
-                    planner.relayouts = store
-                    let started = runs.first { $0.id == id }?.createdAt ?? Date()
-                    try await report.verify(with: planner, since: started)
-                }
-                if let html {
-                    do { try Data(ReportPage.html(report).utf8).write(to: URL(fileURLWithPath: html)) } catch {
-                        let errno = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code ?? 0
-                        throw FileError(path: html, operation: "write the HTML report to", code: Int32(errno))
-                    }
-                }
-                try queue.emit(report) { report.text }
-                let asked = mailAsked || Self.mailToTyped()
-                let settings = asked ? try mail.settings(environment: ProcessInfo.processInfo.environment) : nil
-                let mailed = await mailReport(report, settings: settings, logFile: nil, log: Log.standardError)
-                let status = ExitStatus.of(report.verdict, mailed: mailed)
-                if status != .success { throw ExitCode(status.rawValue) }
+        func execute() async throws {
+            let store = try queue.openExisting()
+            let runs = try await store.runs(limit: Int.max)
+            guard let id = run ?? runs.first(where: { $0.kind == "backup" })?.id else {
+                throw ValidationError("there is no backup run in \(queue.db)")
             }
+            var report = try await BackupReport.load(queue: store, run: id)
+            if !noVerify {
+                var planner = try Planner(parameters: try RunParameters.stored(in: try await store.run(id)),
+                                          environment: ProcessInfo.processInfo.environment)
+                planner.relayouts = store
+                let started = runs.first { $0.id == id }?.createdAt ?? Date()
+                try await report.verify(with: planner, since: started)
+            }
+            if let html {
+                do { try Data(ReportPage.html(report).utf8).write(to: URL(fileURLWithPath: html)) } catch {
+                    let errno = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code ?? 0
+                    throw FileError(path: html, operation: "write the HTML report to", code: Int32(errno))
+                }
+            }
+            try queue.emit(report) { report.text }
+            let asked = mailAsked || Self.mailToTyped()
+            let settings = asked ? try mail.settings(environment: ProcessInfo.processInfo.environment) : nil
+            let mailed = await mailReport(report, settings: settings, logFile: nil, log: Log.standardError)
+            let status = ExitStatus.of(report, mailed: mailed)
+            if status != .success { throw ExitCode(status.rawValue) }
         }
     }
 }

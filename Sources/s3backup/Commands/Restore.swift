@@ -7,7 +7,7 @@ import S3
 
 extension S3Backup {
     /// `s3backup restore`: the backup copied back into the primary, on the same queue and workers as a backup.
-    struct Restore: AsyncParsableCommand {
+    struct Restore: S3BackupCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy the backup back into the primary: all of it, or some prefixes.",
             discussion: "Example: s3backup restore --from s3://backup --to s3://primary --db queue.db --prefix clients/007/ --as-of 2026-11-20T00:00:00Z\n\n" + "Copies what the primary lacks or holds differently; deletes in the primary only with --delete. "
@@ -57,11 +57,7 @@ extension S3Backup {
         /// The --keys-from list, read whole; nil without one.
         private func keyList() throws -> KeyList? {
             guard let keysFrom else { return nil }
-            do {
-                return try KeyList.read(path: keysFrom, exact: exactKeys)
-            } catch let error as KeyListError {
-                throw ValidationError(error.description)
-            }
+            return try KeyList.read(path: keysFrom, exact: exactKeys)
         }
 
         /// One restore per prefix: backup/PREFIX → primary/PREFIX; only `list`'s keys, if given.
@@ -85,71 +81,69 @@ extension S3Backup {
             }
         }
 
-        func run() async throws {
-            try await reportingErrors {
-                let environment = ProcessInfo.processInfo.environment
-                let list = try keyList()
-                let plans = try locations(only: list)
-                // A restore by key list is planned first without acting, so every listed key is accounted for.
-                var previews: [RestorePreview] = []
-                if dryrun || !yes || list != nil {
-                    // The queue, when there is one already, knows the copies made with another part layout.
-                    let records = FileManager.default.fileExists(atPath: db) ? try SQLiteQueue(path: db) : nil
-                    let keep = dryrun && json ? KeySample.jsonLimit : KeySample.textLimit
-                    for parameters in plans {
-                        previews.append(try await RestorePreview.plan(parameters, environment: environment, relayouts: records,
-                                                                      list: list, keep: keep))
-                    }
+        func execute() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let list = try keyList()
+            let plans = try locations(only: list)
+            // A restore by key list is planned first without acting, so every listed key is accounted for.
+            var previews: [RestorePreview] = []
+            if dryrun || !yes || list != nil {
+                // The queue, when there is one already, knows the copies made with another part layout.
+                let records = FileManager.default.fileExists(atPath: db) ? try SQLiteQueue(path: db) : nil
+                let keep = dryrun && json ? KeySample.jsonLimit : KeySample.textLimit
+                for parameters in plans {
+                    previews.append(try await RestorePreview.plan(parameters, environment: environment, relayouts: records,
+                                                                  list: list, keep: keep))
                 }
-                let notInBackup = previews.compactMap(\.listedKeys).filter { !$0.notInBackup.isEmpty }
-                if dryrun || !yes {
-                    var output = StandardOutput()
-                    if dryrun && json {
-                        try output.line(String(decoding: try documentEncoder.encode(previews), as: UTF8.self))
-                    } else {
-                        try output.line(previews.map(\.text).joined(separator: "\n"))
-                    }
-                    try output.flush()
-                    if dryrun {
-                        if !notInBackup.isEmpty { throw ExitCode(ExitStatus.partial.rawValue) }
-                        return
-                    }
-                    guard isatty(STDIN_FILENO) == 1 else {
-                        throw ValidationError("a restore writes into \(to); pass --yes to confirm (there is no terminal to ask)")
-                    }
-                    print("Restore into \(to)? [y/N] ", terminator: "")
-                    guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                        print("nothing restored")
-                        return
-                    }
-                }
-                var options = BackupRunner.Options()
-                options.workers = workers
-                options.concurrency = concurrency
-                options.leaseSeconds = leaseSeconds
-                options.logDirectory = logDir ?? RunLog.defaultDirectory(environment: environment)
-                options.logRetentionDays = 0 // the nightly run owns log retention (--log-retention-days)
-                let runner = try BackupRunner(queue: try openQueue(db, leaseSeconds: leaseSeconds), database: db,
-                                              executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
-                                              options: options, environment: environment, owner: ProcessIdentity.current,
-                                              log: Log.standardError)
-                let mailSettings = try mail.settings(environment: environment)
-                var reports: [BackupReport] = []
-                try await tellingOutcome(of: "restore \(from) → \(to)", mail: mailSettings, runner: { runner }) {
-                    let signals = Signals.onTermination { runner.stop() }
-                    defer { signals.cancel() }
-                    for parameters in plans { reports += try await runner.execute(parameters) }
-                }
-                let listed = previews.compactMap(\.listedKeys).first
-                var mailed = try await publishReports(reports, listedKeys: listed, mail: mailSettings, runner: runner)
-                if let listed, !listed.notInBackup.isEmpty, let mailSettings, let last = reports.last {
-                    mailed = await mailNotInBackup(listed, report: last, settings: mailSettings, runner: runner) && mailed
-                }
-                var worst = reports.map { ExitStatus.of($0.verdict, mailed: mailed) }.first { $0 != .success } ?? .success
-                // Listed keys the backup lacks make the restore partial, unless it went worse than that.
-                if !notInBackup.isEmpty, [.success, .mailFailed, .refused].contains(worst) { worst = .partial }
-                if worst != .success { throw ExitCode(worst.rawValue) }
             }
+            let notInBackup = previews.compactMap(\.listedKeys).filter { !$0.notInBackup.isEmpty }
+            if dryrun || !yes {
+                var output = StandardOutput()
+                if dryrun && json {
+                    try output.line(String(decoding: try documentEncoder.encode(previews), as: UTF8.self))
+                } else {
+                    try output.line(previews.map(\.text).joined(separator: "\n"))
+                }
+                try output.flush()
+                if dryrun {
+                    if !notInBackup.isEmpty { throw ExitCode(ExitStatus.partial.rawValue) }
+                    return
+                }
+                guard isatty(STDIN_FILENO) == 1 else {
+                    throw ValidationError("a restore writes into \(to); pass --yes to confirm (there is no terminal to ask)")
+                }
+                print("Restore into \(to)? [y/N] ", terminator: "")
+                guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                    print("nothing restored")
+                    return
+                }
+            }
+            var options = BackupRunner.Options()
+            options.workers = workers
+            options.concurrency = concurrency
+            options.leaseSeconds = leaseSeconds
+            options.logDirectory = logDir ?? RunLog.defaultDirectory(environment: environment)
+            options.logRetentionDays = 0 // the nightly run owns log retention (--log-retention-days)
+            let runner = try BackupRunner(queue: try openQueue(db, leaseSeconds: leaseSeconds), database: db,
+                                          executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+                                          options: options, environment: environment, owner: ProcessIdentity.current,
+                                          log: Log.standardError)
+            let mailSettings = try mail.settings(environment: environment)
+            var reports: [BackupReport] = []
+            try await tellingOutcome(of: "restore \(from) → \(to)", mail: mailSettings, runner: { runner }) {
+                let signals = Signals.onTermination { runner.stop() }
+                defer { signals.cancel() }
+                for parameters in plans { reports += try await runner.execute(parameters) }
+            }
+            let listed = previews.compactMap(\.listedKeys).first
+            var mailed = try await publishReports(reports, listedKeys: listed, mail: mailSettings, runner: runner)
+            if let listed, !listed.notInBackup.isEmpty, let mailSettings, let last = reports.last {
+                mailed = await mailNotInBackup(listed, report: last, settings: mailSettings, runner: runner) && mailed
+            }
+            var worst = reports.map { ExitStatus.of($0, mailed: mailed) }.first { $0 != .success } ?? .success
+            // Listed keys the backup lacks make the restore partial, unless it went worse than that.
+            if !notInBackup.isEmpty, [.success, .mailFailed, .refused].contains(worst) { worst = .partial }
+            if worst != .success { throw ExitCode(worst.rawValue) }
         }
 
         /// Prints the reports (text, or JSON: the array `run` prints, the last report, this restore's, with the key

@@ -3,7 +3,7 @@ import Queue
 
 extension S3Backup {
     /// `s3backup retry`: dead tasks back into the queue.
-    struct Retry: AsyncParsableCommand {
+    struct Retry: S3BackupCommand {
         static let configuration = CommandConfiguration(
             abstract: "Put failed tasks back into the queue with fresh attempts; workers then pick them up.",
             discussion: "Example: s3backup retry --db /var/lib/s3backup/queue.db --task 4711\n\n"
@@ -20,11 +20,9 @@ extension S3Backup {
             if run != nil && !tasks.isEmpty { throw ValidationError("give --run or --task, not both") }
         }
 
-        func run() async throws {
-            try await reportingErrors {
-                let count = try await queue.openExisting().retry(run: run, tasks: tasks.isEmpty ? nil : tasks)
-                try queue.emit(["requeued": count]) { "requeued \(count) task\(count == 1 ? "" : "s")" }
-            }
+        func execute() async throws {
+            let count = try await queue.openExisting().retry(run: run, tasks: tasks.isEmpty ? nil : tasks)
+            try queue.emit(["requeued": count]) { "requeued \(count) task\(count == 1 ? "" : "s")" }
         }
     }
 }

@@ -6,7 +6,7 @@ import Queue
 
 extension S3Backup {
     /// `s3backup run`: the nightly command.
-    struct Run: AsyncParsableCommand {
+    struct Run: S3BackupCommand {
         static let configuration = CommandConfiguration(
             abstract: "Back up: plan, copy with local worker processes, verify, print the summary.",
             discussion: "Example: s3backup run --source s3://primary --backup s3://backup --db /var/lib/s3backup/queue.db --workers 4\n\n" + "The nightly command. After an interruption, running it again finishes the unfinished run "
@@ -33,15 +33,13 @@ extension S3Backup {
             guard logRetentionDays >= 0 else { throw ValidationError("--log-retention-days must be 0 or more (0 keeps every log)") }
         }
 
-        func run() async throws {
-            try await reportingErrors {
-                let environment = ProcessInfo.processInfo.environment
-                let mailSettings = try mail.settings(environment: environment)
-                let command = "run \(options.source) → \(options.backup)"
-                var runner: BackupRunner?
-                try await tellingOutcome(of: command, mail: mailSettings, runner: { runner }) {
-                    try await backUp(environment: environment, mail: mailSettings) { runner = $0 }
-                }
+        func execute() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let mailSettings = try mail.settings(environment: environment)
+            let command = "run \(options.source) → \(options.backup)"
+            var runner: BackupRunner?
+            try await tellingOutcome(of: command, mail: mailSettings, runner: { runner }) {
+                try await backUp(environment: environment, mail: mailSettings) { runner = $0 }
             }
         }
 
@@ -74,7 +72,7 @@ extension S3Backup {
             let reports = try await runner.execute(options.parameters)
             if terminal { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
             let mailed = try await publish(reports, json: json, mail: mailSettings, runner: runner)
-            let status = ExitStatus.of(reports.last!.verdict, mailed: mailed)
+            let status = ExitStatus.of(reports.last!, mailed: mailed)
             if status != .success { throw ExitCode(status.rawValue) }
         }
     }

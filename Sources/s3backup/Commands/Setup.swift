@@ -5,7 +5,7 @@ import S3
 
 extension S3Backup {
     /// `s3backup setup`: versioning and lifecycle on both buckets, checked.
-    struct Setup: AsyncParsableCommand {
+    struct Setup: S3BackupCommand {
         static let configuration = CommandConfiguration(
             abstract: "Enable versioning on both buckets, apply the lifecycle policy, and report any drift.",
             discussion: "Example: s3backup setup --source s3://primary --backup s3://backup --check\n\n" + "Idempotent. The policy's rules are merged with a bucket's other rules (matched by ID) unless "
@@ -31,35 +31,33 @@ extension S3Backup {
             guard ["backup", "both"].contains(lifecycleOn) else { throw ValidationError("--lifecycle-on must be backup or both") }
         }
 
-        func run() async throws {
-            try await reportingErrors {
-                let data: Data
-                if let lifecycle {
-                    do { data = try Data(contentsOf: URL(fileURLWithPath: lifecycle)) } catch {
-                        throw ValidationError("cannot read --lifecycle \(lifecycle): \(error.localizedDescription)")
-                    }
-                } else {
-                    data = Data(DefaultPolicy.json.utf8)
+        func execute() async throws {
+            let data: Data
+            if let lifecycle {
+                do { data = try Data(contentsOf: URL(fileURLWithPath: lifecycle)) } catch {
+                    throw ValidationError("cannot read --lifecycle \(lifecycle): \(error.localizedDescription)")
                 }
-                let rules = try LifecycleRule.policy(data, source: lifecycle ?? "the built-in policy")
-                let client = try connection.makeClient()
-                let setups = [
-                    BucketSetup(client: client, bucket: try S3URL(source).bucket, rules: lifecycleOn == "both" ? rules : []),
-                    BucketSetup(client: client, bucket: try S3URL(backup).bucket, rules: rules),
-                ]
-                if !check { for setup in setups { try await setup.apply(replace: replace) } }
-                var drift: [Drift] = []
-                for setup in setups { drift += try await setup.check() }
-                var output = StandardOutput()
-                if json {
-                    try output.line(String(decoding: try documentEncoder.encode(["drift": drift]), as: UTF8.self))
-                } else {
-                    try output.line(drift.isEmpty ? "no drift: versioning on both buckets, lifecycle policy in place"
-                        : drift.map { "drift: \($0)" }.joined(separator: "\n"))
-                }
-                try output.flush()
-                if !drift.isEmpty { throw ExitCode(ExitStatus.failure.rawValue) }
+            } else {
+                data = Data(DefaultPolicy.json.utf8)
             }
+            let rules = try LifecycleRule.policy(data, source: lifecycle ?? "the built-in policy")
+            let client = try connection.makeClient()
+            let setups = [
+                BucketSetup(client: client, bucket: try S3URL(source).bucket, rules: lifecycleOn == "both" ? rules : []),
+                BucketSetup(client: client, bucket: try S3URL(backup).bucket, rules: rules),
+            ]
+            if !check { for setup in setups { try await setup.apply(replace: replace) } }
+            var drift: [Drift] = []
+            for setup in setups { drift += try await setup.check() }
+            var output = StandardOutput()
+            if json {
+                try output.line(String(decoding: try documentEncoder.encode(["drift": drift]), as: UTF8.self))
+            } else {
+                try output.line(drift.isEmpty ? "no drift: versioning on both buckets, lifecycle policy in place"
+                    : drift.map { "drift: \($0)" }.joined(separator: "\n"))
+            }
+            try output.flush()
+            if !drift.isEmpty { throw ExitCode(ExitStatus.failure.rawValue) }
         }
     }
 }

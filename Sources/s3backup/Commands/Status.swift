@@ -4,7 +4,7 @@ import Queue
 
 extension S3Backup {
     /// `s3backup status`: runs and their tasks.
-    struct Status: AsyncParsableCommand {
+    struct Status: S3BackupCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show runs: tasks by state, the age of the oldest waiting task, throughput, retries.",
             discussion: "Example: s3backup status --db /var/lib/s3backup/queue.db\n\n"
@@ -15,12 +15,10 @@ extension S3Backup {
         @OptionGroup var queue: QueueOptions
         @Option(help: "How many runs, newest first.") var limit = 10
 
-        func run() async throws {
-            try await reportingErrors {
-                let runs = try await queue.openExisting().runs(limit: limit)
-                try queue.emit(["runs": runs]) {
-                    runs.isEmpty ? "no runs in \(queue.db)" : runs.map(Status.describe).joined(separator: "\n")
-                }
+        func execute() async throws {
+            let runs = try await queue.openExisting().runs(limit: limit)
+            try queue.emit(["runs": runs]) {
+                runs.isEmpty ? "no runs in \(queue.db)" : runs.map(Status.describe).joined(separator: "\n")
             }
         }
 

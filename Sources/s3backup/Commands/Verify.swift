@@ -5,7 +5,7 @@ import Mail
 
 extension S3Backup {
     /// `s3backup verify`: the recovery drill.
-    struct Verify: AsyncParsableCommand {
+    struct Verify: S3BackupCommand {
         static let configuration = CommandConfiguration(
             abstract: "Compare the primary with the backup (every key's size and ETag) and, with --sample, the bodies of N random objects.",
             discussion: "Example: s3backup verify --source s3://primary --backup s3://backup --sample 100\n\n" + "The weekly recovery drill; exits 1 when anything differs, and names the keys that do: the first 20 of "
@@ -27,37 +27,35 @@ extension S3Backup {
             guard sample >= 0 else { throw ValidationError("--sample must be 0 or more") }
         }
 
-        func run() async throws {
-            try await reportingErrors {
-                let environment = ProcessInfo.processInfo.environment
-                let parameters = RunParameters(
-                    source: Side(url: source, endpointURL: connection.endpointURL, profile: connection.profile, region: connection.region),
-                    backup: Side(url: backup, endpointURL: connection.endpointURL, profile: connection.profile, region: connection.region))
-                _ = try parameters.source.location()
-                _ = try parameters.backup.location()
-                var drill = try Drill(parameters: parameters, environment: environment)
-                if let db { drill.planner.relayouts = try QueueOptions.openExisting(db) }
-                let result = try await drill.run(sample: sample, keep: json ? KeySample.jsonLimit : KeySample.textLimit)
-                var output = StandardOutput()
-                if json {
-                    try output.line(String(decoding: try documentEncoder.encode(result), as: UTF8.self))
-                } else {
-                    try output.line(result.text)
-                }
-                try output.flush()
-                var mailed = true
-                if let settings = try mail.settings(environment: environment) {
-                    do {
-                        try await Mailer.send(subject: "\(result.passed ? "OK" : "FAILED"): recovery drill \(source) → \(backup)",
-                                              body: result.text, settings: settings)
-                    } catch {
-                        Log.standardError("\(error)")
-                        mailed = false
-                    }
-                }
-                if !result.passed { throw ExitCode(ExitStatus.failure.rawValue) }
-                if !mailed { throw ExitCode(ExitStatus.mailFailed.rawValue) }
+        func execute() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let parameters = RunParameters(
+                source: Side(url: source, endpointURL: connection.endpointURL, profile: connection.profile, region: connection.region),
+                backup: Side(url: backup, endpointURL: connection.endpointURL, profile: connection.profile, region: connection.region))
+            _ = try parameters.source.location()
+            _ = try parameters.backup.location()
+            var drill = try Drill(parameters: parameters, environment: environment)
+            if let db { drill.planner.relayouts = try QueueOptions.openExisting(db) }
+            let result = try await drill.run(sample: sample, keep: json ? KeySample.jsonLimit : KeySample.textLimit)
+            var output = StandardOutput()
+            if json {
+                try output.line(String(decoding: try documentEncoder.encode(result), as: UTF8.self))
+            } else {
+                try output.line(result.text)
             }
+            try output.flush()
+            var mailed = true
+            if let settings = try mail.settings(environment: environment) {
+                do {
+                    try await Mailer.send(subject: "\(result.passed ? "OK" : "FAILED"): recovery drill \(source) → \(backup)",
+                                          body: result.text, settings: settings)
+                } catch {
+                    Log.standardError("\(error)")
+                    mailed = false
+                }
+            }
+            if !result.passed { throw ExitCode(ExitStatus.failure.rawValue) }
+            if !mailed { throw ExitCode(ExitStatus.mailFailed.rawValue) }
         }
     }
 }

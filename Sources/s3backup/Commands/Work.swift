@@ -6,7 +6,7 @@ import Queue
 
 extension S3Backup {
     /// `s3backup work`: one worker process.
-    struct Work: AsyncParsableCommand {
+    struct Work: S3BackupCommand {
         static let configuration = CommandConfiguration(
             abstract: "Claim tasks from the queue and do them: copy, verify, delete.",
             discussion: "Example: s3backup work --db /var/lib/s3backup/queue.db --concurrency 16\n\n" + "Start several on one host for large buckets. SIGTERM or SIGINT: stop claiming, finish what is "
@@ -29,30 +29,28 @@ extension S3Backup {
             guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
         }
 
-        func run() async throws {
-            try await reportingErrors {
-                let queue = try openQueue(db, leaseSeconds: leaseSeconds)
-                var options = Worker.Options()
-                options.concurrency = concurrency
-                options.untilIdle = untilIdle
-                options.run = run
-                options.heartbeat = .seconds(Double(leaseSeconds) / 3)
-                let stop = StopFlag()
-                let signals = Signals.onTermination { stop.request() }
-                defer { signals.cancel() }
-                let orphaned = parentPid.map { parent in Self.stopWhenOrphaned(parent: parent, stop: stop) }
-                defer { orphaned?.cancel() }
-                let file = try logFile.map { try RunLog(appendingTo: $0) }
-                let log: @Sendable (String) -> Void = { line in
-                    Log.standardError(line)
-                    file?.line(line)
-                }
-                let worker = Worker(queue: queue, id: ProcessIdentity.current, options: options,
-                                    environment: ProcessInfo.processInfo.environment, stop: stop, log: log,
-                                    changes: { file?.line($0) })
-                let outcome = try await worker.run()
-                Log.standardError("worker \(ProcessIdentity.current): \(outcome.copied) copied, \(outcome.deleted) deleted")
+        func execute() async throws {
+            let queue = try openQueue(db, leaseSeconds: leaseSeconds)
+            var options = Worker.Options()
+            options.concurrency = concurrency
+            options.untilIdle = untilIdle
+            options.run = run
+            options.heartbeat = .seconds(Double(leaseSeconds) / 3)
+            let stop = StopFlag()
+            let signals = Signals.onTermination { stop.request() }
+            defer { signals.cancel() }
+            let orphaned = parentPid.map { parent in Self.stopWhenOrphaned(parent: parent, stop: stop) }
+            defer { orphaned?.cancel() }
+            let file = try logFile.map { try RunLog(appendingTo: $0) }
+            let log: @Sendable (String) -> Void = { line in
+                Log.standardError(line)
+                file?.line(line)
             }
+            let worker = Worker(queue: queue, id: ProcessIdentity.current, options: options,
+                                environment: ProcessInfo.processInfo.environment, stop: stop, log: log,
+                                changes: { file?.line($0) })
+            let outcome = try await worker.run()
+            Log.standardError("worker \(ProcessIdentity.current): \(outcome.copied) copied, \(outcome.deleted) deleted")
         }
 
         /// A worker `run` started stops as on SIGTERM once `run` is gone, even killed by SIGKILL (it is then adopted,

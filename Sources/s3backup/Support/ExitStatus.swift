@@ -1,9 +1,6 @@
 import ArgumentParser
 import Backup
-import CSQLite
-import Mail
-import Queue
-import S3
+import Failures
 
 /// The exit statuses, documented in the README and `--help`, so cron and systemd can act on them.
 enum ExitStatus: Int32, CaseIterable {
@@ -67,76 +64,27 @@ enum ExitStatus: Int32, CaseIterable {
 
     /// The status of a finished run whose report was (or was not) mailed: a mail failure shows only when
     /// nothing worse happened, and never hides the run's own result.
-    static func of(_ verdict: BackupReport.Verdict, mailed: Bool) -> ExitStatus {
-        let status = of(verdict)
-        return status == .success && !mailed ? .mailFailed : status
+    static func of(_ report: BackupReport, mailed: Bool) -> ExitStatus {
+        guard let failure = report.failure else { return mailed ? .success : .mailFailed }
+        return of(failure)
     }
 
-    /// The status for a finished run.
-    static func of(_ verdict: BackupReport.Verdict) -> ExitStatus {
-        switch verdict {
-        case .success: .success
-        case .refused: .refused
+    /// The one table from what failed to the status that says it.
+    static func of(_ category: FailureCategory) -> ExitStatus {
+        switch category {
+        case .usage: .usage
+        case .configuration: .configuration
+        case .credentials: .permission
+        case .unreachable: .unavailable
+        case .failed: .failure
         case .partial: .partial
-        case .mismatch: .failure
+        case .refused: .refused
+        case .stopped: .stopped
         }
     }
 
-    /// The status for an error that ended a command.
+    /// The status for an error that ended a command: its category's, or a failure for an error that has none.
     static func of(_ error: any Error) -> ExitStatus {
-        if let error = error as? QueueError { return of(error) }
-        if error is MailError || error is LogError { return .configuration }
-        if let error = error as? BackupError { return of(error) }
-        guard let error = error as? S3Error else { return .failure }
-        switch error.kind {
-        case .configuration: return .configuration
-        case .transport: return .unavailable
-        case .service(let status, let code):
-            let credentialCodes: Set = ["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
-                                        "AccessDenied", "AllAccessDisabled"]
-            if credentialCodes.contains(code) || status == 403 { return .permission }
-            return code == "NoSuchBucket" ? .configuration : .failure
-        case .invalidResponse, .local: return .failure
-        }
-    }
-}
-
-extension ExitStatus {
-    /// Overlapping locations and a run that cannot be cancelled are mistakes of the command line; an unversioned
-    /// backup is a setting to fix; the rest are failures.
-    static func of(_ error: BackupError) -> ExitStatus {
-        switch error {
-        case .overlappingLocations, .cannotCancel: .usage
-        case .unversionedBackup: .configuration
-        case .plannerBusy, .incompletePlan, .badParameters, .badPayload, .keyOutsidePrefix: .failure
-        }
-    }
-
-    /// A queue in a place it cannot work, or from a newer version, is a configuration error; damage is a failure.
-    static func of(_ error: QueueError) -> ExitStatus {
-        switch error.kind {
-        case .newerSchema, .unsafeLocation: .configuration
-        case .notFound: .usage
-        case .sqlite(let code) where [SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM].contains(code & 0xff): .configuration
-        default: .failure
-        }
-    }
-}
-
-extension AsyncParsableCommand {
-    /// Runs `body`; an error becomes one line on stderr (`s3backup: …`) and its documented exit status, never a
-    /// stack trace.
-    func reportingErrors(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let error as ExitCode {
-            throw error
-        } catch let error as ValidationError {
-            StandardError.say("\(error)")
-            throw ExitCode(ExitStatus.usage.rawValue)
-        } catch {
-            StandardError.say("\(error)")
-            throw ExitCode(ExitStatus.of(error).rawValue)
-        }
+        (error as? any CategorizedError).map { of($0.category) } ?? .failure
     }
 }
