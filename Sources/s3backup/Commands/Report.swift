@@ -64,7 +64,7 @@ extension S3Backup {
             try queue.emit(report) { report.text }
             let asked = mailAsked || Self.mailToTyped()
             let settings = asked ? try mail.settings(environment: ProcessInfo.processInfo.environment) : nil
-            let mailed = await mailReport(report, settings: settings, logFile: nil, log: Log.standardError)
+            let mailed = await settings.map { ReportMailer(settings: $0, log: Log.standardError) }?.report(report, logFile: nil) ?? true
             let status = ExitStatus.of(report, mailed: mailed)
             if status != .success { throw ExitCode(status.rawValue) }
         }

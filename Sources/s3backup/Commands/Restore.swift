@@ -138,7 +138,7 @@ extension S3Backup {
             let listed = previews.compactMap(\.listedKeys).first
             var mailed = try await publishReports(reports, listedKeys: listed, mail: mailSettings, runner: runner)
             if let listed, !listed.notInBackup.isEmpty, let mailSettings, let last = reports.last {
-                mailed = await mailNotInBackup(listed, report: last, settings: mailSettings, runner: runner) && mailed
+                mailed = await ReportMailer(settings: mailSettings, log: runner.log).notInBackup(listed, report: last) && mailed
             }
             var worst = reports.map { ExitStatus.of($0, mailed: mailed) }.first { $0 != .success } ?? .success
             // Listed keys the backup lacks make the restore partial, unless it went worse than that.
@@ -160,28 +160,7 @@ extension S3Backup {
                 try output.line((reports.map(\.text) + (listedKeys?.lines().map { "  " + $0 } ?? [])).joined(separator: "\n"))
             }
             try output.flush()
-            var mailed = true
-            for report in reports {
-                mailed = await mailReport(report, settings: settings, logFile: runner.logFile, log: runner.log) && mailed
-            }
-            return mailed
-        }
-
-        /// Mails that listed keys were not in the backup, naming each (the run's own report cannot say it), so the
-        /// partial restore is not known only to whoever read its exit status; returns whether the mail went out.
-        private func mailNotInBackup(_ listed: ListedKeys, report: BackupReport, settings: SMTPSettings,
-                                     runner: BackupRunner) async -> Bool {
-            let subject = "PARTIAL: \(report.title) (run \(report.run)): "
-                + "\(listed.notInBackup.count) listed key\(listed.notInBackup.count == 1 ? "" : "s") not in the backup"
-            let body = (listed.lines(limit: 1_000) + ["", report.text]).joined(separator: "\n")
-            do {
-                try await Mailer.send(subject: subject, body: body, settings: settings)
-                runner.log("the listed keys not in the backup were mailed to \(settings.to.joined(separator: ", "))")
-                return true
-            } catch {
-                runner.log("\(error)")
-                return false
-            }
+            return await mailEach(reports, settings: settings, runner: runner)
         }
     }
 }

@@ -44,16 +44,8 @@ extension S3Backup {
                 try output.line(result.text)
             }
             try output.flush()
-            var mailed = true
-            if let settings = try mail.settings(environment: environment) {
-                do {
-                    try await Mailer.send(subject: "\(result.passed ? "OK" : "FAILED"): recovery drill \(source) → \(backup)",
-                                          body: result.text, settings: settings)
-                } catch {
-                    Log.standardError("\(error)")
-                    mailed = false
-                }
-            }
+            let mailer = try mail.settings(environment: environment).map { ReportMailer(settings: $0, log: Log.standardError) }
+            let mailed = await mailer?.drill(result, source: source, backup: backup) ?? true
             if !result.passed { throw ExitCode(ExitStatus.failure.rawValue) }
             if !mailed { throw ExitCode(ExitStatus.mailFailed.rawValue) }
         }

@@ -18,29 +18,14 @@ func publish(_ reports: [BackupReport], json: Bool, mail settings: SMTPSettings?
     } else {
         print(reports.map(\.text).joined(separator: "\n"))
     }
-    var mailed = true
-    for report in reports {
-        mailed = await mailReport(report, settings: settings, logFile: runner.logFile, log: runner.log) && mailed
-    }
-    return mailed
+    return await mailEach(reports, settings: settings, runner: runner)
 }
 
-/// Mails a run's report; returns whether it went out (a failure is logged, never thrown: the run's result
-/// stands either way).
-func mailReport(_ report: BackupReport, settings: SMTPSettings?, logFile: String?, log: @Sendable (String) -> Void) async -> Bool {
+/// Mails each report through `settings` (none without); returns whether every mail went out.
+func mailEach(_ reports: [BackupReport], settings: SMTPSettings?, runner: BackupRunner) async -> Bool {
     guard let settings else { return true }
-    var body = report.text
-    if report.verdict != .success, let logFile,
-       let text = try? String(contentsOfFile: logFile, encoding: .utf8) {
-        body += "\n\nThe last lines of the log \(logFile):\n" + text.split(separator: "\n").suffix(30).joined(separator: "\n")
-    }
-    let subject = "\(report.verdict == .success ? "OK" : report.verdict.rawValue.uppercased()): \(report.title) (run \(report.run))"
-    do {
-        try await Mailer.send(subject: subject, body: body, settings: settings)
-        log("report of run \(report.run) mailed to \(settings.to.joined(separator: ", "))")
-        return true
-    } catch {
-        log("\(error)")
-        return false
-    }
+    let mailer = ReportMailer(settings: settings, log: runner.log)
+    var mailed = true
+    for report in reports { mailed = await mailer.report(report, logFile: runner.logFile) && mailed }
+    return mailed
 }
