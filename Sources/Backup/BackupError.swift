@@ -19,12 +19,14 @@ public enum BackupError: CategorizedError, Sendable, CustomStringConvertible {
     case unversionedBackup(bucket: String, status: String)
     /// The run asked for is not in the queue, or cannot be cancelled in its state.
     case cannotCancel(run: RunID, reason: String)
+    /// A report was asked of a queue that holds no backup run.
+    case noBackupRun(queue: String)
 
     /// Overlapping locations and a run that cannot be cancelled are mistakes of the command line; an unversioned
     /// backup is a setting to fix; the rest are failures.
     public var category: FailureCategory {
         switch self {
-        case .overlappingLocations, .cannotCancel: .usage
+        case .overlappingLocations, .cannotCancel, .noBackupRun: .usage
         case .unversionedBackup: .configuration
         case .plannerBusy, .incompletePlan, .badParameters, .badPayload, .keyOutsidePrefix: .failed
         }
@@ -52,6 +54,8 @@ public enum BackupError: CategorizedError, Sendable, CustomStringConvertible {
                 + "run `s3backup setup` to turn versioning on (or pass --allow-unversioned to back up into it anyway)"
         case .cannotCancel(let run, let reason):
             "run \(run) cannot be cancelled: \(reason)"
+        case .noBackupRun(let queue):
+            "there is no backup run in \(queue)"
         }
     }
 }

@@ -48,7 +48,8 @@ struct HardeningTests {
         var seen: [pid_t] = []
         defer {
             // A worker seen earlier is killed only while its pid still runs this test's queue.
-            for worker in seen where ProcessTable.arguments(worker).contains(fixture.database) { kill(worker, SIGKILL) }
+            let live = ProcessTable.workers(on: fixture.database)
+            for worker in seen where live.contains(worker) { kill(worker, SIGKILL) }
             run.stop()
         }
 
@@ -72,7 +73,9 @@ struct HardeningTests {
                     "worker \(pid) has the credentials")
             #expect(environment["AWS_ENDPOINT_URL"] == proxy.endpoint && environment["S3BACKUP_STALL_SECONDS"] == "2")
             #expect(environment["PATH"] != nil && environment["HOME"] == "/nonexistent-home")
-            let extra = environment.keys.filter { !WorkerEnvironment.admits($0) }
+            // The queue's location comes in the environment the launcher adds, never on the command line.
+            #expect(environment["S3BACKUP_DB"] == fixture.database && !ProcessTable.arguments(pid).contains(fixture.database))
+            let extra = environment.keys.filter { !WorkerEnvironment.admits($0) && $0 != "S3BACKUP_DB" }
             #expect(extra.isEmpty, "worker \(pid) got variables off the allowlist: \(extra.sorted())")
         }
 

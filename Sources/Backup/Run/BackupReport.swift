@@ -223,6 +223,15 @@ public struct BackupReport: Codable, Sendable {
 }
 
 extension BackupReport {
+    /// The run a report is about: `requested`, else the newest backup run of `queue` (kept at `path`).
+    public static func subject(_ requested: RunID?, in queue: any TaskQueue, path: String) async throws -> RunID {
+        if let requested { return requested }
+        guard let newest = try await queue.runs(limit: Int.max).first(where: { $0.kind == "backup" }) else {
+            throw BackupError.noBackupRun(queue: path)
+        }
+        return newest.id
+    }
+
     /// The report of `run` from what the queue kept: the plan's findings, the tasks' results and states.
     public static func load(queue: any TaskQueue, run: RunID, resumed: Bool = false) async throws -> BackupReport {
         let record = try await queue.run(run)

@@ -30,8 +30,7 @@ public struct BackupRunner: Sendable {
     }
 
     let queue: any TaskQueue
-    let database: String
-    let executable: URL
+    let launcher: WorkerLauncher
     let options: Options
     let environment: [String: String]
     let owner: String
@@ -40,13 +39,12 @@ public struct BackupRunner: Sendable {
     let runLog: RunLog
     let stopping = RunStop()
 
-    /// A runner on `queue` (stored at `database`), spawning workers from `executable` (this program); `log` is the
-    /// console, and everything also goes to a new log file in `options.logDirectory`.
-    public init(queue: any TaskQueue, database: String, executable: URL, options: Options, environment: [String: String],
+    /// A runner on `queue`, starting its workers with `launcher`; `log` is the console, and everything also goes to a
+    /// new log file in `options.logDirectory`.
+    public init(queue: any TaskQueue, launcher: WorkerLauncher, options: Options, environment: [String: String],
                 owner: String, log console: @escaping @Sendable (String) -> Void) throws {
         self.queue = queue
-        self.database = database
-        self.executable = executable
+        self.launcher = launcher
         self.options = options
         self.environment = environment
         self.owner = owner
@@ -73,14 +71,12 @@ public struct BackupRunner: Sendable {
     public func execute(_ parameters: RunParameters) async throws -> [BackupReport] {
         try await parameters.validate(environment: environment, allowUnversioned: options.allowUnversioned)
         var reports: [BackupReport] = []
-        if let unfinished = try await queue.unfinishedRun(kind: parameters.kind, source: parameters.source.url,
-                                                          destination: parameters.backup.url) {
+        let runs = RunOpening(queue: queue, parameters: parameters)
+        if let unfinished = try await runs.unfinished() {
             log("run \(unfinished) between these buckets is unfinished: finishing it first")
             reports.append(try await work(run: unfinished, resumed: true))
         }
-        let run = try await queue.createRun(kind: parameters.kind, source: parameters.source.url,
-                                            destination: parameters.backup.url, parameters: try parameters.encoded())
-        reports.append(try await work(run: run, resumed: false))
+        reports.append(try await work(run: try await runs.new(), resumed: false))
         _ = try await queue.prune(finishedBefore: Date().addingTimeInterval(-Double(options.keepDays) * 86_400))
         for report in reports { report.text.split(separator: "\n").forEach { runLog.line(String($0)) } }
         let retention = LogRetention(days: options.logRetentionDays).removeExpired(in: options.logDirectory, sparing: runLog.path)
@@ -97,9 +93,9 @@ public struct BackupRunner: Sendable {
         planner.relayouts = queue
         // Workers start with the first queued copy, so copying overlaps planning; a run with nothing to do
         // starts none.
-        let pool = WorkerProcesses(executable: executable, database: database, run: run, count: options.workers,
-                                   concurrency: options.concurrency, leaseSeconds: options.leaseSeconds,
-                                   logFile: runLog.path, environment: environment)
+        let assignment = WorkerAssignment(run: run, concurrency: options.concurrency, leaseSeconds: options.leaseSeconds,
+                                          logFile: runLog.path, parent: getpid())
+        let pool = WorkerProcesses(launcher: launcher, assignment: assignment, count: options.workers, environment: environment)
         defer { pool.stop() }
         stopping.watch(pool)
 

@@ -4,8 +4,9 @@
 ///
 /// A worker reads the S3 client's AWS settings and credentials (Sources/S3/Config, Sources/S3/Credentials), the
 /// S3BACKUP_* variables of that client and the config file's location; the system and libcurl read the rest
-/// (paths, locale, time zone, proxies, CA bundles). The worker's own settings (`--db`, `--run`, …) come on its
-/// command line, which wins over S3BACKUP_DB and the like, so those stay behind too.
+/// (paths, locale, time zone, proxies, CA bundles). The worker's own settings come from the launcher: `--run`,
+/// `--concurrency`, … on its command line, which wins over their S3BACKUP_* variables (so those stay behind too), and
+/// the queue's location in S3BACKUP_DB (`WorkerLauncher.environment`), set over whatever the caller's says.
 enum WorkerEnvironment {
     /// Variables passed by exact name.
     static let names: Set<String> = [

@@ -1,7 +1,7 @@
 import Foundation
 import Queue
 
-/// Local `s3backup work --until-idle` processes for one run, started on demand and restarted while work remains
+/// Local worker processes for one run (`s3backup work`, as the launcher spells it), started on demand and restarted while work remains
 /// (a worker that crashed leaves leases that expire and are finished by the next). They get the run's environment
 /// cut down to what a worker reads (`WorkerEnvironment`): never the SMTP password.
 final class WorkerProcesses: @unchecked Sendable {
@@ -11,22 +11,21 @@ final class WorkerProcesses: @unchecked Sendable {
     private var started = false
     private var stopped = false
     private let count: Int
-    private let executable: URL
-    private let arguments: [String]
+    private let launcher: WorkerLauncher
+    private let assignment: WorkerAssignment
     private let environment: [String: String]
     /// Rounds of restarts before giving up on a run whose workers keep dying.
     static let maxRounds = 5
 
     private let run: RunID
 
-    init(executable: URL, database: String, run: RunID, count: Int, concurrency: Int, leaseSeconds: Int,
-         logFile: String, environment: [String: String]) {
+    /// `count` workers of `launcher`, each given `assignment` and `environment` as a worker may have it.
+    init(launcher: WorkerLauncher, assignment: WorkerAssignment, count: Int, environment: [String: String]) {
         self.count = count
-        self.executable = executable
-        self.environment = WorkerEnvironment.of(environment)
-        self.run = run
-        arguments = ["work", "--db", database, "--run", String(run), "--until-idle", "--concurrency", String(concurrency),
-                     "--lease-seconds", String(leaseSeconds), "--log-file", logFile, "--parent-pid", String(getpid())]
+        self.launcher = launcher
+        self.assignment = assignment
+        self.environment = WorkerEnvironment.of(environment).merging(launcher.environment) { $1 }
+        run = assignment.run
     }
 
     /// Starts the workers, once, saying so in `log`; later calls, and calls after `stop`, do nothing.
@@ -45,8 +44,8 @@ final class WorkerProcesses: @unchecked Sendable {
     private func spawn() {
         for _ in 0..<count {
             let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
+            process.executableURL = launcher.executable
+            process.arguments = launcher.arguments(assignment)
             process.environment = environment
             process.standardInput = FileHandle.nullDevice
             if (try? process.run()) != nil { processes.append(process) }

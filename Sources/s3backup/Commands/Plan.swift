@@ -32,14 +32,9 @@ extension S3Backup {
             var planner = try Planner(parameters: parameters, environment: environment,
                                       observer: FleetPacer(queue: queue, log: Log.standardError))
             planner.relayouts = queue
+            // A run whose tasks are all done is finished, so that it is not taken for one to go on with.
             try await queue.finishIdleRuns()
-            var found = try await queue.unfinishedRun(kind: "backup", source: parameters.source.url,
-                                                      destination: parameters.backup.url)
-            if found == nil {
-                found = try await queue.createRun(kind: "backup", source: parameters.source.url,
-                                                  destination: parameters.backup.url, parameters: try parameters.encoded())
-            }
-            let run = found!
+            let (run, _) = try await RunOpening(queue: queue, parameters: parameters).unfinishedOrNew()
             guard try await queue.run(run).state == .planning else {
                 let left = try await queue.outstanding(run: run)
                 Log.standardError("run \(run) between these buckets is planned and still has \(left) task(s) to do; "

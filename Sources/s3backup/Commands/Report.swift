@@ -43,17 +43,13 @@ extension S3Backup {
 
         func execute() async throws {
             let store = try queue.openExisting()
-            let runs = try await store.runs(limit: Int.max)
-            guard let id = run ?? runs.first(where: { $0.kind == "backup" })?.id else {
-                throw ValidationError("there is no backup run in \(queue.db)")
-            }
+            let id = try await BackupReport.subject(run, in: store, path: queue.db)
             var report = try await BackupReport.load(queue: store, run: id)
             if !noVerify {
                 var planner = try Planner(parameters: try RunParameters.stored(in: try await store.run(id)),
                                           environment: ProcessInfo.processInfo.environment)
                 planner.relayouts = store
-                let started = runs.first { $0.id == id }?.createdAt ?? Date()
-                try await report.verify(with: planner, since: started)
+                try await report.verify(with: planner, since: report.startedAt ?? Date())
             }
             if let html {
                 do { try Data(ReportPage.html(report).utf8).write(to: URL(fileURLWithPath: html)) } catch {

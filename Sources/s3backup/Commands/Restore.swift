@@ -60,31 +60,24 @@ extension S3Backup {
             return try KeyList.read(path: keysFrom, exact: exactKeys)
         }
 
-        /// One restore per prefix: backup/PREFIX → primary/PREFIX; only `list`'s keys, if given.
-        private func locations(only list: KeyList?) throws -> [RunParameters] {
-            // Folders, so a --prefix lands under them: s3://b/bk with --prefix x/ is s3://b/bk/x/.
-            let source = try S3URL(from).folder, target = try S3URL(to).folder
-            return (prefixes.isEmpty ? [""] : prefixes).map { prefix in
-                var parameters = RunParameters(
-                    source: Side(url: "s3://\(source.bucket)/\(source.prefix + prefix)", endpointURL: connection.endpointURL,
-                                 profile: connection.profile, region: connection.region),
-                    backup: Side(url: "s3://\(target.bucket)/\(target.prefix + prefix)", endpointURL: connection.endpointURL,
-                                 profile: connection.profile, region: connection.region))
-                parameters.kind = "restore"
-                parameters.storageClass = "STANDARD"
-                encryption.apply(to: &parameters)
-                parameters.mirrorDeletes = delete
-                parameters.maxDelete = .percent(100)
-                parameters.asOf = asOf.flatMap(S3Time.parse).map(S3Time.string)
-                parameters.onlyKeys = list?.keys
-                return parameters
-            }
+        /// The restore asked for, with `list`'s keys, if given.
+        private func request(only list: KeyList?) -> RestoreRequest {
+            var request = RestoreRequest(from: from, to: to)
+            request.prefixes = prefixes
+            request.keys = list
+            request.asOf = asOf
+            request.delete = delete
+            request.connection = Side(url: "", endpointURL: connection.endpointURL, profile: connection.profile,
+                                      region: connection.region)
+            request.encryption = encryption.sse
+            request.kmsKeyID = encryption.kmsKeyID
+            return request
         }
 
         func execute() async throws {
             let environment = ProcessInfo.processInfo.environment
             let list = try keyList()
-            let plans = try locations(only: list)
+            let plans = try request(only: list).runs()
             // A restore by key list is planned first without acting, so every listed key is accounted for.
             var previews: [RestorePreview] = []
             if dryrun || !yes || list != nil {
@@ -124,8 +117,7 @@ extension S3Backup {
             options.leaseSeconds = leaseSeconds
             options.logDirectory = logDir ?? RunLog.defaultDirectory(environment: environment)
             options.logRetentionDays = 0 // the nightly run owns log retention (--log-retention-days)
-            let runner = try BackupRunner(queue: try openQueue(db, leaseSeconds: leaseSeconds), database: db,
-                                          executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+            let runner = try BackupRunner(queue: try openQueue(db, leaseSeconds: leaseSeconds), launcher: Work.launcher(database: db),
                                           options: options, environment: environment, owner: ProcessIdentity.current,
                                           log: Log.standardError)
             let mailSettings = try mail.settings(environment: environment)

@@ -63,8 +63,7 @@ extension S3Backup {
                     FileHandle.standardOutput.write(Data("\r\u{1B}[K\(line)".utf8))
                 }
             }
-            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-            let runner = try BackupRunner(queue: queue, database: db, executable: executable, options: runnerOptions,
+            let runner = try BackupRunner(queue: queue, launcher: Work.launcher(database: db), options: runnerOptions,
                                           environment: environment, owner: ProcessIdentity.current, log: Log.standardError)
             started(runner)
             let signals = Signals.onTermination { runner.stop() }

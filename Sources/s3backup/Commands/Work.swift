@@ -53,6 +53,18 @@ extension S3Backup {
             Log.standardError("worker \(ProcessIdentity.current): \(outcome.copied) copied, \(outcome.deleted) deleted")
         }
 
+        /// This program as a worker of `run` and `restore`: `work` with the assignment's flags, and the queue's
+        /// location in S3BACKUP_DB, which the config layer reads as --db (off the command line, so a location that
+        /// holds a password would not show in /proc/PID/cmdline).
+        static func launcher(database: String) -> WorkerLauncher {
+            WorkerLauncher(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+                           environment: ["S3BACKUP_DB": database]) { assignment in
+                ["work", "--run", String(assignment.run), "--until-idle", "--concurrency", String(assignment.concurrency),
+                 "--lease-seconds", String(assignment.leaseSeconds), "--log-file", assignment.logFile,
+                 "--parent-pid", String(assignment.parent)]
+            }
+        }
+
         /// A worker `run` started stops as on SIGTERM once `run` is gone, even killed by SIGKILL (it is then adopted,
         /// and its parent changes): the run is left unfinished, for the next `run` to finish and report, instead of
         /// being finished by orphans and never reported. Checked every second (PR_SET_PDEATHSIG would follow the

@@ -122,12 +122,13 @@ enum ProcessTable {
 }
 
 extension ProcessTable {
-    /// The live `s3backup work` processes on the queue at `database`, whoever their parent is now.
+    /// The live `s3backup work` processes on the queue at `database` (on their command line, or in S3BACKUP_DB as
+    /// `run` starts them), whoever their parent is now.
     static func workers(on database: String) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(pid_t.init).filter { pid in
             let arguments = arguments(pid)
-            return arguments.first == "work" && arguments.contains(database)
+            return arguments.first == "work" && (arguments.contains(database) || environment(pid)?["S3BACKUP_DB"] == database)
         }
     }
 }
