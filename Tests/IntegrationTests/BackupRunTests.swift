@@ -3,7 +3,7 @@ import Foundation
 import S3
 import Testing
 
-@Suite("s3backup run, the built binary against moto and RGW")
+@Suite("s3backup run, the built binary against moto and RGW", .timeLimit(.minutes(10)))
 struct BackupRunTests {
     @Test(arguments: Provider.allCases)
     func aFullRunMakesTheBackupEqualAndASecondRunCopiesNothing(provider: Provider) async throws {
@@ -138,8 +138,8 @@ struct BackupRunTests {
         let fixture = try await BackupFixture("report")
         defer { fixture.remove() }
         try await fixture.seed(50)
-        // LastModified has whole seconds: seed a second before the run, so the seeded objects predate it.
-        try await Task.sleep(for: .seconds(1.1))
+        // LastModified has whole seconds: the run starts in a later second than the seeding, so the seeded objects predate it.
+        try await WholeSeconds.turn()
         let ran = try await fixture.run()
         #expect(ran.status == 0)
         let seconds = try #require(ran.reports.first?["seconds"] as? Double)

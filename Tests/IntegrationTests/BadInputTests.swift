@@ -5,7 +5,7 @@ import Testing
 /// The nightly command against what operators get wrong and what machines do wrong: each case ends with one
 /// line that says what to fix, its documented exit status, and nothing lost. (An SMTP server that is down is in
 /// MailTests, a network file system in QueueTests: neither can be made here without a second machine.)
-@Suite("bad input: one line, a documented status, nothing lost")
+@Suite("bad input: one line, a documented status, nothing lost", .timeLimit(.minutes(10)))
 struct BadInputTests {
     @Test func wrongCredentials() async throws {
         let strict = try HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=0"])
@@ -167,7 +167,7 @@ struct BadInputTests {
 }
 
 /// What s3backup leaves on disk is for its user alone.
-@Suite("files s3backup creates")
+@Suite("files s3backup creates", .timeLimit(.minutes(10)))
 struct FileModeTests {
     private func mode(_ path: String) throws -> Int {
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int ?? -1) & 0o777

@@ -2,7 +2,7 @@ import Foundation
 import S3
 import Testing
 
-@Suite("Buckets against moto and RGW")
+@Suite("Buckets against moto and RGW", .timeLimit(.minutes(10)))
 struct BucketTests {
     @Test(arguments: Provider.allCases)
     func discoversTheBucketRegion(provider: Provider) async throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The config file's error cases, through the binary: each names the file, the line and what to write.
-@Suite struct ConfigTests {
+@Suite(.timeLimit(.minutes(10))) struct ConfigTests {
     private let directory: URL
 
     init() throws {
@@ -180,7 +180,7 @@ func commandsReadingSettings() async throws -> [String] {
 }
 
 /// Each command's `--help`: where its settings come from, and the exit statuses it can return, one to a line.
-@Suite struct CommandHelpTests {
+@Suite(.timeLimit(.minutes(10))) struct CommandHelpTests {
     /// What each command can return (ExitStatus): the queue's commands never reach S3 (no 69, 77), only run and
     /// restore can be stopped midway (5) or end partial with a mail (2, 4), and only what deletes can refuse (3).
     static let statuses: [String: [Int32]] = [
@@ -248,7 +248,7 @@ func commandsReadingSettings() async throws -> [String] {
 }
 
 /// The README's configuration reference against the settings the binary accepts.
-@Suite struct ConfigReferenceTests {
+@Suite(.timeLimit(.minutes(10))) struct ConfigReferenceTests {
     @Test func theReadmeListsEverySetting() async throws {
         let dump = try await run(Repository.binary, ["--experimental-dump-help"], environment: isolatedEnvironment([:]))
         let tool = try #require(try JSONSerialization.jsonObject(with: Data(dump.stdout)) as? [String: Any])

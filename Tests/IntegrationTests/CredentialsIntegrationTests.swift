@@ -7,7 +7,7 @@ import Testing
 /// The credential chain over real HTTP on loopback: the metadata stand-in (ops/test/metadata_standin.py) plays
 /// IMDSv2 and the container endpoint, moto plays STS. No request ever leaves 127.0.0.1: every chain here points
 /// IMDS at a stand-in or disables it, and none sets AWS_CONTAINER_CREDENTIALS_RELATIVE_URI.
-@Suite struct CredentialsIntegrationTests {
+@Suite(.timeLimit(.minutes(10))) struct CredentialsIntegrationTests {
     /// A clock the test moves by hand, starting at the real time (the stand-in stamps real expirations).
     final class ManualClock: Sendable {
         private let current = Mutex(Date())

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("The quick-start demo")
+@Suite("The quick-start demo", .timeLimit(.minutes(10)))
 struct DemoTests {
     /// `ops/demo.sh` end to end, with the binary these tests built (the script builds the release one otherwise).
     @Test func theDemoRunsEveryStepAndSaysWhereTheReportIs() async throws {
@@ -22,7 +22,7 @@ struct DemoTests {
     }
 }
 
-@Suite("Help and version")
+@Suite("Help and version", .timeLimit(.minutes(10)))
 struct HelpTests {
     @Test(arguments: ["run", "plan", "work", "report", "setup", "restore", "verify", "ls", "status", "failed", "retry", "cancel", "prune"])
     func everyCommandHasAPurposeAndAnExample(command: String) async throws {

@@ -4,7 +4,7 @@ import S3
 import Testing
 
 /// A failed recovery drill names the keys that differ, not only how many.
-@Suite("s3backup verify names the differing keys, against moto")
+@Suite("s3backup verify names the differing keys, against moto", .timeLimit(.minutes(10)))
 struct DrillKeysTests {
     /// 23 keys missing in the backup, 1 different, 1 only in the backup: the text names the first 20 of each kind and
     /// counts the rest; JSON names every one.

@@ -3,7 +3,7 @@ import S3
 import Testing
 
 /// Backups and restores through the fault-injecting proxy: what breaks S3 exchanges must not break the backup.
-@Suite("runs under injected faults", .serialized)
+@Suite("runs under injected faults", .serialized, .timeLimit(.minutes(10)))
 struct FaultTests {
     /// The mix the issue names: about 10 % SlowDown, 5 % resets, 2 % truncated bodies, 200-with-Error on copies.
     static let mix: [String: Double] = [

@@ -6,7 +6,7 @@ import Testing
 /// Plausible mistakes that would lose data: a prefix read as a key prefix, locations that overlap, a primary that
 /// keeps shrinking, a backup without versions, an endpoint holding a password. Each is refused or contained, and
 /// leaves no run behind.
-@Suite("guard rails: nothing lost to a wrong location")
+@Suite("guard rails: nothing lost to a wrong location", .timeLimit(.minutes(10)))
 struct GuardRailTests {
     private func put(_ client: S3Client, _ bucket: String, _ keys: [String]) async throws {
         for key in keys { _ = try await client.putObject(bucket: bucket, key: key, body: BytesBody(Array(key.utf8))) }

@@ -6,7 +6,7 @@ import Testing
 
 /// Issue 16, "secrets": workers see only the environment they need, no process can dump its keys, files others can
 /// change are refused, logs are not written through links, and no control character reaches a log or a terminal raw.
-@Suite("hardening: secrets stay in, control characters stay visible")
+@Suite("hardening: secrets stay in, control characters stay visible", .timeLimit(.minutes(10)))
 struct HardeningTests {
     private let directory: URL
 

@@ -2,7 +2,7 @@ import Foundation
 import S3
 import Testing
 
-@Suite("s3backup ls, the built binary")
+@Suite("s3backup ls, the built binary", .timeLimit(.minutes(10)))
 struct ListCommandTests {
     private func environment(_ emulator: Emulator, _ extra: [String: String] = [:]) -> [String: String] {
         isolatedEnvironment(["AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "test-secret",

@@ -4,7 +4,7 @@ import Testing
 
 /// One owner for each log: s3backup's retention removes its run logs, under every name logrotate or a compressor
 /// gives a copy; the shipped logrotate file rotates only the workers' log, and never renames a run log.
-@Suite struct LogRetentionTests {
+@Suite(.timeLimit(.minutes(10))) struct LogRetentionTests {
     private let directory: URL
 
     init() throws {

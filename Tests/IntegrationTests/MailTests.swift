@@ -4,7 +4,7 @@ import Queue
 import S3
 import Testing
 
-@Suite("Mailed reports against a real SMTP server on loopback")
+@Suite("Mailed reports against a real SMTP server on loopback", .timeLimit(.minutes(10)))
 struct MailTests {
     /// An SMTP sink writing each accepted message to a directory.
     struct Sink {

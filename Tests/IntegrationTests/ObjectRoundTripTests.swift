@@ -3,7 +3,7 @@ import S3
 import SigV4
 import Testing
 
-@Suite("Objects against moto and RGW")
+@Suite("Objects against moto and RGW", .timeLimit(.minutes(10)))
 struct ObjectRoundTripTests {
     @Test(arguments: Provider.allCases)
     func awkwardKeysRoundTripByteForByte(provider: Provider) async throws {

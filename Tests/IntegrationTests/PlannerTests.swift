@@ -4,7 +4,7 @@ import Foundation
 import S3
 import Testing
 
-@Suite("Planner against the emulator")
+@Suite("Planner against the emulator", .timeLimit(.minutes(10)))
 struct PlannerTests {
     /// Splitting by prefix covers every key exactly once: the units' findings add up to one sequential listing's.
     @Test func splitUnitsCoverTheKeySpaceExactlyOnce() async throws {
@@ -52,7 +52,7 @@ struct PlannerTests {
     }
 }
 
-@Suite("plan and work, the built binary")
+@Suite("plan and work, the built binary", .timeLimit(.minutes(10)))
 struct PlanAndWorkTests {
     @Test func aDryRunChangesNothing() async throws {
         let fixture = try await BackupFixture("dryrun")

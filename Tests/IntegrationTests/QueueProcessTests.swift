@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The queue under real processes: spawned `queue-bench` binaries, SIGKILL, one SQLite file.
-@Suite("Queue across processes")
+@Suite("Queue across processes", .timeLimit(.minutes(10)))
 struct QueueProcessTests {
     let directory: URL
     let database: String
@@ -118,7 +118,7 @@ struct QueueProcessTests {
     }
 }
 
-@Suite("Operator views on a killed run's queue")
+@Suite("Operator views on a killed run's queue", .timeLimit(.minutes(10)))
 struct OperatorViewTests {
     @Test func statusFailedAndRetryWorkOnWhatAKilledRunLeftBehind() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-views-\(UUID().uuidString)")

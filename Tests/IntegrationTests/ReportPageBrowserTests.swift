@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The HTML report as Chromium reads it: a hostile key is text, and the page's policy stops script that got in anyway.
-@Suite("Report page in a browser")
+@Suite("Report page in a browser", .timeLimit(.minutes(10)))
 struct ReportPageBrowserTests {
     /// What a handler that ran would leave in the page's title.
     static let marker = "XSS-RAN"

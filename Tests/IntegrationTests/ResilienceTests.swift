@@ -4,7 +4,7 @@ import S3
 import Testing
 
 /// Worker processes under throttling and under kill -9 and SIGTERM storms.
-@Suite("fleet backoff and crash storms", .serialized)
+@Suite("fleet backoff and crash storms", .serialized, .timeLimit(.minutes(10)))
 struct ResilienceTests {
     /// `s3backup ARGS` started in the background with its output in `log`.
     private func start(_ arguments: [String], _ fixture: BackupFixture, environment: [String: String]? = nil,

@@ -3,7 +3,7 @@ import Foundation
 import S3
 import Testing
 
-@Suite("s3backup restore against moto and RGW")
+@Suite("s3backup restore against moto and RGW", .timeLimit(.minutes(10)))
 struct RestoreTests {
     /// Three moments of a primary, each backed up into a versioned backup; restoring to each moment gives exactly
     /// the primary of that moment: keys, bodies, metadata.
@@ -28,9 +28,7 @@ struct RestoreTests {
         var moments: [(String, [String: String])] = []
         func moment() async throws {
             #expect(try await fixture.run(["--max-delete", "100%", "--max-delete-window", "100%"]).status == 0)
-            try await Task.sleep(for: .seconds(1.2))
-            moments.append((S3Time.string(Date()), try await state()))
-            try await Task.sleep(for: .seconds(1.2))
+            moments.append((S3Time.string(try await WholeSeconds.momentBetweenWrites()), try await state()))
         }
         try await put("a", "a1"); try await put("b", "b1"); try await put("dir/c", "c1")
         try await moment()
@@ -72,7 +70,9 @@ struct RestoreTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        try await Task.sleep(for: .seconds(0.5))
+        try await waitFor("the restore's workers", timeout: .seconds(60)) {
+            ProcessTable.workers(on: fixture.database).isEmpty ? nil : true
+        }
         _ = shellRun("pkill -9 -P \(process.processIdentifier)")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

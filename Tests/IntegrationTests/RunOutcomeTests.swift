@@ -5,7 +5,7 @@ import Testing
 
 /// Every way a nightly `run` can end is said: failures before planning are mailed and logged, a stop is reported
 /// with how far the run got, and a run whose `run` was killed is reported by the next one.
-@Suite("every outcome of run is told")
+@Suite("every outcome of run is told", .timeLimit(.minutes(10)))
 struct RunOutcomeTests {
     private func mailFlags(_ sink: MailTests.Sink) -> [String] {
         ["--mail-to", "ops@example.test", "--mail-from", "backup@example.test", "--smtp-url", sink.url]

@@ -3,7 +3,7 @@ import Foundation
 import S3
 import Testing
 
-@Suite("s3backup setup against moto and RGW")
+@Suite("s3backup setup against moto and RGW", .timeLimit(.minutes(10)))
 struct SetupTests {
     private func setup(_ fixture: BackupFixture, _ extra: [String]) async throws -> CommandResult {
         try await run(Repository.binary, ["setup", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)"] + extra,
@@ -71,7 +71,7 @@ struct SetupTests {
     }
 }
 
-@Suite("s3backup verify, the recovery drill")
+@Suite("s3backup verify, the recovery drill", .timeLimit(.minutes(10)))
 struct VerifyTests {
     @Test(arguments: Provider.allCases)
     func theDrillPassesOnAnExactBackupAndFailsOnADamagedOne(provider: Provider) async throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// What only a server that checks signatures can show: RGW refuses what AWS refuses, and accepts every way the
 /// client signs (payload hashed, UNSIGNED-PAYLOAD for streams, a session token).
-@Suite("Signatures against RGW, which checks them")
+@Suite("Signatures against RGW, which checks them", .timeLimit(.minutes(10)))
 struct SignatureTests {
     /// `s3backup ls` of a fresh bucket on RGW with `environment` over the suite's credentials.
     private func list(_ changes: [String: String], endpoint: String? = nil) async throws -> CommandResult {

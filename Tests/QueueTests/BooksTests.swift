@@ -5,7 +5,7 @@ import Testing
 
 /// The queue keeps true books: run ids are never handed out twice, `retry` keeps the attempts it gives back, each
 /// failed object is named once, and request retries add up per run whatever became of their tasks.
-@Suite("Queue books")
+@Suite("Queue books", .timeLimit(.minutes(2)))
 struct BooksTests {
     let directory: TemporaryDirectory
     let clock = ManualClock()

@@ -5,7 +5,7 @@ import Testing
 
 /// What the world does to a database file: damage, read-only places, a full disk. Each ends in a clear error,
 /// and what was committed before stays.
-@Suite("Queue on damaged or hostile storage")
+@Suite("Queue on damaged or hostile storage", .timeLimit(.minutes(2)))
 struct DamageTests {
     let directory: TemporaryDirectory
     init() throws { directory = try TemporaryDirectory() }

@@ -26,7 +26,7 @@ func tasks(_ count: Int, maxAttempts: Int = 3) -> [NewTask] {
     (0..<count).map { NewTask(kind: "copy", uniqueKey: "k\($0)", payload: Array("p\($0)".utf8), maxAttempts: maxAttempts) }
 }
 
-@Suite("Queue state transitions")
+@Suite("Queue state transitions", .timeLimit(.minutes(2)))
 struct QueueTests {
     let directory: TemporaryDirectory
     let clock = ManualClock()
@@ -220,7 +220,7 @@ struct QueueTests {
     }
 }
 
-@Suite("Operator queries in sql/queries")
+@Suite("Operator queries in sql/queries", .timeLimit(.minutes(2)))
 struct OperatorQueryTests {
     @Test func everyQueryRunsAgainstALiveQueue() async throws {
         let directory = try TemporaryDirectory()

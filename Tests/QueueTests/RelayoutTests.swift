@@ -2,7 +2,7 @@ import Foundation
 @testable import Queue
 import Testing
 
-@Suite("The record of copies made with another part layout")
+@Suite("The record of copies made with another part layout", .timeLimit(.minutes(2)))
 struct RelayoutTests {
     let directory: TemporaryDirectory
 

@@ -2,7 +2,7 @@ import Foundation
 @testable import Queue
 import Testing
 
-@Suite("The fleet's shared backoff")
+@Suite("The fleet's shared backoff", .timeLimit(.minutes(2)))
 struct ThrottleTests {
     let directory: TemporaryDirectory
     let clock = ManualClock()

@@ -1,7 +1,7 @@
 import Testing
 @testable import Settings
 
-@Suite struct ConfigDocumentTests {
+@Suite(.timeLimit(.minutes(1))) struct ConfigDocumentTests {
     private func parse(_ text: String) throws -> ConfigDocument { try ConfigDocument(text: text, path: "s3backup.toml") }
 
     private func error(_ text: String) -> String {

@@ -2,7 +2,7 @@ import Testing
 @testable import Settings
 
 /// Which commands a file sets up, the ones `config check` judges.
-@Suite struct ConfiguredCommandsTests {
+@Suite(.timeLimit(.minutes(1))) struct ConfiguredCommandsTests {
     private let resolver = SettingsResolver(schema: SettingsSchema(
         commands: [
             "run": [

@@ -1,7 +1,7 @@
 import Testing
 @testable import Settings
 
-@Suite struct SettingsResolverTests {
+@Suite(.timeLimit(.minutes(1))) struct SettingsResolverTests {
     private let resolver = SettingsResolver(schema: SettingsSchema(
         commands: [
             "run": [

@@ -3,7 +3,7 @@ import Testing
 @testable import Settings
 
 /// Files only the user or root can change are read; any other is refused with the commands that fix it.
-@Suite struct TrustedFileTests {
+@Suite(.timeLimit(.minutes(1))) struct TrustedFileTests {
     private let directory: URL
 
     init() throws {
