@@ -29,19 +29,25 @@ public final class FleetPacer: RequestObserver {
 
     private struct State {
         var counts = Counts()
-        var windowStart = ContinuousClock.now
+        var windowStart: ContinuousClock.Instant
         var windowAttempts = 0
         var windowThrottled = 0
         var level = 0
-        var refreshedAt = ContinuousClock.now - .seconds(3600)
+        var refreshedAt: ContinuousClock.Instant
         var refreshing = false
         var raising = false
-        var nextStart = ContinuousClock.now
+        var nextStart: ContinuousClock.Instant
 
-        /// Starts a new measuring window when the current one is over.
-        mutating func rollWindow() {
-            guard ContinuousClock.now - windowStart >= FleetPacer.window else { return }
-            windowStart = .now
+        init(now: ContinuousClock.Instant) {
+            windowStart = now
+            refreshedAt = now - .seconds(3600)
+            nextStart = now
+        }
+
+        /// Starts a new measuring window at `now` when the current one is over.
+        mutating func rollWindow(now: ContinuousClock.Instant) {
+            guard now - windowStart >= FleetPacer.window else { return }
+            windowStart = now
             windowAttempts = 0
             windowThrottled = 0
         }
@@ -50,14 +56,21 @@ public final class FleetPacer: RequestObserver {
     private let queue: any TaskQueue
     private let log: @Sendable (String) -> Void
     private let refreshInterval: Duration
-    private let state = LockedBox(State())
+    private let now: @Sendable () -> ContinuousClock.Instant
+    private let sleep: @Sendable (ContinuousClock.Instant) async throws -> Void
+    private let state: LockedBox<State>
 
-    /// A pacer sharing its backoff through `queue`; `log` hears when the level changes.
-    public init(queue: any TaskQueue, refreshInterval: Duration = .milliseconds(250),
-                log: @escaping @Sendable (String) -> Void) {
+    /// A pacer sharing its backoff through `queue`, timing windows, refreshes and request slots by `clock` (the
+    /// fleet's level itself is read at the wall clock's time, as every host shares it); `log` hears when the level
+    /// changes.
+    public init<C: Clock>(queue: any TaskQueue, refreshInterval: Duration = .milliseconds(250), clock: C = ContinuousClock(),
+                          log: @escaping @Sendable (String) -> Void) where C.Instant == ContinuousClock.Instant {
         self.queue = queue
         self.refreshInterval = refreshInterval
         self.log = log
+        now = { clock.now }
+        sleep = { try await clock.sleep(until: $0, tolerance: nil) }
+        state = LockedBox(State(now: clock.now))
     }
 
     /// The level this process last read.
@@ -74,24 +87,26 @@ public final class FleetPacer: RequestObserver {
     /// Waits for this process's next request slot at the level in force.
     public func beforeAttempt() async {
         await refreshIfDue()
+        let now = self.now()
         let start: ContinuousClock.Instant = state.mutate { state in
-            state.rollWindow()
+            state.rollWindow(now: now)
             state.windowAttempts += 1
             let interval = FleetThrottle.interval(level: state.level)
-            let start = max(ContinuousClock.now, state.nextStart)
+            let start = max(now, state.nextStart)
             state.nextStart = start + interval
             return start
         }
-        if start > ContinuousClock.now { try? await Task.sleep(until: start) }
+        if start > now { try? await sleep(start) }
     }
 
     /// Counts the failure; a throttle raises the fleet's level (one raise in flight at a time).
     public func attemptFailed(_ error: S3Error, verdict: RetryClassifier.Verdict, willRetry: Bool) {
+        let now = self.now()
         let raise = state.mutate { state in
             if willRetry { state.counts.retries += 1 }
             guard verdict == .throttled else { return false }
             state.counts.throttled += 1
-            state.rollWindow()
+            state.rollWindow(now: now)
             state.windowThrottled += 1
             guard state.windowThrottled >= Self.minimumThrottles,
                   Double(state.windowThrottled) >= Self.throttledShare * Double(max(state.windowAttempts, 1)),
@@ -108,16 +123,18 @@ public final class FleetPacer: RequestObserver {
     }
 
     private func refreshIfDue() async {
+        let now = self.now()
         let due = state.mutate { state in
-            guard !state.refreshing, ContinuousClock.now - state.refreshedAt >= refreshInterval else { return false }
+            guard !state.refreshing, now - state.refreshedAt >= refreshInterval else { return false }
             state.refreshing = true
             return true
         }
         guard due else { return }
         defer {
+            let now = self.now()
             state.mutate {
                 $0.refreshing = false
-                $0.refreshedAt = .now
+                $0.refreshedAt = now
             }
         }
         // A queue that cannot be read keeps the level last read; the next refresh tries again.
