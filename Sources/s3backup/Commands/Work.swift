@@ -39,7 +39,7 @@ extension S3Backup {
             let stop = StopFlag()
             let signals = Signals.onTermination { stop.request() }
             defer { signals.cancel() }
-            let orphaned = parentPid.map { parent in Self.stopWhenOrphaned(parent: parent, stop: stop) }
+            let orphaned = parentPid.map { OrphanWatch.start(parent: $0, stop: stop, log: Log.standardError) }
             defer { orphaned?.cancel() }
             let file = try logFile.map { try RunLog(appendingTo: $0) }
             let log: @Sendable (String) -> Void = { line in
@@ -62,23 +62,6 @@ extension S3Backup {
                 ["work", "--run", String(assignment.run), "--until-idle", "--concurrency", String(assignment.concurrency),
                  "--lease-seconds", String(assignment.leaseSeconds), "--log-file", assignment.logFile,
                  "--parent-pid", String(assignment.parent)]
-            }
-        }
-
-        /// A worker `run` started stops as on SIGTERM once `run` is gone, even killed by SIGKILL (it is then adopted,
-        /// and its parent changes): the run is left unfinished, for the next `run` to finish and report, instead of
-        /// being finished by orphans and never reported. Checked every second (PR_SET_PDEATHSIG would follow the
-        /// thread that started the worker, which may end long before `run` does).
-        private static func stopWhenOrphaned(parent: Int32, stop: StopFlag) -> Task<Void, Never> {
-            Task.detached {
-                while !Task.isCancelled, !stop.requested {
-                    if getppid() != parent {
-                        Log.standardError("the run that started this worker (process \(parent)) is gone: stopping")
-                        stop.request()
-                        return
-                    }
-                    try? await Task.sleep(for: .seconds(1))
-                }
             }
         }
     }
