@@ -43,6 +43,9 @@ let package = Package(
             dependencies: ["Backup", "Failures", "Mail", "S3", "Queue", "Settings", "CSQLite", "CCurl", "CCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // Test-only: an in-memory object store that answers as S3 does where the backup's rules depend on it.
+        .target(name: "TestSupport", dependencies: ["S3", "SigV4"]),
+
         // Real processes on the queue: the benchmark (ops/bench) and the multi-process tests.
         .executableTarget(
             name: "queue-bench",
@@ -50,10 +53,10 @@ let package = Package(
         ),
 
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
-        .testTarget(name: "S3Tests", dependencies: ["S3"]),
-        .testTarget(name: "QueueTests", dependencies: ["Queue"]),
-        .testTarget(name: "BackupTests", dependencies: ["Backup", "S3", "SigV4"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "TestSupport"]),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "TestSupport"]),
+        .testTarget(name: "BackupTests", dependencies: ["Backup", "S3", "SigV4", "Queue", "TestSupport"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["S3", "Queue", "Backup", "Mail"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["S3", "Queue", "Backup", "Mail", "TestSupport"]),
     ]
 )

@@ -8,6 +8,12 @@ public enum Mailer {
     /// cooperative pool (`send(…) async` does).
     public static func sendBlocking(subject: String, body: String, settings: SMTPSettings, date: Date = Date()) throws {
         let message = Array(render(subject: "\(settings.subjectPrefix) \(subject)", body: body, settings: settings, date: date).utf8)
+        // libcurl's global state before the first handle, once per process whichever module asks first (shim.h).
+        // https://curl.se/libcurl/c/curl_global_init.html
+        let initialised = s3b_global_init()
+        guard initialised == CURLE_OK else {
+            throw MailError("cannot start libcurl: " + String(cString: curl_easy_strerror(initialised)))
+        }
         guard let handle = curl_easy_init() else { throw MailError("cannot start libcurl") }
         defer { curl_easy_cleanup(handle) }
         var recipients: UnsafeMutablePointer<curl_slist>?

@@ -47,16 +47,6 @@ public struct Signer: Sendable {
                          scope: scope, headers: headers)
     }
 
-    /// Signs one chunk of an `aws-chunked` body (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`); `previous` is the seed
-    /// signature for the first chunk and the previous chunk's signature after that.
-    /// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
-    public func chunkSignature(previous: String, chunk: [UInt8], date: AmzDate) -> String {
-        let scope = "\(date.day)/\(region)/\(service)/aws4_request"
-        let stringToSign = "AWS4-HMAC-SHA256-PAYLOAD\n\(date.timestamp)\n\(scope)\n\(previous)\n"
-            + "\(Signer.emptyPayloadHash)\n\(Digest.sha256(chunk).hex)"
-        return Digest.hmacSHA256(key: signingKey(day: date.day), stringToSign.utf8).hex
-    }
-
     /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request"), derived once per
     /// secret, day, region and service and then looked up: one HMAC per request instead of five.
     private func signingKey(day: Substring) -> [UInt8] {

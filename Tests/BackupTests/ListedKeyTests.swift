@@ -2,14 +2,13 @@ import Backup
 import Foundation
 import S3
 import SigV4
+import TestSupport
 import Testing
 
-/// A server that answers listings as told: what a broken provider, or a man in the middle on http, could send.
-private struct ListingServer: HTTPTransport {
-    /// The keys each listing answers, whatever prefix it was asked for.
-    let keys: [String]
-
-    func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+/// A server that answers every listing with `keys`, whatever prefix it was asked for: what a broken provider, or a
+/// man in the middle on http, could send.
+private func listingServer(_ keys: [String]) -> ScriptedTransport {
+    ScriptedTransport { request in
         guard request.method == "GET" else { return HTTPResponse(status: 200, headers: ["x-amz-bucket-region": "us-east-1"], body: []) }
         let contents = keys.map { "<Contents><Key>\($0)</Key><Size>1</Size><ETag>\"e\"</ETag><LastModified>2026-01-01T00:00:00.000Z</LastModified></Contents>" }
         let xml = "<ListBucketResult><IsTruncated>false</IsTruncated><KeyCount>\(keys.count)</KeyCount>\(contents.joined())</ListBucketResult>"
@@ -20,12 +19,7 @@ private struct ListingServer: HTTPTransport {
 @Suite("every listed key is inside the prefix asked for")
 struct ListedKeyTests {
     private func planner(source: [String], backup: [String]) throws -> Planner {
-        func client(_ keys: [String]) throws -> S3Client {
-            S3Client(configuration: S3Configuration(
-                endpoint: try Endpoint(url: "http://127.0.0.1:9", setting: "test"), region: "us-east-1",
-                credentials: StaticCredentialsProvider(Credentials(accessKeyID: "AKIDTEST", secretAccessKey: "SECRET")),
-                transport: ListingServer(keys: keys)))
-        }
+        func client(_ keys: [String]) -> S3Client { ScriptedTransport.client(over: listingServer(keys)) }
         return try Planner(parameters: RunParameters(source: Side(url: "s3://src/data"), backup: Side(url: "s3://bak/bk")),
                            source: try client(source), backup: try client(backup))
     }

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Queue
 import S3
+import TestSupport
 import Testing
 
 @Suite("s3backup run, the built binary against moto and RGW", .timeLimit(.minutes(10)))

@@ -1,5 +1,6 @@
 import Foundation
 import S3
+import TestSupport
 import Testing
 
 @Suite("Buckets against moto and RGW", .timeLimit(.minutes(10)))

@@ -2,20 +2,13 @@ import Foundation
 import S3
 import SigV4
 import Synchronization
+import TestSupport
 import Testing
 
 /// The credential chain over real HTTP on loopback: the metadata stand-in (ops/test/metadata_standin.py) plays
 /// IMDSv2 and the container endpoint, moto plays STS. No request ever leaves 127.0.0.1: every chain here points
 /// IMDS at a stand-in or disables it, and none sets AWS_CONTAINER_CREDENTIALS_RELATIVE_URI.
 @Suite(.timeLimit(.minutes(10))) struct CredentialsIntegrationTests {
-    /// A clock the test moves by hand, starting at the real time (the stand-in stamps real expirations).
-    final class ManualClock: Sendable {
-        private let current = Mutex(Date())
-        var now: Date { current.withLock { $0 } }
-        func advance(minutes: Double) { current.withLock { $0 += minutes * 60 } }
-        var function: @Sendable () -> Date { { self.now } }
-    }
-
     /// One request the stand-in saw.
     struct Seen: Decodable, Equatable {
         var method: String
@@ -89,15 +82,15 @@ import Testing
         let server = try HelperServer(script: "metadata_standin.py", arguments: ["--expires-in", "3600"])
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let clock = ManualClock()
+        let clock = TestClock(Date()) // the real time: the stand-in stamps real expirations
         let chain = try Self.chain(Self.environment(directory, metadata: server.endpoint), now: clock.function)
 
         #expect(try await chain.credentials().accessKeyID == "ASIASTANDIN1")
-        clock.advance(minutes: 30)
+        clock.advance(.seconds(30 * 60))
         #expect(try await chain.credentials().accessKeyID == "ASIASTANDIN1")
-        clock.advance(minutes: 16)   // 14 minutes left: advisory refresh
+        clock.advance(.seconds(16 * 60))   // 14 minutes left: advisory refresh
         #expect(try await chain.credentials().accessKeyID == "ASIASTANDIN2")
-        clock.advance(minutes: 51)   // 9 minutes left of the second set: mandatory refresh
+        clock.advance(.seconds(51 * 60))   // 9 minutes left of the second set: mandatory refresh
         #expect(try await chain.credentials().accessKeyID == "ASIASTANDIN3")
 
         let log = try await Self.log(server)

@@ -1,5 +1,6 @@
 import Foundation
 import S3
+import TestSupport
 import Testing
 
 /// Backups and restores through the fault-injecting proxy: what breaks S3 exchanges must not break the backup.

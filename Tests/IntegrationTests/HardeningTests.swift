@@ -2,6 +2,7 @@
 import Foundation
 import Mail
 import S3
+import TestSupport
 import Testing
 
 /// Issue 16, "secrets": workers see only the environment they need, no process can dump its keys, files others can
@@ -53,7 +54,7 @@ struct HardeningTests {
             run.stop()
         }
 
-        let environments = try await waitFor("a worker process of the run", timeout: .seconds(90)) { () -> [pid_t: [String: String]]? in
+        let environments = try await eventually("a worker process of the run", within: .seconds(90)) { () -> [pid_t: [String: String]]? in
             let workers = ProcessTable.children(of: run.pid).filter { ProcessTable.arguments($0).first == "work" }
             seen = Array(Set(seen + workers))
             let read = Dictionary(uniqueKeysWithValues: workers.compactMap { pid in ProcessTable.environment(pid).map { (pid, $0) } })
@@ -135,10 +136,10 @@ struct HardeningTests {
         defer { control.stop() }
 
         // The queue exists once `work` runs its command, long after start-up hardened the process.
-        try await waitFor("the worker to open its queue", timeout: .seconds(30)) {
+        try await eventually("the worker to open its queue", within: .seconds(30)) {
             FileManager.default.fileExists(atPath: database) ? true : nil
         }
-        try await waitFor("sleep to start", timeout: .seconds(10)) { ProcessTable.name(control.pid) == "sleep" ? true : nil }
+        try await eventually("sleep to start", within: .seconds(10)) { ProcessTable.name(control.pid) == "sleep" ? true : nil }
         #expect(ProcessTable.realUser(worker.pid) == user && ProcessTable.realUser(control.pid) == user)
         #expect(ProcessTable.coreLimit(worker.pid) == "0 0", "Max core file size, soft and hard")
         #expect(ProcessTable.owner(control.pid) == user, "a dumpable process's /proc files are its own")

@@ -1,6 +1,7 @@
 import Foundation
 import S3
 import SigV4
+import TestSupport
 import Testing
 
 /// The policies in ops/iam, enforced by a moto server that checks every request against the IAM policy of the user

@@ -1,6 +1,7 @@
 import Foundation
 import S3
 import SigV4
+import TestSupport
 import Testing
 
 @Suite("Objects against moto and RGW", .timeLimit(.minutes(10)))
@@ -143,30 +144,6 @@ struct ObjectRoundTripTests {
             try await emulator.client.completeMultipartUpload(bucket: bucket, key: "abandoned.bin", uploadID: abandoned,
                                                               parts: [CompletedPart(number: 1, etag: ETag("x"))])
         }
-    }
-
-    @Test(arguments: Provider.allCases)
-    func streamsFilesBothWays(provider: Provider) async throws {
-        let emulator = try Emulator(provider)
-        let bucket = try await emulator.makeBucket("files")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3b-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let bytes = (0..<(3 << 20) + 17).map { UInt8(truncatingIfNeeded: $0 ^ ($0 >> 8)) }
-        let upload = directory.appendingPathComponent("up.bin").path
-        try Data(bytes).write(to: URL(fileURLWithPath: upload))
-        let written = try await emulator.client.putObject(bucket: bucket, key: "file.bin", body: try FileBody(path: upload))
-        #expect(written.etag == ETag(md5Of: bytes))
-        let download = directory.appendingPathComponent("down.bin").path
-        let info = try await emulator.client.getObject(bucket: bucket, key: "file.bin", to: FileSink(path: download))
-        #expect(info.size == Int64(bytes.count))
-        #expect(try Data(contentsOf: URL(fileURLWithPath: download)) == Data(bytes))
-        // A range of the file as its own body (how a multipart part is sent).
-        let part = try FileBody(path: upload, offset: 1_000, count: 5_000)
-        try await emulator.client.putObject(bucket: bucket, key: "part.bin", body: part)
-        let sink = BytesSink()
-        try await emulator.client.getObject(bucket: bucket, key: "part.bin", to: sink)
-        #expect(sink.bytes == Array(bytes[1_000..<6_000]))
     }
 
     @Test(arguments: Provider.allCases)

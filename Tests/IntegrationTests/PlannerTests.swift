@@ -2,6 +2,7 @@ import Queue
 @testable import Backup
 import Foundation
 import S3
+import TestSupport
 import Testing
 
 @Suite("Planner against the emulator", .timeLimit(.minutes(10)))
@@ -165,16 +166,17 @@ struct PlanAndWorkTests {
         let worker = try Started(Repository.binary, ["work", "--db", fixture.database, "--concurrency", "1"],
                                  environment: fixture.environment, output: fixture.directory)
         defer { worker.stop() }
-        try await waitFor("the worker to claim a task", timeout: .seconds(60)) {
+        try await eventually("the worker to claim a task", within: .seconds(60)) {
             let tasks = try await queue.runs(limit: 1).first?.tasks ?? [:]
             return (tasks["running"] ?? 0) + (tasks["succeeded"] ?? 0) > 0 ? true : nil
         }
         kill(worker.pid, SIGSTOP)
-        try await waitFor("the worker to be stopped", timeout: .seconds(10)) { ProcessTable.state(worker.pid) == "T" ? true : nil }
+        try await eventually("the worker to be stopped", within: .seconds(10)) { ProcessTable.state(worker.pid) == "T" ? true : nil }
         let done = try #require(try await queue.runs(limit: 1).first).tasks["succeeded"] ?? 0
         kill(worker.pid, SIGTERM)
         kill(worker.pid, SIGCONT)
-        let result = try await worker.wait(timeout: .seconds(60))
+        // Finishing the task in hand (up to 100 copies) may take a while on a loaded machine; the bound is for a hang.
+        let result = try await worker.wait(timeout: .seconds(180))
         #expect(result.status == 0, "\(result.stderr)")
         let summary = try #require(try await queue.runs(limit: 1).first)
         let succeeded = summary.tasks["succeeded"] ?? 0

@@ -1,6 +1,7 @@
 import Backup
 import Foundation
 import S3
+import TestSupport
 import Testing
 
 @Suite("s3backup restore against moto and RGW", .timeLimit(.minutes(10)))
@@ -70,7 +71,7 @@ struct RestoreTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        try await waitFor("the restore's workers", timeout: .seconds(60)) {
+        try await eventually("the restore's workers", within: .seconds(60)) {
             ProcessTable.workers(on: fixture.database).isEmpty ? nil : true
         }
         _ = shellRun("pkill -9 -P \(process.processIdentifier)")

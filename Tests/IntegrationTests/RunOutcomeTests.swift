@@ -1,6 +1,7 @@
 import Foundation
 @testable import Queue
 import S3
+import TestSupport
 import Testing
 
 /// Every way a nightly `run` can end is said: failures before planning are mailed and logged, a stop is reported
@@ -109,7 +110,7 @@ struct RunOutcomeTests {
                                   command + ["--db", fixture.database, "--workers", "2", "--lease-seconds", "4",
                                              "--log-dir", fixture.logDirectory] + mailFlags(sink),
                                   environment: fixture.environment, output: fixture.directory)
-        try await waitFor("the run's workers", timeout: .seconds(60)) {
+        try await eventually("the run's workers", within: .seconds(60)) {
             ProcessTable.workers(on: fixture.database).isEmpty ? nil : true
         }
         return (fixture, proxy, started)
@@ -154,7 +155,7 @@ struct RunOutcomeTests {
         defer { fixture.remove() }
         kill(started.pid, SIGKILL)
         _ = try await started.wait(timeout: .seconds(10))
-        try await waitFor("the orphaned workers to stop", timeout: .seconds(60)) {
+        try await eventually("the orphaned workers to stop", within: .seconds(60)) {
             ProcessTable.workers(on: fixture.database).isEmpty ? true : nil
         }
         #expect(try await SQLiteQueue(path: fixture.database).run(1).state != .finished, "orphans did not finish it unreported")

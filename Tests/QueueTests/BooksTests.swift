@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 @testable import Queue
+import TestSupport
 import Testing
 
 /// The queue keeps true books: run ids are never handed out twice, `retry` keeps the attempts it gives back, each
@@ -8,7 +9,7 @@ import Testing
 @Suite("Queue books", .timeLimit(.minutes(2)))
 struct BooksTests {
     let directory: TemporaryDirectory
-    let clock = ManualClock()
+    let clock = TestClock()
 
     init() throws { directory = try TemporaryDirectory() }
 
@@ -32,7 +33,7 @@ struct BooksTests {
             ids.append(run)
         }
         clock.advance(.seconds(60))
-        #expect(try await queue.prune(finishedBefore: clock.now) == 3)
+        #expect(try await queue.prune(finishedBefore: clock.date) == 3)
         #expect(try await queue.runs(limit: 10).isEmpty)
         let next = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         #expect(next > ids.max()!, "run \(next) after runs \(ids) were pruned")

@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 @testable import Queue
+import TestSupport
 import Testing
 
 /// What the world does to a database file: damage, read-only places, a full disk. Each ends in a clear error,

@@ -1,26 +1,8 @@
 import Foundation
 @testable import Queue
 import Synchronization
+import TestSupport
 import Testing
-
-/// A clock tests move by hand.
-final class ManualClock: Sendable {
-    private let milliseconds = Mutex<Int64>(1_800_000_000_000)
-    var now: Date { Date(timeIntervalSince1970: Double(milliseconds.withLock { $0 }) / 1000) }
-    var function: @Sendable () -> Date { { self.now } }
-    func advance(_ duration: Duration) { milliseconds.withLock { $0 += SQLiteQueue.milliseconds(duration) } }
-}
-
-/// A temporary directory removed when the test ends.
-final class TemporaryDirectory {
-    let path: String
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-queue-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 func tasks(_ count: Int, maxAttempts: Int = 3) -> [NewTask] {
     (0..<count).map { NewTask(kind: "copy", uniqueKey: "k\($0)", payload: Array("p\($0)".utf8), maxAttempts: maxAttempts) }
@@ -29,7 +11,7 @@ func tasks(_ count: Int, maxAttempts: Int = 3) -> [NewTask] {
 @Suite("Queue state transitions", .timeLimit(.minutes(2)))
 struct QueueTests {
     let directory: TemporaryDirectory
-    let clock = ManualClock()
+    let clock = TestClock()
     var settings = QueueSettings()
 
     init() throws {
@@ -179,7 +161,7 @@ struct QueueTests {
         try await queue.enqueue(tasks(5), run: recent)
         try await queue.setRunState(recent, .finished, note: nil)
         let before = try queue.fileSizes()
-        #expect(try await queue.prune(finishedBefore: clock.now.addingTimeInterval(-30 * 86_400)) == 1)
+        #expect(try await queue.prune(finishedBefore: clock.date.addingTimeInterval(-30 * 86_400)) == 1)
         let after = try queue.fileSizes()
         #expect(try await queue.runs(limit: 10).map(\.id) == [recent])
         #expect(after.wal == 0, "the WAL is truncated")
@@ -224,8 +206,7 @@ struct QueueTests {
 struct OperatorQueryTests {
     @Test func everyQueryRunsAgainstALiveQueue() async throws {
         let directory = try TemporaryDirectory()
-        let clock = ManualClock()
-        clock.advance(.seconds(Date().timeIntervalSince(clock.now)))  // today, so "the last hour" has rows
+        let clock = TestClock(Date())  // today, so "the last hour" has rows
         let queue = try SQLiteQueue(path: directory.file("queue.db"), clock: clock.function)
         let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         try await queue.enqueue(tasks(3, maxAttempts: 2), run: run)

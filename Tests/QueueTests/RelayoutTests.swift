@@ -1,5 +1,6 @@
 import Foundation
 @testable import Queue
+import TestSupport
 import Testing
 
 @Suite("The record of copies made with another part layout", .timeLimit(.minutes(2)))

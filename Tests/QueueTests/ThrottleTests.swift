@@ -1,11 +1,12 @@
 import Foundation
 @testable import Queue
+import TestSupport
 import Testing
 
 @Suite("The fleet's shared backoff", .timeLimit(.minutes(2)))
 struct ThrottleTests {
     let directory: TemporaryDirectory
-    let clock = ManualClock()
+    let clock = TestClock()
 
     init() throws { directory = try TemporaryDirectory() }
 
@@ -44,8 +45,8 @@ struct ThrottleTests {
         #expect(try await second.throttle()?.level == 1, "two raises at one moment count once")
         clock.advance(.seconds(1))
         #expect(try await second.raiseThrottle().level == 2)
-        #expect(try await first.throttle() == FleetThrottle(level: 2, raisedAt: clock.now))
+        #expect(try await first.throttle() == FleetThrottle(level: 2, raisedAt: clock.date))
         clock.advance(.seconds(4))
-        #expect(try await first.throttle()?.level(at: clock.now) == 0)
+        #expect(try await first.throttle()?.level(at: clock.date) == 0)
     }
 }

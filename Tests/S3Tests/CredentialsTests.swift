@@ -1,20 +1,9 @@
 import Foundation
 import SigV4
 import Synchronization
+import TestSupport
 import Testing
 @testable import S3
-
-/// A clock that tests move by hand.
-private final class TestClock: Sendable {
-    private let current: Mutex<Date>
-    init(_ start: Date = Date(timeIntervalSince1970: 1_900_000_000)) { current = Mutex(start) }
-    /// The current time.
-    var now: Date { current.withLock { $0 } }
-    /// Moves the clock forward.
-    func advance(minutes: Double) { current.withLock { $0 += minutes * 60 } }
-    /// The clock as providers take it.
-    var function: @Sendable () -> Date { { self.now } }
-}
 
 /// A source that counts its calls, can be made to fail, and issues ASIAFAKE1, ASIAFAKE2, … valid for `lifetime`.
 private final class FakeProvider: CredentialsProvider {
@@ -41,35 +30,18 @@ private final class FakeProvider: CredentialsProvider {
         if delay > .zero { try await Task.sleep(for: delay) }
         if failing.withLock({ $0 }) { throw S3Error(.transport(curlCode: 7), "the fake source is down") }
         return Credentials(accessKeyID: "ASIAFAKE\(number)", secretAccessKey: "FAKESECRET\(number)",
-                           sessionToken: "FAKETOKEN\(number)", expiration: lifetime.map { clock.now + $0 })
+                           sessionToken: "FAKETOKEN\(number)", expiration: lifetime.map { clock.date + $0 })
     }
 }
 
-/// A transport that answers from a closure and records what it was asked.
-private final class FakeTransport: HTTPTransport {
-    typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
-    private let handler: Handler
-    private let log = Mutex<[HTTPRequest]>([])
-
-    init(_ handler: @escaping Handler) { self.handler = handler }
-
+extension ScriptedTransport {
     /// A transport that must not be used.
-    static var unused: FakeTransport {
-        FakeTransport { request in
+    fileprivate static var unused: ScriptedTransport {
+        ScriptedTransport { request in
             Issue.record("unexpected request \(request.method) \(request.url)")
             throw TransportError(code: 7, message: "no network in unit tests", underlying: nil)
         }
     }
-
-    var requests: [HTTPRequest] { log.withLock { $0 } }
-
-    /// Records `request` and answers it.
-    func handle(_ request: HTTPRequest) throws -> HTTPResponse {
-        log.withLock { $0.append(request) }
-        return try handler(request)
-    }
-
-    func perform(_ request: HTTPRequest) async throws -> HTTPResponse { try handle(request) }
 }
 
 private func reply(_ status: Int, _ body: String, headers: [String: String] = [:]) -> HTTPResponse {
@@ -162,11 +134,11 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
         (61.0, false, "ASIAFAKE2", 2),   // expired: refresh
     ] as [(Double, Bool, String?, Int)])
     func refreshWindows(minutes: Double, sourceFails: Bool, expected: String?, fetches: Int) async throws {
-        let clock = TestClock()
+        let clock = TestClock(Date(timeIntervalSince1970: 1_900_000_000))
         let source = FakeProvider(lifetime: 3_600, clock: clock)
         let provider = RefreshingCredentialsProvider(source, now: clock.function)
         #expect(try await provider.credentials().accessKeyID == "ASIAFAKE1")
-        clock.advance(minutes: minutes)
+        clock.advance(.seconds(Double(minutes) * 60))
         source.fail(sourceFails)
         if let expected {
             #expect(try await provider.credentials().accessKeyID == expected)
@@ -177,41 +149,41 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
     }
 
     @Test func refreshedCredentialsAreCachedAgain() async throws {
-        let clock = TestClock()
+        let clock = TestClock(Date(timeIntervalSince1970: 1_900_000_000))
         let source = FakeProvider(lifetime: 3_600, clock: clock)
         let provider = RefreshingCredentialsProvider(source, now: clock.function)
         _ = try await provider.credentials()
-        clock.advance(minutes: 55)
+        clock.advance(.seconds(55 * 60))
         #expect(try await provider.credentials().accessKeyID == "ASIAFAKE2")
-        clock.advance(minutes: 30)
+        clock.advance(.seconds(30 * 60))
         #expect(try await provider.credentials().accessKeyID == "ASIAFAKE2")
         #expect(source.callCount == 2)
     }
 
     @Test func shortLivedCredentialsAreFetchedAtMostOnceAMinute() async throws {
-        let clock = TestClock()
+        let clock = TestClock(Date(timeIntervalSince1970: 1_900_000_000))
         let source = FakeProvider(lifetime: 900, clock: clock)   // inside the advisory window from the start
         let provider = RefreshingCredentialsProvider(source, now: clock.function)
         #expect(try await provider.credentials().accessKeyID == "ASIAFAKE1")
-        clock.advance(minutes: 0.5)
+        clock.advance(.seconds(0.5 * 60))
         #expect(try await provider.credentials().accessKeyID == "ASIAFAKE1")
-        clock.advance(minutes: 0.6)
+        clock.advance(.seconds(0.6 * 60))
         #expect(try await provider.credentials().accessKeyID == "ASIAFAKE2")
         #expect(source.callCount == 2)
     }
 
     @Test func longTermCredentialsAreFetchedOnce() async throws {
-        let clock = TestClock()
+        let clock = TestClock(Date(timeIntervalSince1970: 1_900_000_000))
         let source = FakeProvider(lifetime: nil, clock: clock)
         let provider = RefreshingCredentialsProvider(source, now: clock.function)
         _ = try await provider.credentials()
-        clock.advance(minutes: 10 * 365 * 24 * 60)
+        clock.advance(.seconds(Double(10 * 365 * 24 * 60) * 60))
         #expect(try await provider.credentials().accessKeyID == "ASIAFAKE1")
         #expect(source.callCount == 1)
     }
 
     @Test func aFailedFirstFetchIsRetriedOnTheNextCall() async throws {
-        let clock = TestClock()
+        let clock = TestClock(Date(timeIntervalSince1970: 1_900_000_000))
         let source = FakeProvider(clock: clock)
         let provider = RefreshingCredentialsProvider(source, now: clock.function)
         source.fail(true)
@@ -222,13 +194,13 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
 
     @Test(arguments: [0.0, 52.0])
     func concurrentCallersShareOneFetch(minutesLater: Double) async throws {
-        let clock = TestClock()
+        let clock = TestClock(Date(timeIntervalSince1970: 1_900_000_000))
         let source = FakeProvider(lifetime: 3_600, clock: clock, delay: .milliseconds(200))
         let provider = RefreshingCredentialsProvider(source, now: clock.function)
         var fetchesBefore = 0
         if minutesLater > 0 {
             _ = try await provider.credentials()
-            clock.advance(minutes: minutesLater)
+            clock.advance(.seconds(Double(minutesLater) * 60))
             fetchesBefore = 1
         }
         let keys = try await withThrowingTaskGroup(of: String.self) { group in
@@ -281,8 +253,8 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
     }
 
     @Test func assumeRoleRequestIsASignedQueryPost() async throws {
-        let clock = TestClock()
-        let transport = FakeTransport { _ in reply(200, assumeRoleResponse()) }
+        let clock = TestClock(Date(timeIntervalSince1970: 1_900_000_000))
+        let transport = ScriptedTransport { _ in reply(200, assumeRoleResponse()) }
         let source = StaticCredentialsProvider(Credentials(accessKeyID: "AKIASOURCE", secretAccessKey: "SOURCESECRET",
                                                            sessionToken: "SOURCETOKEN"))
         let provider = try AssumeRoleCredentialsProvider(
@@ -291,8 +263,8 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
         let credentials = try await provider.credentials()
         #expect(credentials.accessKeyID == "ASIAROLE")
 
-        let request = try #require(transport.requests.first)
-        #expect(transport.requests.count == 1)
+        let request = try #require(transport.sent.first)
+        #expect(transport.sent.count == 1)
         #expect(request.method == "POST")
         #expect(request.url == "http://127.0.0.1:5055/")
         let body = try #require(bodyText(request))
@@ -311,16 +283,16 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
     @Test func assumeRoleRetriesTransientFailuresAndReportsFatalOnes() async throws {
         let answers = Mutex([reply(503, "<ErrorResponse><Error><Code>ServiceUnavailable</Code></Error></ErrorResponse>"),
                              reply(200, assumeRoleResponse(keyID: "ASIASECOND"))])
-        let transport = FakeTransport { _ in answers.withLock { $0.removeFirst() } }
+        let transport = ScriptedTransport { _ in answers.withLock { $0.removeFirst() } }
         let source = StaticCredentialsProvider(Credentials(accessKeyID: "AKIASOURCE", secretAccessKey: "SOURCESECRET"))
         let endpoint = try STSEndpoint(url: "http://127.0.0.1:1", signingRegion: "us-east-1", setting: "test")
         let provider = try AssumeRoleCredentialsProvider(
             roleARN: "arn:aws:iam::1:role/r", sessionName: "s", durationSeconds: 900, externalID: nil, source: source,
             endpoint: endpoint, transport: transport, retry: RetryPolicy(baseDelay: .milliseconds(1)), now: Date.init)
         #expect(try await provider.credentials().accessKeyID == "ASIASECOND")
-        #expect(transport.requests.count == 2)
+        #expect(transport.sent.count == 2)
 
-        let denied = FakeTransport { _ in
+        let denied = ScriptedTransport { _ in
             reply(403, "<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>")
         }
         let refused = try AssumeRoleCredentialsProvider(
@@ -330,7 +302,7 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
         #expect(error?.kind == .service(status: 403, code: "AccessDenied"))
         #expect(error?.operation == "AssumeRole")
         #expect(error.map { "\($0)".contains("SOURCESECRET") } == false)
-        #expect(denied.requests.count == 1)
+        #expect(denied.sent.count == 1)
     }
 
     @Test(arguments: [899, 43_201])
@@ -338,7 +310,7 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
         #expect(throws: S3Error.self) {
             try AssumeRoleCredentialsProvider(roleARN: "r", durationSeconds: seconds, source: StaticCredentialsProvider(
                 Credentials(accessKeyID: "a", secretAccessKey: "b")), endpointURL: "https://sts.amazonaws.com",
-                region: "", transport: FakeTransport.unused)
+                region: "", transport: ScriptedTransport.unused)
         }
     }
 
@@ -413,7 +385,7 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
 
     @Test func containerFetchSendsTheTokenAndRetriesServerErrors() async throws {
         let answers = Mutex([reply(500, "busy"), reply(200, Self.containerDocument)])
-        let transport = FakeTransport { _ in answers.withLock { $0.removeFirst() } }
+        let transport = ScriptedTransport { _ in answers.withLock { $0.removeFirst() } }
         let provider = try ContainerCredentialsProvider(
             environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds",
                           "AWS_CONTAINER_AUTHORIZATION_TOKEN": "AUTHTOKEN"],
@@ -422,8 +394,8 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
         #expect(credentials == Credentials(accessKeyID: "ASIACONTAINER", secretAccessKey: "CONTAINERSECRET",
                                            sessionToken: "CONTAINERTOKEN",
                                            expiration: Date(timeIntervalSince1970: 1_893_456_000)))
-        #expect(transport.requests.count == 2)
-        for request in transport.requests {
+        #expect(transport.sent.count == 2)
+        for request in transport.sent {
             #expect(request.url == "http://127.0.0.1:9/creds")
             #expect(header(request, "Authorization") == "AUTHTOKEN")
             #expect(request.timeoutMilliseconds == 2_000)
@@ -437,23 +409,23 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
         (reply(503, "down"), .service(status: 503, code: "HTTP503"), 3),
     ] as [(HTTPResponse, S3Error.Kind, Int)])
     func containerFailures(answer: HTTPResponse, kind: S3Error.Kind, attempts: Int) async throws {
-        let transport = FakeTransport { _ in answer }
+        let transport = ScriptedTransport { _ in answer }
         let provider = try ContainerCredentialsProvider(
             environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds"], transport: transport,
             retryDelay: .zero)
         let error = await #expect(throws: S3Error.self) { try await provider.credentials() }
         #expect(error?.kind == kind)
         #expect(error.map { "\($0)".contains("CONTAINERSECRET") } == false)
-        #expect(transport.requests.count == attempts)
+        #expect(transport.sent.count == attempts)
     }
 
     // MARK: Instance metadata
 
     /// An IMDS that issues token `T1`, `T2`, … and answers GETs that carry a token it issued (or any GET when
     /// `tokens` is false, as IMDSv1 does).
-    fileprivate static func metadataService(tokens: Bool = true) -> FakeTransport {
+    fileprivate static func metadataService(tokens: Bool = true) -> ScriptedTransport {
         let issued = Mutex<[String]>([])
-        return FakeTransport { request in
+        return ScriptedTransport { request in
             let path = request.url.replacingOccurrences(of: "http://127.0.0.1:9", with: "")
             if request.method == "PUT" {
                 guard tokens else { return reply(404, "") }
@@ -477,7 +449,7 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
     }
 
     @Test func instanceMetadataUsesAndReusesASessionToken() async throws {
-        let clock = TestClock()
+        let clock = TestClock(Date(timeIntervalSince1970: 1_900_000_000))
         let transport = Self.metadataService()
         let provider = try InstanceMetadataCredentialsProvider(
             environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9/"], transport: transport,
@@ -487,32 +459,32 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
         #expect(credentials.accessKeyID == "ASIAIMDS")
         #expect(credentials.sessionToken == "IMDSTOKEN")
         #expect(credentials.expiration == Date(timeIntervalSince1970: 1_893_456_000))
-        clock.advance(minutes: 60)
+        clock.advance(.seconds(60 * 60))
         _ = try await provider.credentials()
-        #expect(transport.requests.map(\.method) == ["PUT", "GET", "GET", "GET", "GET"])
-        #expect(transport.requests.dropFirst().allSatisfy { header($0, "X-aws-ec2-metadata-token") == "T1" })
-        #expect(transport.requests.allSatisfy { $0.timeoutMilliseconds == 1_000 })
-        clock.advance(minutes: 6 * 60)
+        #expect(transport.sent.map(\.method) == ["PUT", "GET", "GET", "GET", "GET"])
+        #expect(transport.sent.dropFirst().allSatisfy { header($0, "X-aws-ec2-metadata-token") == "T1" })
+        #expect(transport.sent.allSatisfy { $0.timeoutMilliseconds == 1_000 })
+        clock.advance(.seconds(Double(6 * 60) * 60))
         _ = try await provider.credentials()
-        #expect(transport.requests.filter { $0.method == "PUT" }.count == 2)
-        #expect(header(transport.requests.last!, "X-aws-ec2-metadata-token") == "T2")
+        #expect(transport.sent.filter { $0.method == "PUT" }.count == 2)
+        #expect(header(transport.sent.last!, "X-aws-ec2-metadata-token") == "T2")
     }
 
     @Test func instanceMetadataReplacesARejectedToken() async throws {
         let rejectFirst = Mutex(true)
         let service = Self.metadataService()
-        let transport = FakeTransport { request in
+        let transport = ScriptedTransport { request in
             if request.method == "GET", header(request, "X-aws-ec2-metadata-token") == "T1",
                rejectFirst.withLock({ $0 }), request.url.hasSuffix("backup-role") {
                 rejectFirst.withLock { $0 = false }
                 return reply(401, "")
             }
-            return try service.handle(request)
+            return try service.answer(request)
         }
         let provider = try InstanceMetadataCredentialsProvider(
             environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9"], transport: transport)
         #expect(try await provider.credentials().accessKeyID == "ASIAIMDS")
-        #expect(transport.requests.filter { $0.method == "PUT" }.count == 2)
+        #expect(transport.sent.filter { $0.method == "PUT" }.count == 2)
     }
 
     @Test func instanceMetadataFallsBackToV1UnlessDisabled() async throws {
@@ -520,7 +492,7 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
         let provider = try InstanceMetadataCredentialsProvider(
             environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9"], transport: transport)
         #expect(try await provider.credentials().accessKeyID == "ASIAIMDS")
-        #expect(transport.requests.allSatisfy { header($0, "X-aws-ec2-metadata-token") == nil })
+        #expect(transport.sent.allSatisfy { header($0, "X-aws-ec2-metadata-token") == nil })
 
         let strict = try InstanceMetadataCredentialsProvider(
             environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9"],
@@ -530,7 +502,7 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
     }
 
     @Test func instanceMetadataSettings() throws {
-        let transport = FakeTransport.unused
+        let transport = ScriptedTransport.unused
         let tuned = try InstanceMetadataCredentialsProvider(
             environment: ["AWS_METADATA_SERVICE_TIMEOUT": "2.5", "AWS_METADATA_SERVICE_NUM_ATTEMPTS": "3",
                           "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv6"], transport: transport)
@@ -547,7 +519,7 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
 
     @Test func disabledInstanceMetadataSendsNothing() async throws {
         let provider = try InstanceMetadataCredentialsProvider(environment: ["AWS_EC2_METADATA_DISABLED": "TRUE"],
-                                                               transport: FakeTransport.unused)
+                                                               transport: ScriptedTransport.unused)
         #expect(provider.isDisabled)
         await #expect(throws: S3Error.self) { try await provider.credentials() }
     }
@@ -621,7 +593,7 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
     static let environmentKeys = ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "ENVSECRET"]
     static let noMetadata = ["AWS_EC2_METADATA_DISABLED": "true"]
 
-    static func chain(_ profile: String, _ environment: [String: String], transport: any HTTPTransport = FakeTransport.unused,
+    static func chain(_ profile: String, _ environment: [String: String], transport: any HTTPTransport = ScriptedTransport.unused,
                       credentials: String = chainCredentials) -> any CredentialsProvider {
         let config = try! SharedConfig(credentialsText: credentials, configText: chainConfig,
                                        credentialsPath: "/h/.aws/credentials", configPath: "/h/.aws/config")
@@ -642,19 +614,19 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
     ] as [(String, [String: String], String)])
     func chainPicksTheSource(profile: String, environment: [String: String], keyID: String) async throws {
         let counter = Mutex(0)
-        let sts = FakeTransport { _ in reply(200, assumeRoleResponse(keyID: "ASIAROLE\(counter.withLock { $0 += 1; return $0 })")) }
+        let sts = ScriptedTransport { _ in reply(200, assumeRoleResponse(keyID: "ASIAROLE\(counter.withLock { $0 += 1; return $0 })")) }
         let provider = Self.chain(profile, environment.merging(Self.noMetadata) { $1 }, transport: sts)
         #expect(try await provider.credentials().accessKeyID == keyID)
     }
 
     @Test func chainAssumesNestedRolesInOrder() async throws {
         let counter = Mutex(0)
-        let sts = FakeTransport { _ in reply(200, assumeRoleResponse(keyID: "ASIAROLE\(counter.withLock { $0 += 1; return $0 })")) }
+        let sts = ScriptedTransport { _ in reply(200, assumeRoleResponse(keyID: "ASIAROLE\(counter.withLock { $0 += 1; return $0 })")) }
         let provider = Self.chain("nested", Self.noMetadata, transport: sts)
         let credentials = try await provider.credentials()
         #expect(credentials.accessKeyID == "ASIAROLE2")
         #expect(credentials.sessionToken == "ROLETOKEN")
-        let requests = sts.requests
+        let requests = sts.sent
         #expect(requests.count == 2)
         #expect(requests.compactMap { header($0, "authorization") }.map { $0.contains("Credential=AKIAPROD/") }
             == [true, false])
@@ -663,7 +635,7 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
         #expect(bodyText(requests[1])?.contains("RoleSessionName=nested-session") == true)
         #expect(requests.allSatisfy { $0.url == "https://sts.us-east-1.amazonaws.com/" })
         #expect(try await provider.credentials().accessKeyID == "ASIAROLE2")
-        #expect(sts.requests.count == 2)
+        #expect(sts.sent.count == 2)
     }
 
     @Test(arguments: [
@@ -705,17 +677,17 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
     }
 
     @Test func unreachableInstanceMetadataMeansNoCredentials() async {
-        let down = FakeTransport { _ in throw TransportError(code: 7, message: "Couldn't connect to server", underlying: nil) }
+        let down = ScriptedTransport { _ in throw TransportError(code: 7, message: "Couldn't connect to server", underlying: nil) }
         let provider = Self.chain("regiononly", ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9"],
                                   transport: down, credentials: "")
         let error = await #expect(throws: S3Error.self) { try await provider.credentials() }
         #expect(error?.kind == .configuration)
         #expect(error?.message.hasPrefix(CredentialChain.noCredentialsMessage) == true)
-        #expect(down.requests.count == 1)
+        #expect(down.sent.count == 1)
     }
 
     @Test func chainFallsToContainerThenInstanceMetadata() async throws {
-        let container = FakeTransport { _ in reply(200, Self.containerDocument) }
+        let container = ScriptedTransport { _ in reply(200, Self.containerDocument) }
         let viaContainer = Self.chain("default", ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/c"],
                                       transport: container, credentials: "")
         #expect(try await viaContainer.credentials().accessKeyID == "ASIACONTAINER")

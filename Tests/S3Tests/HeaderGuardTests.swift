@@ -1,4 +1,5 @@
 import S3
+import TestSupport
 import Testing
 
 /// Headers that would break the request line by line never leave the client, and a region read from an answer is

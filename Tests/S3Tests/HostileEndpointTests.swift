@@ -1,5 +1,6 @@
 import Foundation
 import S3
+import TestSupport
 import Testing
 
 /// Answers through libcurl from an endpoint that is broken or has someone hostile on its path: each ends in one

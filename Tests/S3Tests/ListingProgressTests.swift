@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import S3
+import TestSupport
 import Testing
 
 /// A server's listing that never ends, page by page: the page answering the `n`th list request (0-based).
@@ -71,13 +72,13 @@ struct ListingProgressTests {
     ]
 
     /// Lists until the listing throws, at most `maxPages` pages: the error, or nil when the listing went on.
-    private func stop(_ listing: EndlessListing, maxPages: Int = 50) async throws -> (S3Error?, AnsweringTransport) {
+    private func stop(_ listing: EndlessListing, maxPages: Int = 50) async throws -> (S3Error?, ScriptedTransport) {
         let counter = PageCounter()
-        let answering = AnsweringTransport { request in
+        let answering = ScriptedTransport { request in
             if request.method == "HEAD" { return HTTPResponse(status: 200, headers: ["x-amz-bucket-region": "us-east-1"], body: []) }
             return HTTPResponse(status: 200, headers: [:], body: Array(listing.page(counter.next()).utf8))
         }
-        let client = AnsweringTransport.client(answering)
+        let client = ScriptedTransport.client(over: answering)
         var pages = 0
         do {
             if listing.versions {

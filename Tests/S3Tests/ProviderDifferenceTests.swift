@@ -1,5 +1,6 @@
 import Foundation
 import S3
+import TestSupport
 import Testing
 
 /// How the client copes where an S3 implementation answers otherwise than AWS documents (seen on Ceph's RGW),

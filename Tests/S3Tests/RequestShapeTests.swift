@@ -1,5 +1,6 @@
 import Foundation
 import S3
+import TestSupport
 import Testing
 
 @Suite("Request shapes")

@@ -1,4 +1,5 @@
 import S3
+import TestSupport
 import Testing
 
 @Suite("Request time limit")

@@ -207,22 +207,4 @@ struct SignerVectorTests {
             """)
         #expect(canonical.signedHeaders == "host;my-header1;x-blank;x-empty;x-spaces")
     }
-
-    /// V8's chunks: 64 KiB of `a`, then 1 KiB, then the empty final chunk, each chained to the previous signature.
-    @Test func chunkSignaturesChain() throws {
-        let signer = Signer(credentials: vectors[0].credentials, region: "us-east-1", service: "s3")
-        let date = try #require(AmzDate(timestamp: "20130524T000000Z"))
-        var previous = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
-        let expected = [(65_536, "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648"),
-                        (1_024, "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497"),
-                        (0, "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9")]
-        var framedLength = 0
-        for (size, signature) in expected {
-            previous = signer.chunkSignature(previous: previous, chunk: [UInt8](repeating: UInt8(ascii: "a"), count: size),
-                                             date: date)
-            #expect(previous == signature)
-            framedLength += "\(String(size, radix: 16));chunk-signature=\(previous)\r\n".utf8.count + size + 2
-        }
-        #expect(framedLength == 66_824)
-    }
 }

@@ -34,10 +34,10 @@ extension RunParameters {
         kind == "restore" ? ("--from", "--to") : ("--source", "--backup")
     }
 
-    /// Throws `BackupError.overlappingLocations` when the run's locations, reached by these clients, share keys.
-    func checkApart(source: S3Client, backup: S3Client) throws {
-        if let problem = LocationOverlap.problem(source: try self.source.location(), sourceEndpoint: source.configuration.endpoint,
-                                                 backup: try self.backup.location(), backupEndpoint: backup.configuration.endpoint,
+    /// Throws `BackupError.overlappingLocations` when the run's locations, reached by these stores, share keys.
+    func checkApart(source: any ObjectStore, backup: any ObjectStore) throws {
+        if let problem = LocationOverlap.problem(source: try self.source.location(), sourceEndpoint: source.endpoint,
+                                                 backup: try self.backup.location(), backupEndpoint: backup.endpoint,
                                                  names: locationNames) {
             throw BackupError.overlappingLocations(problem)
         }

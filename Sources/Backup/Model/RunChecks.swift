@@ -12,7 +12,7 @@ extension RunParameters {
 
     /// Throws `BackupError.unversionedBackup` unless `bucket` has versioning enabled: without it an overwrite or a
     /// delete of a backup object loses the only copy. https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html
-    static func checkVersioned(_ client: S3Client, bucket: String) async throws {
+    static func checkVersioned(_ client: any ObjectStore, bucket: String) async throws {
         let status = try await client.getBucketVersioning(bucket)
         guard status == .enabled else {
             throw BackupError.unversionedBackup(bucket: bucket, status: status == .suspended ? "suspended" : "off")

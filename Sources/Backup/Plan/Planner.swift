@@ -86,8 +86,8 @@ public protocol PlanSink: Sendable {
 public struct Planner: Sendable {
     /// The run's parameters.
     public let parameters: RunParameters
-    let source: S3Client
-    let backup: S3Client
+    let source: any ObjectStore
+    let backup: any ObjectStore
     let sourceURL: S3URL
     let backupURL: S3URL
     /// Units listed at once (each lists both sides).
@@ -109,8 +109,8 @@ public struct Planner: Sendable {
                       backup: try parameters.backup.client(environment: environment, observer: observer))
     }
 
-    /// A planner for `parameters` with clients for both sides; locations that overlap are refused.
-    public init(parameters: RunParameters, source: S3Client, backup: S3Client) throws {
+    /// A planner for `parameters` with stores (clients) for both sides; locations that overlap are refused.
+    public init(parameters: RunParameters, source: any ObjectStore, backup: any ObjectStore) throws {
         try parameters.checkApart(source: source, backup: backup)
         self.parameters = parameters
         self.source = source
@@ -171,7 +171,7 @@ public struct Planner: Sendable {
     }
 
     /// Common prefixes directly under `path`, relative to the side's prefix.
-    private func prefixes(_ client: S3Client, _ url: S3URL, below path: String) async throws -> [String] {
+    private func prefixes(_ client: any ObjectStore, _ url: S3URL, below path: String) async throws -> [String] {
         var found: [String] = []
         let requested = url.prefix + path
         for try await page in client.listObjects(bucket: url.bucket, prefix: requested, delimiter: "/") {
@@ -282,7 +282,7 @@ public struct Planner: Sendable {
     }
 
     /// The unit's listing on one side as pages of entries relative to the side's prefix.
-    private func pages(_ client: S3Client, _ url: S3URL, _ unit: Unit) -> KeyDiff.Pages {
+    private func pages(_ client: any ObjectStore, _ url: S3URL, _ unit: Unit) -> KeyDiff.Pages {
         let flat: Bool
         if case .flat = unit { flat = true } else { flat = false }
         let requested = url.prefix + unit.path
@@ -303,7 +303,7 @@ public struct Planner: Sendable {
     /// The unit as it was at `asOf`, from ListObjectVersions: for each key the newest version written at or before
     /// that moment, or nothing when that is a delete marker or the key did not exist yet. A key's versions may
     /// straddle two pages, so the last key of each page waits for the next.
-    private func pointInTimePages(_ client: S3Client, _ url: S3URL, _ unit: Unit, asOf: String) -> KeyDiff.Pages {
+    private func pointInTimePages(_ client: any ObjectStore, _ url: S3URL, _ unit: Unit, asOf: String) -> KeyDiff.Pages {
         let flat: Bool
         if case .flat = unit { flat = true } else { flat = false }
         let requested = url.prefix + unit.path
@@ -373,14 +373,4 @@ extension PlanFindings {
         backupObjects += 1
         backupBytes += object.size
     }
-}
-
-/// A value shared between a closure and its creator; the planner's iterators are used by one task at a time.
-final class LockedBox<Value: Sendable>: @unchecked Sendable {
-    // @unchecked: every access goes through `lock`.
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value { lock.withLock { stored } }
-    func mutate<R>(_ body: (inout Value) throws -> R) rethrows -> R { try lock.withLock { try body(&stored) } }
 }

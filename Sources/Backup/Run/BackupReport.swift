@@ -1,6 +1,7 @@
 import Failures
 import Foundation
 import Queue
+import S3
 
 /// The numbers of one backup run: what planning found, what the workers did, and whether the backup now
 /// matches the source.

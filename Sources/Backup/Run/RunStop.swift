@@ -1,6 +1,7 @@
 import Failures
 import Foundation
 import Queue
+import S3
 
 /// A request to stop a runner (SIGTERM, SIGINT): the workers of the run in hand are told to finish what they hold
 /// and give the rest back, planning ends, and the run is left unfinished for the next `run` to finish.

@@ -13,13 +13,13 @@ public struct Drift: Codable, Sendable, Equatable, CustomStringConvertible {
 
 /// Versioning and a lifecycle policy on a bucket: checked, applied idempotently, read back.
 public struct BucketSetup: Sendable {
-    let client: S3Client
+    let client: any ObjectStore
     let bucket: String
     /// The policy's rules.
     let rules: [LifecycleRule]
 
-    /// Setup of `bucket` with `rules` (none: versioning only).
-    public init(client: S3Client, bucket: String, rules: [LifecycleRule]) {
+    /// Setup of `bucket` with `rules` (none: versioning only), through `client` (an `S3Client`, or any store).
+    public init(client: any ObjectStore, bucket: String, rules: [LifecycleRule]) {
         self.client = client
         self.bucket = bucket
         self.rules = rules

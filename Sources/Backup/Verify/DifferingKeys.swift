@@ -36,7 +36,7 @@ public struct DifferingKeys: Codable, Sendable, Equatable {
     /// copy, which are missing or different: the planner hands both over alike) told apart by asking the backup for
     /// each (HeadObject: absent is missing, present is different), and `extras` (the first keys it would delete); the
     /// first `keep` of each kind are kept, the totals are `findings`' counts.
-    static func classifying(copies: [String], extras: [String], keep: Int, findings: PlanFindings, backup: S3Client,
+    static func classifying(copies: [String], extras: [String], keep: Int, findings: PlanFindings, backup: any ObjectStore,
                             at url: S3URL) async throws -> DifferingKeys {
         let present = LockedBox<[String]>([]), absent = LockedBox<[String]>([])
         try await forEachConcurrently(copies, width: 16) { key in

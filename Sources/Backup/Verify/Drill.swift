@@ -38,10 +38,20 @@ public struct Drill: Sendable {
 
     /// A drill over the run parameters' two sides.
     public init(parameters: RunParameters, environment: [String: String]) throws {
+        planner = try Planner(parameters: Drill.comparing(parameters), environment: environment)
+    }
+
+    /// A drill over the run parameters' two sides, reached through `source` and `backup`.
+    public init(parameters: RunParameters, source: any ObjectStore, backup: any ObjectStore) throws {
+        planner = try Planner(parameters: Drill.comparing(parameters), source: source, backup: backup)
+    }
+
+    /// The parameters a drill plans with: keys only in the backup reach the plan's sink as deletes, and only when
+    /// the plan mirrors deletes.
+    private static func comparing(_ parameters: RunParameters) -> RunParameters {
         var parameters = parameters
-        // The keys only in the backup reach the plan's sink as deletes, and only when the plan mirrors deletes.
         parameters.mirrorDeletes = true
-        planner = try Planner(parameters: parameters, environment: environment)
+        return parameters
     }
 
     /// Compares every key, keeping the first `keep` differing keys of each kind (`KeySample.textLimit` for a
@@ -86,7 +96,7 @@ public struct Drill: Sendable {
     }
 
     /// The SHA-256 of an object's body, streamed; nil when the object does not exist.
-    private func digest(_ client: S3Client, _ url: S3URL, _ key: String) async throws -> [UInt8]? {
+    private func digest(_ client: any ObjectStore, _ url: S3URL, _ key: String) async throws -> [UInt8]? {
         let sink = HashSink()
         do {
             try await client.getObject(bucket: url.bucket, key: url.prefix + key, to: sink)

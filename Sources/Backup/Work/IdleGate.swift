@@ -1,3 +1,5 @@
+import S3
+
 /// Keeps a worker's idle slots from all polling the queue: while the queue has nothing for the process, one slot
 /// (the prober) asks again every poll interval and the others wait until it stops, having found work, found
 /// nothing left, or been told to stop; then they ask for themselves. Sixteen slots polling four times a second

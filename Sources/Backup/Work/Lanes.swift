@@ -1,10 +1,10 @@
 import S3
 
 /// A worker's transfers: `count` lanes, each a thread that runs its work and that work's requests itself
-/// (`TransferLane`), and one queue of the work waiting for a lane, from every task the process holds. Each
-/// lane's runner takes the next piece of work when done with one, so at most `count` objects move at once across
-/// all tasks, and while work is waiting a runner goes from one object to the next without leaving its thread.
-/// `close()` ends them.
+/// (`TransferLane`, which each lane's runner enters with `run`), and one queue of the work waiting for a lane, from
+/// every task the process holds. Each lane's runner takes the next piece of work when done with one, so at most
+/// `count` objects move at once across all tasks, and while work is waiting a runner goes from one object to the
+/// next without leaving its thread. `close()` ends them.
 final class Lanes: Sendable {
     private typealias Work = @Sendable () async -> Void
 
@@ -23,7 +23,9 @@ final class Lanes: Sendable {
         lanes = (0..<count).map { _ in TransferLane() }
         for lane in lanes {
             Task(executorPreference: lane) { [self] in
-                while let work = await next() { await work() }
+                await lane.run {
+                    while let work = await next() { await work() }
+                }
             }
         }
     }

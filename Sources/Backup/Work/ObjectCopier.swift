@@ -10,8 +10,8 @@ import S3
 /// Copying a multipart object part for part makes the backup's ETag equal the source's, so later runs compare
 /// exactly. Metadata and tags travel; storage class and encryption are the backup's settings.
 struct ObjectCopier: Sendable {
-    let source: S3Client
-    let backup: S3Client
+    let source: any ObjectStore
+    let backup: any ObjectStore
     let sourceURL: S3URL
     let backupURL: S3URL
     let parameters: RunParameters

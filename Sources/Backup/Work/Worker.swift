@@ -50,11 +50,20 @@ public final class Worker: Sendable {
     private let total = LockedBox(TaskOutcome())
     /// Paces this process's requests with the fleet.
     let pacer: FleetPacer
+    /// The stores of a run's two sides, and whether S3 can copy between them server-side.
+    let stores: RunContext.Stores
 
     /// A worker named `id` (host and pid) on `queue`; S3 settings come from each run and `environment`. `log`
     /// hears what goes wrong, `changes` every object copied to or deleted from a backup.
-    public init(queue: any TaskQueue, id: String, options: Options, environment: [String: String], stop: StopFlag,
-                log: @escaping @Sendable (String) -> Void, changes: @escaping @Sendable (String) -> Void = { _ in }) {
+    public convenience init(queue: any TaskQueue, id: String, options: Options, environment: [String: String], stop: StopFlag,
+                            log: @escaping @Sendable (String) -> Void, changes: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.init(queue: queue, id: id, options: options, environment: environment, stop: stop, log: log, changes: changes,
+                  stores: RunContext.clients(environment: environment))
+    }
+
+    /// A worker whose runs reach their sides through `stores` (tests: in-memory stores).
+    init(queue: any TaskQueue, id: String, options: Options, environment: [String: String], stop: StopFlag,
+         log: @escaping @Sendable (String) -> Void, changes: @escaping @Sendable (String) -> Void, stores: @escaping RunContext.Stores) {
         self.queue = queue
         self.id = id
         self.options = options
@@ -62,6 +71,7 @@ public final class Worker: Sendable {
         self.stop = stop
         self.log = log
         self.changes = changes
+        self.stores = stores
         pacer = FleetPacer(queue: queue, log: log)
     }
 
@@ -274,7 +284,7 @@ public final class Worker: Sendable {
         } catch let error as BackupError {
             throw TaskFailure(message: "\(error)", permanent: true)
         }
-        let context = try RunContext(parameters: parameters, environment: environment, observer: pacer, queue: queue)
+        let context = try RunContext(parameters: parameters, stores: stores, observer: pacer, queue: queue)
         // Slots that asked at once keep the first context made, so the process has one set of clients per run
         // (each learns a bucket's region once).
         return contexts.mutate { contexts in
@@ -287,20 +297,33 @@ public final class Worker: Sendable {
 
 /// What a worker needs for the tasks of one run.
 struct RunContext: Sendable {
-    let backup: S3Client
+    let backup: any ObjectStore
     let backupURL: S3URL
     let copier: ObjectCopier
     /// Counts the retries of this run's requests.
     let requests: RunRequestCounter
 
-    init(parameters: RunParameters, environment: [String: String], observer: FleetPacer, queue: any TaskQueue) throws {
+    /// Makes a run's stores, their requests seen by the observer given: the source's, the backup's, and whether
+    /// they share a service (so S3 copies server-side).
+    typealias Stores = @Sendable (RunParameters, any RequestObserver) throws
+        -> (source: any ObjectStore, backup: any ObjectStore, serverSide: Bool)
+
+    /// S3 clients configured from the run's stored sides and `environment`.
+    static func clients(environment: [String: String]) -> Stores {
+        { parameters, observer in
+            (try parameters.source.client(environment: environment, observer: observer),
+             try parameters.backup.client(environment: environment, observer: observer),
+             try parameters.source.sharesService(with: parameters.backup, environment: environment))
+        }
+    }
+
+    init(parameters: RunParameters, stores: Stores, observer: FleetPacer, queue: any TaskQueue) throws {
         requests = RunRequestCounter(pacer: observer)
-        let source = try parameters.source.client(environment: environment, observer: requests)
-        backup = try parameters.backup.client(environment: environment, observer: requests)
+        let (source, backup, serverSide) = try stores(parameters, requests)
+        self.backup = backup
         backupURL = try parameters.backup.location()
         copier = ObjectCopier(source: source, backup: backup, sourceURL: try parameters.source.location(),
-                              backupURL: backupURL, parameters: parameters,
-                              serverSide: try parameters.source.sharesService(with: parameters.backup, environment: environment),
+                              backupURL: backupURL, parameters: parameters, serverSide: serverSide,
                               relayouts: { try await queue.recordRelayout($0) })
     }
 }

@@ -6,7 +6,7 @@ public final class S3Client: Sendable {
     /// The settings this client was made with.
     public let configuration: S3Configuration
     private let quota = RetryQuota()
-    private let regions = LockedValue<[String: RegionLookup]>([:])
+    private let regions = LockedBox<[String: RegionLookup]>([:])
 
     /// A bucket's region, known or being asked.
     private enum RegionLookup {
@@ -60,7 +60,7 @@ public final class S3Client: Sendable {
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html
     public func region(of bucket: String?) async throws -> String {
         guard let bucket else { return configuration.region }
-        let lookup = regions.withLock { regions in
+        let lookup = regions.mutate { regions in
             if let known = regions[bucket] { return known }
             let asking = RegionLookup.asking(Task { try await self.discoverRegion(of: bucket) })
             regions[bucket] = asking
@@ -83,7 +83,7 @@ public final class S3Client: Sendable {
 
     /// Replaces the pending `question` with its answer (nil: forget it), unless something newer replaced it.
     private func settle(_ bucket: String, asked question: Task<(region: String, certain: Bool), any Error>, with answer: RegionLookup?) {
-        regions.withLock { regions in
+        regions.mutate { regions in
             if case .asking(let current) = regions[bucket], current == question { regions[bucket] = answer }
         }
     }
@@ -118,7 +118,7 @@ public final class S3Client: Sendable {
 
     /// Records where `bucket` lives, learnt without asking (the client just created it).
     func remember(region: String, of bucket: String) {
-        regions.withLock { $0[bucket] = .known(region) }
+        regions.mutate { $0[bucket] = .known(region) }
     }
 
     /// One signed exchange, its failures turned into `S3Error`s with full context.

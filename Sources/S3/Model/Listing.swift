@@ -10,6 +10,15 @@ public struct ObjectSummary: Sendable, Equatable {
     public var lastModified: String
     /// The storage class.
     public var storageClass: String
+
+    /// A summary from its parts.
+    public init(key: String, size: Int64, etag: ETag, lastModified: String, storageClass: String = "STANDARD") {
+        self.key = key
+        self.size = size
+        self.etag = etag
+        self.lastModified = lastModified
+        self.storageClass = storageClass
+    }
 }
 
 /// One page of ListObjectsV2.
@@ -18,6 +27,30 @@ public struct ListPage: Sendable, Equatable {
     public var objects: [ObjectSummary]
     /// Prefixes rolled up by the delimiter.
     public var commonPrefixes: [String]
+
+    /// A page from its parts.
+    public init(objects: [ObjectSummary], commonPrefixes: [String] = []) {
+        self.objects = objects
+        self.commonPrefixes = commonPrefixes
+    }
+}
+
+/// One ListObjectsV2 answer as a store gives it, before the listing checks that it moves on.
+/// https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
+public struct ObjectListing: Sendable, Equatable {
+    /// The page's objects and common prefixes.
+    public var page: ListPage
+    /// Whether more follows (`IsTruncated`).
+    public var isTruncated: Bool
+    /// The opaque token the next page is asked with (`NextContinuationToken`); nil on the last page.
+    public var nextContinuationToken: String?
+
+    /// An answer from its parts.
+    public init(page: ListPage, isTruncated: Bool, nextContinuationToken: String?) {
+        self.page = page
+        self.isTruncated = isTruncated
+        self.nextContinuationToken = nextContinuationToken
+    }
 }
 
 /// One version or delete marker as ListObjectVersions describes it.
@@ -38,6 +71,19 @@ public struct ObjectVersion: Sendable, Equatable {
     public var size: Int64
     /// The storage class; nil for delete markers.
     public var storageClass: String?
+
+    /// A version (or delete marker) from its parts.
+    public init(key: String, versionID: String, isLatest: Bool, isDeleteMarker: Bool, lastModified: String, etag: ETag?,
+                size: Int64, storageClass: String?) {
+        self.key = key
+        self.versionID = versionID
+        self.isLatest = isLatest
+        self.isDeleteMarker = isDeleteMarker
+        self.lastModified = lastModified
+        self.etag = etag
+        self.size = size
+        self.storageClass = storageClass
+    }
 }
 
 /// One page of ListObjectVersions.
@@ -46,4 +92,31 @@ public struct VersionPage: Sendable, Equatable {
     public var versions: [ObjectVersion]
     /// Prefixes rolled up by the delimiter.
     public var commonPrefixes: [String]
+
+    /// A page from its parts.
+    public init(versions: [ObjectVersion], commonPrefixes: [String] = []) {
+        self.versions = versions
+        self.commonPrefixes = commonPrefixes
+    }
+}
+
+/// One ListObjectVersions answer as a store gives it, before the listing checks that it moves on.
+/// https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html
+public struct VersionListing: Sendable, Equatable {
+    /// The page's versions, delete markers and common prefixes, in the store's order.
+    public var page: VersionPage
+    /// Whether more follows (`IsTruncated`).
+    public var isTruncated: Bool
+    /// The key the next page starts after (`NextKeyMarker`); nil on the last page.
+    public var nextKeyMarker: String?
+    /// The version of `nextKeyMarker` the next page starts after (`NextVersionIdMarker`).
+    public var nextVersionIDMarker: String?
+
+    /// An answer from its parts.
+    public init(page: VersionPage, isTruncated: Bool, nextKeyMarker: String?, nextVersionIDMarker: String?) {
+        self.page = page
+        self.isTruncated = isTruncated
+        self.nextKeyMarker = nextKeyMarker
+        self.nextVersionIDMarker = nextVersionIDMarker
+    }
 }

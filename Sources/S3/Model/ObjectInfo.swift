@@ -22,6 +22,22 @@ public struct ObjectInfo: Sendable, Equatable {
     /// Number of tags (`x-amz-tagging-count`); 0 when S3 does not say.
     public var tagCount: Int
 
+    /// What a store says of an object, from its parts (S3Client reads them from the answer's headers).
+    public init(size: Int64, etag: ETag, lastModified: String? = nil, versionID: String? = nil, storageClass: String = "STANDARD",
+                metadata: ObjectMetadata = ObjectMetadata(), partsCount: Int? = nil, serverSideEncryption: String? = nil,
+                kmsKeyID: String? = nil, tagCount: Int = 0) {
+        self.size = size
+        self.etag = etag
+        self.lastModified = lastModified
+        self.versionID = versionID
+        self.storageClass = storageClass
+        self.metadata = metadata
+        self.partsCount = partsCount
+        self.serverSideEncryption = serverSideEncryption
+        self.kmsKeyID = kmsKeyID
+        self.tagCount = tagCount
+    }
+
     init(headers: [String: String]) {
         size = headers["content-length"].flatMap { Int64($0) } ?? 0
         etag = ETag(headers["etag"] ?? "")

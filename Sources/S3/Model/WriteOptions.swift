@@ -81,6 +81,13 @@ public struct WriteResult: Sendable, Equatable {
     /// How S3 says it encrypted the object (`x-amz-server-side-encryption`); nil when the answer says nothing.
     public var encryption: String?
 
+    /// A result from its parts.
+    public init(etag: ETag, versionID: String? = nil, encryption: String? = nil) {
+        self.etag = etag
+        self.versionID = versionID
+        self.encryption = encryption
+    }
+
     /// The version to read the written object back by: nil for none or the null version (an unversioned or
     /// suspended bucket), whose object is the current one; some servers (moto) refuse `versionId=null`.
     public var readableVersion: String? { versionID == "null" ? nil : versionID }

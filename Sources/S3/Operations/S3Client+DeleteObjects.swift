@@ -54,10 +54,23 @@ public struct DeleteResult: Sendable, Equatable {
         public var code: String
         /// S3's message.
         public var message: String
+
+        /// A failure from its parts.
+        public init(object: ObjectVersionRef, code: String, message: String) {
+            self.object = object
+            self.code = code
+            self.message = message
+        }
     }
 
     /// Keys removed (S3 also reports keys that did not exist as deleted).
     public var deleted: [ObjectVersionRef]
     /// Keys that were not removed.
     public var errors: [Failure]
+
+    /// A result from its parts.
+    public init(deleted: [ObjectVersionRef], errors: [Failure]) {
+        self.deleted = deleted
+        self.errors = errors
+    }
 }

@@ -40,18 +40,18 @@ public struct RetryPolicy: Sendable {
 public final class RetryQuota: Sendable {
     /// Tokens a full bucket holds.
     public static let capacity = 500
-    private let tokens = LockedValue(RetryQuota.capacity)
+    private let tokens = LockedBox(RetryQuota.capacity)
 
     /// A full bucket.
     public init() {}
 
     /// Tokens now available.
-    public var available: Int { tokens.withLock { $0 } }
+    public var available: Int { tokens.value }
 
     /// Takes the cost of one retry after a failure of `verdict`; nil when the bucket cannot pay.
     public func acquire(for verdict: RetryClassifier.Verdict) -> Int? {
         let cost = verdict == .timeout ? 10 : 5
-        return tokens.withLock { available in
+        return tokens.mutate { available in
             guard available >= cost else { return nil }
             available -= cost
             return cost
@@ -60,6 +60,6 @@ public final class RetryQuota: Sendable {
 
     /// Records a success: returns `spent` tokens taken by its retries, or 1 when it succeeded at once.
     public func release(spent: Int) {
-        tokens.withLock { $0 = min(RetryQuota.capacity, $0 + (spent > 0 ? spent : 1)) }
+        tokens.mutate { $0 = min(RetryQuota.capacity, $0 + (spent > 0 ? spent : 1)) }
     }
 }

@@ -1,5 +1,4 @@
 import CCurl
-import Dispatch
 import Foundation
 
 /// The HTTP transport over libcurl's easy interface. Transfers block, so they run on threads of their own (a
@@ -26,18 +25,23 @@ public final class CurlTransport: HTTPTransport {
     }
 
     private let options: Options
-    private let threads = TransferThreads()
+    /// Threads for blocking transfers, each with its own easy handle. A job never waits for a busy thread: when no
+    /// thread is idle a new one starts, so the threads grow to the number of transfers in flight and then stay.
+    private let threads = ThreadQueue<@Sendable (EasyHandle) -> Void>(name: "s3backup-xfer") { next in
+        let handle = EasyHandle()
+        while let job = next() { job(handle) }
+    }
 
-    /// A transport with `options`; libcurl's global state is initialised once per process.
+    /// A transport with `options`; libcurl's global state is initialised once per process, before any transfer.
     public init(options: Options = Options()) {
-        _ = CurlTransport.globalInit
+        EasyHandle.initializeLibcurl()
         self.options = options
     }
 
     /// The process's transport for `options`: every client with the same options shares its threads, handles and
     /// their kept-alive connections, however many clients a process makes.
     public static func shared(options: Options) -> CurlTransport {
-        sharedTransports.withLock { transports in
+        sharedTransports.mutate { transports in
             if let known = transports[options] { return known }
             let transport = CurlTransport(options: options)
             transports[options] = transport
@@ -45,21 +49,13 @@ public final class CurlTransport: HTTPTransport {
         }
     }
 
-    private static let sharedTransports = LockedValue<[Options: CurlTransport]>([:])
+    private static let sharedTransports = LockedBox<[Options: CurlTransport]>([:])
 
-    /// curl_global_init must run once before any handle exists; SIGPIPE from a closed socket must not kill us.
-    /// https://curl.se/libcurl/c/libcurl-thread.html
-    private static let globalInit: Void = {
-        signal(SIGPIPE, SIG_IGN)
-        let code = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-        precondition(code == CURLE_OK, "curl_global_init failed: \(code.rawValue)")
-    }()
-
-    /// Performs `request` on this thread when it is a `TransferLane` and the exchange stays in memory, else on a
-    /// transfer thread.
+    /// Performs `request` on this thread when the task entered a `TransferLane` and the exchange stays in memory
+    /// (the lane decides: `TransferLane.handle(for:)`), else on a transfer thread.
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
         let options = options
-        if request.sink == nil, request.body == nil || request.body is BytesBody, let handle = TransferLane.currentHandle {
+        if let handle = TransferLane.handle(for: request) {
             return try handle.perform(request, options: options)
         }
         return try await withCheckedThrowingContinuation { continuation in
@@ -68,49 +64,25 @@ public final class CurlTransport: HTTPTransport {
     }
 }
 
-/// Threads for blocking transfers, each with its own easy handle. A job never waits for a busy thread: when no
-/// thread is idle a new one starts, so the pool grows to the number of transfers in flight and then stays.
-final class TransferThreads: @unchecked Sendable {
-    // @unchecked: `jobs` and `idle` are only touched under `condition`.
-    private let condition = NSCondition()
-    private var jobs: [@Sendable (EasyHandle) -> Void] = []
-    private var idle = 0
-
-    func submit(_ job: @escaping @Sendable (EasyHandle) -> Void) {
-        condition.lock()
-        jobs.append(job)
-        let spawn = jobs.count > idle
-        condition.signal()
-        condition.unlock()
-        if spawn { Thread { [self] in work() }.start() }
-    }
-
-    private func work() {
-        // At most 15 characters: https://man7.org/linux/man-pages/man3/pthread_setname_np.3.html
-        Thread.current.name = "s3backup-xfer"
-        let handle = EasyHandle()
-        while true {
-            condition.lock()
-            idle += 1
-            while jobs.isEmpty { condition.wait() }
-            idle -= 1
-            let job = jobs.removeFirst()
-            condition.unlock()
-            job(handle)
-        }
-    }
-}
-
 /// One libcurl easy handle and its error buffer.
-/// `@unchecked Sendable`: a handle is either in `CurlTransport.idle` (under its mutex) or held by exactly one
-/// running transfer, so no two threads ever touch it at once.
+/// `@unchecked Sendable`: a handle belongs to one thread, a transfer thread or a `TransferLane`'s (which gives it
+/// only to callers on that thread), so no two threads ever touch it at once.
 final class EasyHandle: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
 
     init() {
+        EasyHandle.initializeLibcurl()
         guard let handle = curl_easy_init() else { preconditionFailure("curl_easy_init failed: out of memory") }
         self.handle = handle
+    }
+
+    /// Runs curl_global_init the first time any module of the process asks (S3 here, Mail for its handles): one
+    /// once-guard for the process, in shim.h. It must run before any other thread uses libcurl.
+    /// https://curl.se/libcurl/c/curl_global_init.html
+    static func initializeLibcurl() {
+        let code = s3b_global_init()
+        precondition(code == CURLE_OK, "curl_global_init failed: \(code.rawValue)")
     }
 
     deinit {

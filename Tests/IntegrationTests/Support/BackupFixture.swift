@@ -2,6 +2,7 @@ import Foundation
 @testable import Queue
 import S3
 import SigV4
+import TestSupport
 import Testing
 
 /// A primary and a backup bucket for a backup test, the command lines to back one up into the other, and the

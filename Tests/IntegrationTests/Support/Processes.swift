@@ -1,15 +1,5 @@
 import Foundation
-
-/// Waits (polling) until `condition` gives a value, at most `timeout`.
-@discardableResult
-func waitFor<T>(_ what: String, timeout: Duration, _ condition: () async throws -> T?) async throws -> T {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if let value = try await condition() { return value }
-        try await Task.sleep(for: .milliseconds(25))
-    }
-    throw HelperError("waited \(timeout) for \(what)")
-}
+import TestSupport
 
 /// A program a test started and stops by its pid however the test ends; its output goes to files, so it never
 /// blocks on a full pipe.
@@ -35,7 +25,7 @@ final class Started {
 
     /// Waits for the exit, at most `timeout` (then kills it and throws).
     func wait(timeout: Duration) async throws -> CommandResult {
-        try await waitFor("\(process.executableURL?.lastPathComponent ?? "") to exit", timeout: timeout) {
+        try await eventually("\(process.executableURL?.lastPathComponent ?? "") to exit", within: timeout) {
             process.isRunning ? nil : true
         }
         return CommandResult(status: process.terminationStatus, stdout: Array((try? Data(contentsOf: stdout)) ?? Data()),
