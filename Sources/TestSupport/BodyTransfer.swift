@@ -6,7 +6,7 @@ import S3
 enum BodyTransfer {
     /// All of `source`'s bytes.
     static func read(_ source: any BodySource) async throws -> [UInt8] {
-        try await offPool {
+        try await onThreadOfItsOwn {
             var reader = try source.makeReader()
             var bytes: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 64 << 10)
@@ -20,7 +20,7 @@ enum BodyTransfer {
 
     /// Writes `bytes` into `sink` and finishes it.
     static func write(_ bytes: [UInt8], to sink: any BodySink) async throws {
-        try await offPool {
+        try await onThreadOfItsOwn {
             var writer = try sink.makeWriter()
             var offset = 0
             repeat {
@@ -29,12 +29,6 @@ enum BodyTransfer {
                 offset = end
             } while offset < bytes.count
             try writer.finish()
-        }
-    }
-
-    private static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try work() }) }.start()
         }
     }
 }

@@ -318,7 +318,7 @@ struct BackupRunTests {
     /// From moto to another moto, and from moto to RGW: two providers, so nothing is copied server-side.
     @Test(arguments: Provider.allCases)
     func crossEndpointCopiesAreStreamed(backupOn provider: Provider) async throws {
-        let other = provider == .moto ? try HelperServer(script: "emulator.py") : try provider.server()
+        let other = provider == .moto ? try await HelperServer(script: "emulator.py") : try await provider.server()
         let fixture = try await BackupFixture("cross", backupServer: (other, provider))
         defer { fixture.remove() }
         try await fixture.seed(150)

@@ -8,7 +8,7 @@ import Testing
 @Suite("bad input: one line, a documented status, nothing lost", .timeLimit(.minutes(10)))
 struct BadInputTests {
     @Test func wrongCredentials() async throws {
-        let strict = try HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=0"])
+        let strict = try await HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=0"])
         let fixture = try await BackupFixture("badcreds")
         defer { fixture.remove() }
         var environment = fixture.environment
@@ -24,7 +24,7 @@ struct BadInputTests {
     @Test func expiredSessionToken() async throws {
         let fixture = try await BackupFixture("expired")
         defer { fixture.remove() }
-        let proxy = try FaultProxy(upstream: fixture.emulator.server.endpoint, rates: ["expired-token": 1.0])
+        let proxy = try await FaultProxy(upstream: fixture.emulator.server.endpoint, rates: ["expired-token": 1.0])
         var environment = fixture.environment
         environment["AWS_ENDPOINT_URL"] = proxy.endpoint
         environment["AWS_SESSION_TOKEN"] = "SESSION-TOKEN-MARKER"

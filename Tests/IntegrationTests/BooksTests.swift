@@ -20,7 +20,7 @@ struct BooksTests {
     @Test func poisonedObjectsAreNamedOnceAndEveryRetryIsCounted() async throws {
         var fixture = try await BackupFixture("books-poison")
         defer { fixture.remove() }
-        let proxy = try FaultProxy(upstream: fixture.emulator.server.endpoint)
+        let proxy = try await FaultProxy(upstream: fixture.emulator.server.endpoint)
         fixture.environment["AWS_ENDPOINT_URL"] = proxy.endpoint
         try await fixture.seed(10)
         try await fixture.seed(3, prefix: "poison")
@@ -112,7 +112,7 @@ struct BooksTests {
     /// `report` mails only when asked: not because the config file has a [mail] table (which `run` uses every
     /// night), but with --mail (to the table's addresses) or with --mail-to on its command line (to those only).
     @Test func reportMailsOnlyWhenAsked() async throws {
-        let sink = try MailTests.Sink()
+        let sink = try await MailTests.Sink()
         let fixture = try await BackupFixture("books-mail")
         defer { fixture.remove() }
         try await fixture.seed(5)

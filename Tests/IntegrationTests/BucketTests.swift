@@ -7,7 +7,7 @@ import Testing
 struct BucketTests {
     @Test(arguments: Provider.allCases)
     func discoversTheBucketRegion(provider: Provider) async throws {
-        let emulator = try Emulator(provider, region: "us-east-1")
+        let emulator = try await Emulator(provider, region: "us-east-1")
         let bucket = try await emulator.makeBucket("west", region: "us-west-2")
         // A second client knows nothing yet: it must ask S3 and find us-west-2. RGW's HeadBucket names no region
         // (its GetBucketLocation says "default", the zonegroup) and any region signs: the client keeps its own.
@@ -19,7 +19,7 @@ struct BucketTests {
 
     @Test(arguments: Provider.allCases)
     func versioningAndVersionListing(provider: Provider) async throws {
-        let emulator = try Emulator(provider)
+        let emulator = try await Emulator(provider)
         let bucket = try await emulator.makeBucket("versions")
         #expect(try await emulator.client.getBucketVersioning(bucket) == .unversioned)
         try await emulator.client.putBucketVersioning(bucket, enabled: true)
@@ -50,7 +50,7 @@ struct BucketTests {
 
     @Test(arguments: Provider.allCases)
     func lifecycleRoundTrip(provider: Provider) async throws {
-        let emulator = try Emulator(provider)
+        let emulator = try await Emulator(provider)
         let bucket = try await emulator.makeBucket("lifecycle")
         #expect(try await emulator.client.getBucketLifecycle(bucket) == nil)
         let xml = """
@@ -69,7 +69,7 @@ struct BucketTests {
     }
 
     @Test func errorsNameTheBucketAndKey() async throws {
-        let emulator = try Emulator()
+        let emulator = try await Emulator()
         let missing = Emulator.uniqueBucket("missing")
         let listing = await #expect(throws: S3Error.self) {
             for try await _ in emulator.client.listObjects(bucket: missing) {}

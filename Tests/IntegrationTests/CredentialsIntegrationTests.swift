@@ -57,7 +57,7 @@ import Testing
     static let credentialsPath = "/latest/meta-data/iam/security-credentials/standin-role"
 
     @Test func instanceMetadataChainPicksUpCredentials() async throws {
-        let server = try HelperServer(script: "metadata_standin.py", arguments: ["--expires-in", "3600"])
+        let server = try await HelperServer(script: "metadata_standin.py", arguments: ["--expires-in", "3600"])
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let chain = try Self.chain(Self.environment(directory, metadata: server.endpoint))
@@ -79,7 +79,7 @@ import Testing
     }
 
     @Test func refreshBeforeExpiryYieldsTheNextKey() async throws {
-        let server = try HelperServer(script: "metadata_standin.py", arguments: ["--expires-in", "3600"])
+        let server = try await HelperServer(script: "metadata_standin.py", arguments: ["--expires-in", "3600"])
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let clock = TestClock(Date()) // the real time: the stand-in stamps real expirations
@@ -101,7 +101,7 @@ import Testing
 
     @Test func containerFullURIWithTokenFile() async throws {
         let token = "Bearer standin-authorization-1"
-        let server = try HelperServer(script: "metadata_standin.py", arguments: ["--authorization", token])
+        let server = try await HelperServer(script: "metadata_standin.py", arguments: ["--authorization", token])
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let tokenFile = directory.appendingPathComponent("token")
@@ -135,7 +135,7 @@ import Testing
     /// The STS endpoint comes from AWS_ENDPOINT_URL, or from the profile's `[services]` section.
     @Test(arguments: [true, false])
     func assumeRoleAgainstMoto(endpointFromEnvironment: Bool) async throws {
-        let moto = try HelperServer(script: "emulator.py")
+        let moto = try await HelperServer(script: "emulator.py")
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try Data("""
@@ -174,7 +174,7 @@ import Testing
 
     @Test func assumeRoleFailureCarriesTheServiceError() async throws {
         // With authentication on, moto refuses keys IAM does not know.
-        let moto = try HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=0"])
+        let moto = try await HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=0"])
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try Data("[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = base-secret-key\n".utf8)

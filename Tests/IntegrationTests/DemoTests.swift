@@ -11,7 +11,7 @@ struct DemoTests {
                                    environment: environment, timeout: .seconds(300))
         #expect(result.status == 0, "\(result.stderr.suffix(1_000))")
         let text = result.stdoutText
-        for step in ["no drift", "run 1: s3://primary → s3://backup", "run 2: s3://primary → s3://backup", "drill passed",
+        for step in ["no drift", "run 1: backup s3://primary → s3://backup", "run 2: backup s3://primary → s3://backup", "drill passed",
                      "damaged 5 objects", "5 copied", "demo done: backup holds 407 objects"] {
             #expect(text.contains(step), "the demo printed \(step.debugDescription)")
         }

@@ -38,8 +38,8 @@ struct FaultTests {
         var fixture = try await BackupFixture("faults-stream")
         defer { fixture.remove() }
         let upstream = fixture.emulator.server.endpoint
-        let sourceProxy = try FaultProxy(upstream: upstream, rates: Self.mix, seed: 11)
-        let backupProxy = try FaultProxy(upstream: upstream, rates: Self.mix, seed: 12)
+        let sourceProxy = try await FaultProxy(upstream: upstream, rates: Self.mix, seed: 11)
+        let backupProxy = try await FaultProxy(upstream: upstream, rates: Self.mix, seed: 12)
         fixture.flags = ["--source-endpoint-url", sourceProxy.endpoint, "--backup-endpoint-url", backupProxy.endpoint]
         fixture.environment["AWS_ENDPOINT_URL"] = sourceProxy.endpoint
         try await fixture.seed(1_200)
@@ -84,7 +84,7 @@ struct FaultTests {
     @Test func aServerSideBackupUnderFaultsEndsExact() async throws {
         var fixture = try await BackupFixture("faults-server")
         defer { fixture.remove() }
-        let proxy = try FaultProxy(upstream: fixture.emulator.server.endpoint, rates: Self.mix, seed: 21)
+        let proxy = try await FaultProxy(upstream: fixture.emulator.server.endpoint, rates: Self.mix, seed: 21)
         fixture.environment["AWS_ENDPOINT_URL"] = proxy.endpoint
         try await fixture.seed(1_500)
         try await fixture.seedAwkward()
@@ -111,7 +111,7 @@ struct FaultTests {
     @Test func stalledResponsesAreCutAndRetried() async throws {
         var fixture = try await BackupFixture("faults-stall")
         defer { fixture.remove() }
-        let proxy = try FaultProxy(upstream: fixture.emulator.server.endpoint, rates: ["stall": 0.1], seed: 31,
+        let proxy = try await FaultProxy(upstream: fixture.emulator.server.endpoint, rates: ["stall": 0.1], seed: 31,
                                    stallSeconds: 5)
         fixture.environment["AWS_ENDPOINT_URL"] = proxy.endpoint
         fixture.environment["S3BACKUP_STALL_SECONDS"] = "1"
@@ -128,7 +128,7 @@ struct FaultTests {
     @Test func aFaultThatNeverClearsEndsAsDeadTasksNamingTheError() async throws {
         var fixture = try await BackupFixture("faults-poison")
         defer { fixture.remove() }
-        let proxy = try FaultProxy(upstream: fixture.emulator.server.endpoint)
+        let proxy = try await FaultProxy(upstream: fixture.emulator.server.endpoint)
         fixture.environment["AWS_ENDPOINT_URL"] = proxy.endpoint
         try await fixture.seed(40)
         try await fixture.seed(3, prefix: "poison")

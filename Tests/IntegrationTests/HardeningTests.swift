@@ -36,7 +36,7 @@ struct HardeningTests {
         try await fixture.seed(4)
         try await fixture.sourceClient.putObject(bucket: fixture.primary, key: "held/by-the-proxy.bin",
                                                  body: BytesBody(Array("held".utf8)))
-        let proxy = try FaultProxy(upstream: fixture.emulator.server.endpoint, stallSeconds: 30)
+        let proxy = try await FaultProxy(upstream: fixture.emulator.server.endpoint, stallSeconds: 30)
         try await proxy.set(["stall": 1.0], only: "held/by-the-proxy")
         fixture.environment.merge(["AWS_ENDPOINT_URL": proxy.endpoint, "S3BACKUP_SMTP_PASSWORD": password,
                                    "UNRELATED_API_TOKEN": "UNRELATED-TOKEN-MARKER", "S3BACKUP_STALL_SECONDS": "2",
@@ -276,7 +276,7 @@ struct HardeningTests {
 
     /// `ls` on a terminal: a key's controls are escaped; into a pipe the same keys stay raw bytes (ListCommandTests).
     @Test func keysShowEscapedOnATerminal() async throws {
-        let emulator = try Emulator()
+        let emulator = try await Emulator()
         let bucket = try await emulator.makeBucket("tty-keys")
         let keys = ["a-red\u{1B}[31mkey", "b-bell\u{7}", "c-del\u{7F}", "d-cr\rkey", "e-literal\\x41"]
         for key in keys { try await emulator.client.putObject(bucket: bucket, key: key, body: BytesBody([1])) }
@@ -286,7 +286,7 @@ struct HardeningTests {
 
     /// A key with a line break is one line on a terminal too (List prints keys with `StandardOutput.record`).
     @Test func aKeyWithALineBreakIsOneLineOnATerminal() async throws {
-        let emulator = try Emulator(.rgw)  // moto cannot store a key with a line feed
+        let emulator = try await Emulator(.rgw)  // moto cannot store a key with a line feed
         let bucket = try await emulator.makeBucket("tty-newline")
         try await emulator.client.putObject(bucket: bucket, key: "real\nforged", body: BytesBody([1]))
         let shown = try await Terminal.run(Repository.binary, ["ls", "s3://\(bucket)"], environment: lsEnvironment(emulator))

@@ -143,7 +143,7 @@ struct IAMWorld {
     /// The server, the users (ops/test/iam_users.py: moto lets its first three requests through unchecked, which
     /// make the admin), and the buckets, made with the admin's key.
     init(_ label: String) async throws {
-        server = try HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=3"])
+        server = try await HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=3"])
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         primary = Emulator.uniqueBucket("\(label)-p")

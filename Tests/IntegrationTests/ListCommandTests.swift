@@ -11,7 +11,7 @@ struct ListCommandTests {
 
     @Test(arguments: Provider.allCases)
     func listsAwkwardKeysExactlyAsBoto3Does(provider: Provider) async throws {
-        let emulator = try Emulator(provider)
+        let emulator = try await Emulator(provider)
         let bucket = try await emulator.makeBucket("ls-awkward", region: "us-west-2")
         for key in awkwardKeys {
             try await emulator.client.putObject(bucket: bucket, key: key, body: BytesBody(Array(key.utf8)))
@@ -37,7 +37,7 @@ struct ListCommandTests {
     }
 
     @Test func jsonLinesCarryTheListingFields() async throws {
-        let emulator = try Emulator()
+        let emulator = try await Emulator()
         let bucket = try await emulator.makeBucket("ls-json")
         try await emulator.client.putObject(bucket: bucket, key: "dir/a \"q\"\r\t", body: BytesBody([1, 2, 3]))
         try await emulator.client.putObject(bucket: bucket, key: "other/b", body: BytesBody([]))
@@ -62,7 +62,7 @@ struct ListCommandTests {
         (["ls", "s3://fine-bucket", "--profile", "nobody"], 78, "nobody"),
     ])
     func badInputIsOneClearLine(arguments: [String], status: Int32, mention: String) async throws {
-        let emulator = try Emulator()
+        let emulator = try await Emulator()
         let result = try await run(Repository.binary, arguments, environment: environment(emulator))
         #expect(result.status == status, "stderr: \(result.stderr)")
         #expect(result.stderr.contains(mention), "stderr: \(result.stderr)")
@@ -71,7 +71,7 @@ struct ListCommandTests {
     }
 
     @Test func aFailedWriteToStandardOutputIsAnError() async throws {
-        let emulator = try Emulator()
+        let emulator = try await Emulator()
         let bucket = try await emulator.makeBucket("ls-full")
         try await emulator.client.putObject(bucket: bucket, key: "k", body: BytesBody([1]))
         let process = Process()
@@ -86,7 +86,7 @@ struct ListCommandTests {
     }
 
     @Test func unknownBucketNamesTheBucket() async throws {
-        let emulator = try Emulator()
+        let emulator = try await Emulator()
         let missing = Emulator.uniqueBucket("nope")
         let result = try await run(Repository.binary, ["ls", "s3://\(missing)"], environment: environment(emulator))
         #expect(result.status == 78, "a bucket that does not exist is a wrong setting")
@@ -96,7 +96,7 @@ struct ListCommandTests {
     }
 
     @Test func unreachableEndpointSaysWhichSettingToFix() async throws {
-        let emulator = try Emulator()
+        let emulator = try await Emulator()
         let result = try await run(Repository.binary, ["ls", "s3://some-bucket", "--endpoint-url", "http://127.0.0.1:9"],
                                    environment: environment(emulator, ["AWS_MAX_ATTEMPTS": "2"]))
         #expect(result.status == 69, "stderr: \(result.stderr)")
@@ -105,7 +105,7 @@ struct ListCommandTests {
     }
 
     @Test func missingCredentialsAreAConfigurationError() async throws {
-        let emulator = try Emulator()
+        let emulator = try await Emulator()
         let result = try await run(Repository.binary, ["ls", "s3://some-bucket"],
                                    environment: isolatedEnvironment(["AWS_ENDPOINT_URL": emulator.server.endpoint]))
         #expect(result.status == 78, "stderr: \(result.stderr)")
@@ -114,7 +114,7 @@ struct ListCommandTests {
 
     @Test func rejectedCredentialsNeverShowTheSecret() async throws {
         // A second emulator that checks signatures from its first request on.
-        let strict = try HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=0"])
+        let strict = try await HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=0"])
         let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzSECRET"
         let result = try await run(Repository.binary, ["ls", "s3://some-bucket", "--endpoint-url", strict.endpoint],
                                    environment: isolatedEnvironment(["AWS_ACCESS_KEY_ID": "AKIAUNKNOWNKEY000000",

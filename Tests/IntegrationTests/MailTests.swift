@@ -10,9 +10,9 @@ struct MailTests {
     struct Sink {
         let server: HelperServer
         let directory: URL
-        init(_ extra: [String] = []) throws {
+        init(_ extra: [String] = []) async throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-mail-\(UUID().uuidString)")
-            server = try HelperServer(script: "smtp_sink.py", arguments: [directory.path] + extra)
+            server = try await HelperServer(script: "smtp_sink.py", arguments: [directory.path] + extra)
         }
         var url: String { "smtp://127.0.0.1:\(server.port)" }
         func messages() throws -> [(text: String, envelope: [String: Any])] {
@@ -32,7 +32,7 @@ struct MailTests {
     }
 
     @Test func successAndFailureEachSendTheRightMail() async throws {
-        let sink = try Sink()
+        let sink = try await Sink()
         let fixture = try await BackupFixture("mail")
         defer { fixture.remove() }
         try await fixture.seed(30)
@@ -62,7 +62,7 @@ struct MailTests {
     /// command line wins over the environment, which wins over the file.
     @Test func settingsComeFromAConfigFile() async throws {
         let password = "FILE-PASSWORD-MARKER-3"
-        let sink = try Sink(["--user", "reporter", "--password", password])
+        let sink = try await Sink(["--user", "reporter", "--password", password])
         let fixture = try await BackupFixture("config")
         defer { fixture.remove() }
         try await fixture.seed(12)
@@ -129,7 +129,7 @@ struct MailTests {
 
     @Test func theSMTPPasswordIsUsedAndNeverShown() async throws {
         let password = "SMTP-PASSWORD-MARKER-9"
-        let sink = try Sink(["--user", "reporter", "--password", password])
+        let sink = try await Sink(["--user", "reporter", "--password", password])
         var fixture = try await BackupFixture("mailauth")
         defer { fixture.remove() }
         fixture.environment["S3BACKUP_SMTP_PASSWORD"] = password
@@ -148,7 +148,7 @@ struct MailTests {
 
     @Test(arguments: [true, false])
     func aServerThatRefusesOrIsDownIsReportedButTheRunStands(refusing: Bool) async throws {
-        let sink = try Sink(refusing ? ["--refuse"] : [])
+        let sink = try await Sink(refusing ? ["--refuse"] : [])
         let url = refusing ? sink.url : "smtp://127.0.0.1:9"
         let fixture = try await BackupFixture("mailfail")
         defer { fixture.remove() }

@@ -8,7 +8,7 @@ import Testing
 struct ObjectRoundTripTests {
     @Test(arguments: Provider.allCases)
     func awkwardKeysRoundTripByteForByte(provider: Provider) async throws {
-        let emulator = try Emulator(provider)
+        let emulator = try await Emulator(provider)
         let source = try await emulator.makeBucket("awkward-src")
         let copies = try await emulator.makeBucket("awkward-dst")
         #expect(awkwardKeys.last!.utf8.count == 1_024)
@@ -42,7 +42,7 @@ struct ObjectRoundTripTests {
 
     @Test(arguments: Provider.allCases)
     func listingByPrefixAndDelimiter(provider: Provider) async throws {
-        let emulator = try Emulator(provider)
+        let emulator = try await Emulator(provider)
         let bucket = try await emulator.makeBucket("prefixes")
         for key in ["a/1", "a/2", "a/b/3", "b/4", "top"] {
             try await emulator.client.putObject(bucket: bucket, key: key, body: BytesBody([1]))
@@ -56,7 +56,7 @@ struct ObjectRoundTripTests {
 
     @Test(arguments: Provider.allCases)
     func metadataAndTagsTravelWithCopies(provider: Provider) async throws {
-        let emulator = try Emulator(provider)
+        let emulator = try await Emulator(provider)
         let source = try await emulator.makeBucket("meta-src")
         let backup = try await emulator.makeBucket("meta-dst", region: "us-west-2")
         let metadata = ObjectMetadata(contentType: "text/csv; charset=utf-8", cacheControl: "max-age=60",
@@ -89,7 +89,7 @@ struct ObjectRoundTripTests {
 
     @Test(arguments: Provider.allCases)
     func multipartUploadAndPartCopyKeepTheETag(provider: Provider) async throws {
-        let emulator = try Emulator(provider)
+        let emulator = try await Emulator(provider)
         let bucket = try await emulator.makeBucket("multipart")
         let partSize = 5 << 20
         let first = (0..<partSize).map { UInt8(truncatingIfNeeded: $0 &* 31) }
@@ -148,7 +148,7 @@ struct ObjectRoundTripTests {
 
     @Test(arguments: Provider.allCases)
     func deletesAThousandKeysInOneRequest(provider: Provider) async throws {
-        let emulator = try Emulator(provider)
+        let emulator = try await Emulator(provider)
         let bucket = try await emulator.makeBucket("batch")
         let keys = (0..<S3Client.deleteBatchLimit).map { "k/\($0)" }
         try await withThrowingTaskGroup(of: Void.self) { group in

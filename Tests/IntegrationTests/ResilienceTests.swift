@@ -56,7 +56,7 @@ struct ResilienceTests {
         defer { fixture.remove() }
         try await fixture.seed(2_500)
         let upstream = fixture.emulator.server.endpoint
-        let proxyA = try FaultProxy(upstream: upstream), proxyB = try FaultProxy(upstream: upstream)
+        let proxyA = try await FaultProxy(upstream: upstream), proxyB = try await FaultProxy(upstream: upstream)
         #expect(try await run(Repository.binary, plan(fixture), environment: fixture.environment).status == 0)
 
         var environmentA = fixture.environment, environmentB = fixture.environment

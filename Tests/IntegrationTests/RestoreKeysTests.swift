@@ -76,7 +76,7 @@ struct RestoreKeysTests {
 
     /// A restore by key list that lacks keys is not mailed as if all went well: a PARTIAL mail names the keys.
     @Test func aPartialRestoreIsMailedWithItsMissingKeys() async throws {
-        let sink = try MailTests.Sink()
+        let sink = try await MailTests.Sink()
         let fixture = try await BackupFixture("keys-mail")
         defer { fixture.remove() }
         try await fixture.seed(5)

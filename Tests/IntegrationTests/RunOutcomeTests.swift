@@ -29,7 +29,7 @@ struct RunOutcomeTests {
 
     @Test(arguments: Failure.allCases)
     func aFailureBeforePlanningIsMailedAndLogged(_ failure: Failure) async throws {
-        let sink = try MailTests.Sink()
+        let sink = try await MailTests.Sink()
         var fixture = try await BackupFixture("fail-\(failure.rawValue.prefix(8).lowercased())")
         defer { fixture.remove() }
         var backup = fixture.backup
@@ -40,7 +40,7 @@ struct RunOutcomeTests {
             backup = "no-such-bucket-\(UUID().uuidString.prefix(8).lowercased())"
             expected = (78, "NoSuchBucket")
         case .wrongCredentials:
-            strict = try HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=0"])
+            strict = try await HelperServer(script: "emulator.py", arguments: ["INITIAL_NO_AUTH_ACTION_COUNT=0"])
             fixture.environment["AWS_ENDPOINT_URL"] = strict?.endpoint
             fixture.environment["AWS_SECRET_ACCESS_KEY"] = "WRONG-SECRET-MARKER"
             expected = (77, "InvalidAccessKeyId")
@@ -103,7 +103,7 @@ struct RunOutcomeTests {
         } else {
             command = ["run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)", "--json"] + fixture.flags
         }
-        let proxy = try FaultProxy(upstream: fixture.emulator.server.endpoint, stallSeconds: 30)
+        let proxy = try await FaultProxy(upstream: fixture.emulator.server.endpoint, stallSeconds: 30)
         try await proxy.set(["stall": 1.0], only: "held/by-the-proxy")
         fixture.environment.merge(["AWS_ENDPOINT_URL": proxy.endpoint, "S3BACKUP_STALL_SECONDS": "2"]) { $1 }
         let started = try Started(Repository.binary,
@@ -120,7 +120,7 @@ struct RunOutcomeTests {
     /// workers with it, and the next command of its kind finishes it.
     @Test(arguments: [("run", SIGTERM), ("run", SIGINT), ("restore", SIGTERM)])
     func aStoppedRunIsReportedAndTheNextFinishesIt(_ command: String, _ signal: Int32) async throws {
-        let sink = try MailTests.Sink()
+        let sink = try await MailTests.Sink()
         let restoring = command == "restore"
         let (fixture, proxy, started) = try await busyRun("stopped-\(command)", sink: sink, restoring: restoring)
         defer { fixture.remove() }
@@ -150,7 +150,7 @@ struct RunOutcomeTests {
     }
 
     @Test func aKilledRunIsReportedByTheNext() async throws {
-        let sink = try MailTests.Sink()
+        let sink = try await MailTests.Sink()
         let (fixture, proxy, started) = try await busyRun("killed-run", sink: sink)
         defer { fixture.remove() }
         kill(started.pid, SIGKILL)

@@ -9,7 +9,7 @@ import Testing
 struct SignatureTests {
     /// `s3backup ls` of a fresh bucket on RGW with `environment` over the suite's credentials.
     private func list(_ changes: [String: String], endpoint: String? = nil) async throws -> CommandResult {
-        let rgw = try Emulator(.rgw)
+        let rgw = try await Emulator(.rgw)
         let bucket = try await rgw.makeBucket("sig")
         try await rgw.client.putObject(bucket: bucket, key: "k", body: BytesBody([1]))
         let environment = isolatedEnvironment(["AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "test-secret",
@@ -39,16 +39,16 @@ struct SignatureTests {
     }
 
     @Test func aRequestChangedAfterSigningIsRefused() async throws {
-        let proxy = try FaultProxy(upstream: try Provider.rgw.server().endpoint, rates: ["tamper-path": 1])
+        let proxy = try await FaultProxy(upstream: try await Provider.rgw.server().endpoint, rates: ["tamper-path": 1])
         let result = try await list([:], endpoint: proxy.endpoint)
         #expect(result.status == 77)
         #expect(errorLine(result).contains("SignatureDoesNotMatch"), "\(result.stderr)")
     }
 
     @Test func aBodyChangedAfterSigningIsRefused() async throws {
-        let rgw = try Emulator(.rgw)
+        let rgw = try await Emulator(.rgw)
         let bucket = try await rgw.makeBucket("sig-body")
-        let proxy = try FaultProxy(upstream: rgw.server.endpoint, rates: ["tamper-body": 1])
+        let proxy = try await FaultProxy(upstream: rgw.server.endpoint, rates: ["tamper-body": 1])
         let client = Emulator.client(endpoint: proxy.endpoint)
         // An in-memory body is signed by its SHA-256: RGW checks the bytes against it.
         let error = await #expect(throws: S3Error.self) {
@@ -59,7 +59,7 @@ struct SignatureTests {
     }
 
     @Test func temporaryCredentialsWithTheirSessionTokenAreAccepted() async throws {
-        let rgw = try Emulator(.rgw)
+        let rgw = try await Emulator(.rgw)
         // GetSessionToken from RGW's STS, signed with the suite's keys (boto3: a reference client).
         let script = """
             import boto3, json, sys

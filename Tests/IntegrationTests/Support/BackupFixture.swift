@@ -23,7 +23,7 @@ struct BackupFixture {
     /// one, of the provider named with it); the backup is `versioned` as `setup` leaves it.
     init(_ label: String, provider: Provider = .moto, backupServer: (server: HelperServer, provider: Provider)? = nil,
          versioned: Bool = true) async throws {
-        emulator = try Emulator(provider)
+        emulator = try await Emulator(provider)
         sourceClient = emulator.client
         primary = try await emulator.makeBucket("\(label)-p", region: "us-east-2")
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-\(label)-\(UUID().uuidString)")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The outcome of running a program to its end.
@@ -21,9 +22,10 @@ func run(_ executable: URL, _ arguments: [String], environment: [String: String]
     process.standardError = stderr
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    // Read both pipes while the program runs, so a large output cannot block it.
-    async let out = Task.detached { stdout.fileHandleForReading.readDataToEndOfFile() }.value
-    async let err = Task.detached { stderr.fileHandleForReading.readDataToEndOfFile() }.value
+    // Read both pipes while the program runs, so a large output cannot block it; on threads of their own, so the
+    // reads hold none of the cooperative pool's (one per core) for as long as the program runs.
+    async let out = onThreadOfItsOwn { stdout.fileHandleForReading.readDataToEndOfFile() }
+    async let err = onThreadOfItsOwn { stderr.fileHandleForReading.readDataToEndOfFile() }
     let deadline = ContinuousClock.now + timeout
     while process.isRunning {
         if ContinuousClock.now > deadline {
@@ -32,8 +34,8 @@ func run(_ executable: URL, _ arguments: [String], environment: [String: String]
         }
         try await Task.sleep(for: .milliseconds(20))
     }
-    return CommandResult(status: process.terminationStatus, stdout: Array(await out),
-                         stderr: String(decoding: await err, as: UTF8.self))
+    return CommandResult(status: process.terminationStatus, stdout: Array(try await out),
+                         stderr: String(decoding: try await err, as: UTF8.self))
 }
 
 /// An environment with only what a test means to set: no credentials, profile or endpoint leak in from the

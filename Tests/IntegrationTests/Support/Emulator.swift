@@ -1,14 +1,30 @@
 import Foundation
 import S3
 import SigV4
+import TestSupport
 import Testing
 
 /// The moto server shared by this test process: started on first use, gone when the process exits.
-let sharedEmulator = Result { try HelperServer(script: "emulator.py") }
+let sharedEmulator = SharedServer { try await HelperServer(script: "emulator.py") }
 
-/// The Ceph RADOS Gateway shared by this test process, with the suite's user: started on first use (a few
-/// seconds), gone when the process exits.
-let sharedRGW = Result { try HelperServer(script: "rgw.py", startTimeout: 120) }
+/// The Ceph RADOS Gateway shared by this test process, with the suite's user: started on first use (seconds to a
+/// minute), gone when the process exits.
+let sharedRGW = SharedServer { try await HelperServer(script: "rgw.py", startTimeout: 120) }
+
+/// A server every test of the process shares, started once: the tests that need it wait for it without holding
+/// threads of the cooperative pool (one per core; a lazy global would block each of them until it started), which
+/// the tests that do not need it go on using.
+final class SharedServer: Sendable {
+    private let started: Task<HelperServer, any Error>
+
+    /// A server `start` makes, at the first use of this value.
+    init(_ start: @escaping @Sendable () async throws -> HelperServer) {
+        started = Task { try await start() }
+    }
+
+    /// The server, once it has started.
+    func get() async throws -> HelperServer { try await started.value }
+}
 
 /// An S3 implementation the integration suite runs against; the tests that matter run on each.
 enum Provider: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -18,10 +34,10 @@ enum Provider: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case rgw
 
     /// This process's shared server of this kind. A missing one fails the test (no skips).
-    func server() throws -> HelperServer {
+    func server() async throws -> HelperServer {
         switch self {
-        case .moto: try sharedEmulator.get()
-        case .rgw: try sharedRGW.get()
+        case .moto: try await sharedEmulator.get()
+        case .rgw: try await sharedRGW.get()
         }
     }
 
@@ -39,9 +55,9 @@ struct Emulator {
     let client: S3Client
 
     /// The shared server of `provider`, with a client signing for `region`.
-    init(_ provider: Provider = .moto, region: String = "us-east-1") throws {
+    init(_ provider: Provider = .moto, region: String = "us-east-1") async throws {
         self.provider = provider
-        server = try provider.server()
+        server = try await provider.server()
         client = Emulator.client(endpoint: server.endpoint, region: region)
     }
 

@@ -22,8 +22,8 @@ struct FaultProxy {
     private let transport = CurlTransport()
 
     /// A proxy to `upstream` injecting faults at `rates` (fault name → share of the requests it applies to).
-    init(upstream: String, rates: [String: Double] = [:], seed: Int = 1, stallSeconds: Double = 30) throws {
-        server = try HelperServer(script: "Tests/Faults/fault_proxy.py",
+    init(upstream: String, rates: [String: Double] = [:], seed: Int = 1, stallSeconds: Double = 30) async throws {
+        server = try await HelperServer(script: "Tests/Faults/fault_proxy.py",
                                   arguments: [upstream, "--seed", String(seed), "--stall-seconds", String(stallSeconds)]
                                       + rates.map { "\($0.key)=\($0.value)" })
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A helper server for tests (the S3 emulator, a metadata stand-in): a script under ops/test that prints its
 /// loopback port and lives until its standard input closes, so it cannot outlive the test process.
@@ -12,7 +13,7 @@ final class HelperServer: Sendable {
 
     /// Starts `ops/test/<script>` (a script given with a folder is relative to the checkout) with `arguments` and
     /// waits (at most `startTimeout` seconds) for its port.
-    init(script: String, arguments: [String] = [], startTimeout: Double = 30) throws {
+    init(script: String, arguments: [String] = [], startTimeout: Double = 30) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Repository.root.appendingPathComponent(script.contains("/") ? script : "ops/test/\(script)").path] + arguments
@@ -26,7 +27,9 @@ final class HelperServer: Sendable {
         process.standardOutput = stdout
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
-        let line = try HelperServer.firstLine(of: stdout.fileHandleForReading, within: startTimeout)
+        // Waited for on a thread of its own: a server takes seconds to start, and the pool's threads are few.
+        let reading = stdout.fileHandleForReading
+        let line = try await onThreadOfItsOwn { try HelperServer.firstLine(of: reading, within: startTimeout) }
         guard let port = Int(line) else {
             process.terminate()
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
