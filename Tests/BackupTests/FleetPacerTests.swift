@@ -4,7 +4,7 @@ import Queue
 import S3
 import Testing
 
-@Suite("The fleet pacer")
+@Suite("The fleet pacer", .timeLimit(.minutes(1)))
 struct FleetPacerTests {
     private let path = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-pacer-\(UUID().uuidString).db").path
 

@@ -20,7 +20,7 @@ private func decisions(_ source: [ListedObject], _ backup: [ListedObject], page:
     return out
 }
 
-@Suite("Merge diff")
+@Suite("Merge diff", .timeLimit(.minutes(1)))
 struct KeyDiffTests {
     @Test func copyRules() async throws {
         let source = [object("a"), object("b", 2), object("c", 1, "\"x\""), object("e")]
@@ -61,7 +61,7 @@ struct KeyDiffTests {
     }
 }
 
-@Suite("Delete cap")
+@Suite("Delete cap", .timeLimit(.minutes(1)))
 struct DeleteCapTests {
     @Test(arguments: [("10%", DeleteCap.percent(10)), ("0", .count(0)), ("500", .count(500)), ("2.5%", .percent(2.5))])
     func parses(text: String, cap: DeleteCap) {
@@ -94,7 +94,7 @@ struct DeleteCapTests {
     }
 }
 
-@Suite("S3 times")
+@Suite("S3 times", .timeLimit(.minutes(1)))
 struct S3TimeTests {
     @Test func formatsAsS3ListsAndParsesWhatPeopleWrite() throws {
         #expect(S3Time.string(Date(timeIntervalSince1970: 1_700_000_000.5)) == "2023-11-14T22:13:20.500Z")
@@ -106,7 +106,7 @@ struct S3TimeTests {
     }
 }
 
-@Suite("Part layouts chosen when the source's cannot be read")
+@Suite("Part layouts chosen when the source's cannot be read", .timeLimit(.minutes(1)))
 struct ChosenLayoutTests {
     static let mebibyte: Int64 = 1 << 20
 

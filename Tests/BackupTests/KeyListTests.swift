@@ -1,7 +1,7 @@
 @testable import Backup
 import Testing
 
-@Suite("restore --keys-from: the file's lines, byte for byte")
+@Suite("restore --keys-from: the file's lines, byte for byte", .timeLimit(.minutes(1)))
 struct KeyListTests {
     private func keys(_ text: String, exact: Bool = false) throws -> [String] {
         try KeyList(bytes: Array(text.utf8), path: "keys.txt", exact: exact).keys

@@ -1,7 +1,7 @@
 @testable import Backup
 import Testing
 
-@Suite("naming the first keys of a kind")
+@Suite("naming the first keys of a kind", .timeLimit(.minutes(1)))
 struct KeySampleTests {
     @Test func textShowsTheFirstTwentyAndCountsTheRest() {
         let sample = KeySample(keys: (0..<30).map { String(format: "k%02d", $0) }.reversed(), total: 332)

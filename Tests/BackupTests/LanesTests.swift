@@ -3,7 +3,7 @@ import Foundation
 @testable import S3
 import Testing
 
-@Suite("Transfer lanes")
+@Suite("Transfer lanes", .timeLimit(.minutes(1)))
 struct LanesTests {
     /// Counts what runs at once.
     private final class Gauge: Sendable {

@@ -16,7 +16,7 @@ private func listingServer(_ keys: [String]) -> ScriptedTransport {
     }
 }
 
-@Suite("every listed key is inside the prefix asked for")
+@Suite("every listed key is inside the prefix asked for", .timeLimit(.minutes(1)))
 struct ListedKeyTests {
     private func planner(source: [String], backup: [String]) throws -> Planner {
         func client(_ keys: [String]) -> S3Client { ScriptedTransport.client(over: listingServer(keys)) }

@@ -1,7 +1,7 @@
 import Backup
 import Testing
 
-@Suite("restore --keys-from: every listed key accounted for")
+@Suite("restore --keys-from: every listed key accounted for", .timeLimit(.minutes(1)))
 struct ListedKeysTests {
     private let list = try! KeyList(bytes: Array("copy\nsame\nprimary-only\nnowhere\ncafe\u{301}\n".utf8), path: "keys.txt", exact: false)
 

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The HTML report shows whatever the buckets hold (keys, prefixes, error texts quoting keys) as text, never as markup.
-@Suite("Report page")
+@Suite("Report page", .timeLimit(.minutes(1)))
 struct ReportPageTests {
     /// Keys built to slip markup past an escaper that walks grapheme clusters (Swift `Character`s) instead of
     /// Unicode scalars: a prepended-concatenation mark (U+0600, U+110BD, U+0D4E) forms one cluster with the `<`,

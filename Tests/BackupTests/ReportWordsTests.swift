@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The words of reports: one unit system for sizes, and each side called by its name in the run's direction.
-@Suite("Report words")
+@Suite("Report words", .timeLimit(.minutes(1)))
 struct ReportWordsTests {
     @Test(arguments: [
         (Int64(0), "0 bytes"), (1, "1 byte"), (1_023, "1023 bytes"), (1_024, "1.0 KiB"), (1_536, "1.5 KiB"),

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite("Stream pipe")
+@Suite("Stream pipe", .timeLimit(.minutes(1)))
 struct StreamPipeTests {
     /// 20 MiB through a 64 KiB pipe on two threads: every byte arrives in order, memory stays at the capacity.
     @Test func movesEverythingInOrderThroughASmallBuffer() async throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// A verification names the differences nothing explains by key, exactly those its counts call unexplained, in
 /// bounded memory, in byte order.
-@Suite("Unexplained differences by key")
+@Suite("Unexplained differences by key", .timeLimit(.minutes(1)))
 struct UnexplainedKeysTests {
     static let since = "2026-12-01T02:00:00.000Z"
 

@@ -74,7 +74,7 @@ private func assumeRoleResponse(keyID: String = "ASIAROLE", expiration: String =
     """
 }
 
-@Suite struct CredentialsTests {
+@Suite(.timeLimit(.minutes(1))) struct CredentialsTests {
     // MARK: Environment
 
     @Test(arguments: [

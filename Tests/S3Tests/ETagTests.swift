@@ -1,7 +1,7 @@
 import S3
 import Testing
 
-@Suite("ETags, compared as S3 defines them")
+@Suite("ETags, compared as S3 defines them", .timeLimit(.minutes(1)))
 struct ETagTests {
     @Test(arguments: [
         ("\"9cfd8b2e0b8a6f03f0d5f5c4e7c1a3b2\"", "9cfd8b2e0b8a6f03f0d5f5c4e7c1a3b2"),

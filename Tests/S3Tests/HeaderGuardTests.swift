@@ -4,7 +4,7 @@ import Testing
 
 /// Headers that would break the request line by line never leave the client, and a region read from an answer is
 /// held to the rule of a configured one.
-@Suite("Header and region guards")
+@Suite("Header and region guards", .timeLimit(.minutes(1)))
 struct HeaderGuardTests {
     /// Metadata as a hostile source might answer it, copied into a streamed copy's PutObject.
     @Test(arguments: [

@@ -35,7 +35,7 @@ func versionsPage(_ versions: [(String, String)], prefixes: [String] = [], next:
         + prefixes.map { "<CommonPrefixes><Prefix>\($0)</Prefix></CommonPrefixes>" }.joined() + "</ListVersionsResult>"
 }
 
-@Suite("Listings that do not advance")
+@Suite("Listings that do not advance", .timeLimit(.minutes(1)))
 struct ListingProgressTests {
     static let endless: [EndlessListing] = [
         EndlessListing(name: "the token sent comes back as the next one", refusedAt: 1) { n in

@@ -5,7 +5,7 @@ import Testing
 
 /// How the client copes where an S3 implementation answers otherwise than AWS documents (seen on Ceph's RGW),
 /// with scripted answers: no server.
-@Suite("Provider differences")
+@Suite("Provider differences", .timeLimit(.minutes(1)))
 struct ProviderDifferenceTests {
     @Test func aCompletionWithoutAnETagIsReadBackFromTheVersionWritten() async throws {
         let (client, transport) = ScriptedTransport.client([

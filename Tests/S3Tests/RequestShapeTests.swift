@@ -3,7 +3,7 @@ import S3
 import TestSupport
 import Testing
 
-@Suite("Request shapes")
+@Suite("Request shapes", .timeLimit(.minutes(1)))
 struct RequestShapeTests {
     @Test func keysArePathEncodedAndSignedVerbatim() async throws {
         let (client, transport) = ScriptedTransport.client([.headBucket, .status(200)])

@@ -2,7 +2,7 @@ import S3
 import TestSupport
 import Testing
 
-@Suite("Request time limit")
+@Suite("Request time limit", .timeLimit(.minutes(1)))
 struct RequestTimeLimitTests {
     /// 15 minutes for any request, plus a second per 64 KiB: a 5 GiB part on a link averaging 64 KiB/s still fits.
     @Test(arguments: [(Int64(0), 900.0), (100 << 20, 2_500.0), (5 << 30, 82_820.0), (-1, 900.0)])
@@ -29,7 +29,7 @@ struct RequestTimeLimitTests {
     }
 }
 
-@Suite("Request time limit on the wire")
+@Suite("Request time limit on the wire", .timeLimit(.minutes(1)))
 struct RequestTimeLimitRequestTests {
     @Test func everyS3RequestCarriesTheLimit() async throws {
         let (client, transport) = ScriptedTransport.client([.headBucket, .status(200)])

@@ -3,7 +3,7 @@ import S3
 import TestSupport
 import Testing
 
-@Suite("Retry rules")
+@Suite("Retry rules", .timeLimit(.minutes(1)))
 struct RetryTests {
     @Test(arguments: [
         (S3Error.Kind.service(status: 503, code: "SlowDown"), RetryClassifier.Verdict.throttled),

@@ -1,7 +1,7 @@
 import Testing
 @testable import S3
 
-@Suite struct SharedConfigTests {
+@Suite(.timeLimit(.minutes(1))) struct SharedConfigTests {
     static let config = """
         # a comment
         ; another comment

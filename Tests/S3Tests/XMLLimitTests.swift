@@ -3,7 +3,7 @@ import Testing
 
 /// The reader's limits refuse what no S3 answer comes near, and the largest real answers pass them and the
 /// transport's cap on bodies kept in memory with room to spare.
-@Suite("XML limits")
+@Suite("XML limits", .timeLimit(.minutes(1)))
 struct XMLLimitTests {
     private func nested(_ depth: Int) -> [UInt8] {
         Array((String(repeating: "<a>", count: depth) + String(repeating: "</a>", count: depth)).utf8)

@@ -1,7 +1,7 @@
 import S3
 import Testing
 
-@Suite("XML reading")
+@Suite("XML reading", .timeLimit(.minutes(1)))
 struct XMLTreeTests {
     private func parse(_ text: String) throws -> XMLTree { try XMLTree.parse(Array(text.utf8)) }
 

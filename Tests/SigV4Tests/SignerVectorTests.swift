@@ -160,7 +160,7 @@ let vectors: [Vector] = [
            signature: "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"),
 ]
 
-@Suite("SigV4 published vectors")
+@Suite("SigV4 published vectors", .timeLimit(.minutes(1)))
 struct SignerVectorTests {
     @Test(arguments: vectors)
     func signs(_ vector: Vector) throws {

@@ -19,10 +19,18 @@ struct BackupFixture {
     /// The environment the binary gets.
     var environment: [String: String]
 
+    /// Backup tests running at once: each runs a planner and two workers, and more than this many at once overload
+    /// two cores and an emulator that serves one request at a time (requests reset, commands time out).
+    static let running = Slots(3)
+    /// This test's place among them, given back by `remove`.
+    private let slot: Slot
+
     /// Buckets in two regions on the shared server of `provider` (or, with `backupServer`, the backup on another
-    /// one, of the provider named with it); the backup is `versioned` as `setup` leaves it.
+    /// one, of the provider named with it); the backup is `versioned` as `setup` leaves it. Waits for a place among
+    /// the backup tests running (`running`).
     init(_ label: String, provider: Provider = .moto, backupServer: (server: HelperServer, provider: Provider)? = nil,
          versioned: Bool = true) async throws {
+        slot = await Self.running.acquire()
         emulator = try await Emulator(provider)
         sourceClient = emulator.client
         primary = try await emulator.makeBucket("\(label)-p", region: "us-east-2")
@@ -56,7 +64,11 @@ struct BackupFixture {
     /// Where `run` writes its logs.
     var logDirectory: String { directory.appendingPathComponent("logs").path }
 
-    func remove() { try? FileManager.default.removeItem(at: directory) }
+    /// Removes the test's files and gives its place back.
+    func remove() {
+        try? FileManager.default.removeItem(at: directory)
+        slot.release()
+    }
 
     /// Puts `count` objects in client-like prefixes (`clients/NNN/kind/file`), 16 at a time.
     func seed(_ count: Int, prefix: String = "clients") async throws {
