@@ -53,7 +53,7 @@ let package = Package(
         ),
 
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
-        .testTarget(name: "S3Tests", dependencies: ["S3", "TestSupport"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "Failures", "TestSupport"]),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "TestSupport"]),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "S3", "SigV4", "Queue", "TestSupport"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),

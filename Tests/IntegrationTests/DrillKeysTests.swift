@@ -46,4 +46,27 @@ struct DrillKeysTests {
         #expect(good.status == 0, "\(good.stdoutText)")
         #expect(!good.stdoutText.contains("missing in the backup:"))
     }
+
+    /// Backup objects the lifecycle moved to GLACIER (moto then refuses to read them until restored, as S3 does):
+    /// the drill compares them by key, size and ETag, samples bodies among the readable ones, says how many it
+    /// left out, and passes (it used to fail, and exit 77 as if the credentials were wrong).
+    @Test func aDrillOverArchivedObjectsPassesAndSaysWhatItSkipped() async throws {
+        let fixture = try await BackupFixture("drill-archived")
+        defer { fixture.remove() }
+        try await fixture.seed(6)
+        #expect(try await fixture.run().status == 0)
+        for index in 0..<4 {
+            let key = BackupFixture.seededKey(index)
+            try await fixture.backupClient.copyObject(from: ObjectLocation(bucket: fixture.backup, key: key, versionID: nil),
+                                                      to: fixture.backup, key: key, storageClass: "GLACIER")
+        }
+        let drill = try await run(Repository.binary, ["verify", "--source", "s3://\(fixture.primary)", "--backup",
+                                                      "s3://\(fixture.backup)", "--sample", "6", "--json"],
+                                  environment: fixture.environment)
+        #expect(drill.status == 0, "\(drill.stdoutText) \(drill.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(drill.stdout)) as? [String: Any], "\(drill.stdoutText)")
+        #expect(result["archived_not_sampled"] as? Int == 4, "\(drill.stdoutText)")
+        #expect((result["sampled"] as? [String])?.count == 2)
+        #expect((result["body_mismatches"] as? [String]) == [])
+    }
 }

@@ -15,6 +15,10 @@ public struct Drill: Sendable {
         public var sampled: [String]
         /// Of those, keys whose bodies differ (or that one side lacks).
         public var bodyMismatches: [String]
+        /// Objects whose bodies were not sampled because they are archived (GLACIER, DEEP_ARCHIVE, an archive tier)
+        /// and unreadable until retrieved: those the primary lists in an archive class, and chosen ones either side
+        /// refused to read as archived. They are compared by key, size and ETag as every other object.
+        public var archivedNotSampled = 0
 
         /// Whether the backup holds exactly what the primary holds, as far as the drill could see.
         public var passed: Bool { comparison.differences == 0 && bodyMismatches.isEmpty }
@@ -28,7 +32,9 @@ public struct Drill: Sendable {
             ]
             lines += differingKeys.lines().map { "    " + $0 }
             lines.append("  bodies: \(sampled.count) sampled, \(bodyMismatches.count) different"
-                + (bodyMismatches.isEmpty ? "" : ": " + bodyMismatches.prefix(10).map(\.debugDescription).joined(separator: ", ")))
+                + (bodyMismatches.isEmpty ? "" : ": " + bodyMismatches.prefix(10).map(\.debugDescription).joined(separator: ", "))
+                + (archivedNotSampled == 0 ? "" : "; \(archivedNotSampled) archived, not sampled (unreadable until retrieved; "
+                    + "compared by key, size and ETag)"))
             return lines.joined(separator: "\n")
         }
     }
@@ -63,25 +69,36 @@ public struct Drill: Sendable {
         let comparison = try await planner.planAll(into: plan)
         let differing = try await DifferingKeys.classifying(copies: plan.samples.copies, extras: plan.samples.deletes, keep: keep,
                                                             findings: comparison, backup: planner.backup, at: planner.backupURL)
-        let keys = try await randomKeys(sample)
-        let mismatches = LockedBox<[String]>([])
+        let (keys, archivedInSource) = try await randomKeys(sample)
+        let outcome = LockedBox<(mismatches: [String], archived: Set<String>)>(([], []))
         try await forEachConcurrently(keys, width: 4) { key in
             async let left = digest(planner.source, planner.sourceURL, key)
             async let right = digest(planner.backup, planner.backupURL, key)
-            let (a, b) = (try await left, try await right)
-            if a != b { mismatches.mutate { $0.append(key) } }
+            switch (try await left, try await right) {
+            case (.archived, _), (_, .archived): outcome.mutate { _ = $0.archived.insert(key) }
+            case let (a, b) where a != b: outcome.mutate { $0.mismatches.append(key) }
+            default: break
+            }
         }
-        return Result(comparison: comparison, differingKeys: differing, sampled: keys, bodyMismatches: mismatches.value.sorted())
+        let found = outcome.value
+        var result = Result(comparison: comparison, differingKeys: differing, sampled: keys.filter { !found.archived.contains($0) },
+                            bodyMismatches: found.mismatches.sorted())
+        result.archivedNotSampled = archivedInSource + found.archived.count
+        return result
     }
 
-    /// `count` keys of the source chosen uniformly at random in one pass (reservoir sampling: memory holds
-    /// `count` keys, whatever the bucket's size).
-    private func randomKeys(_ count: Int) async throws -> [String] {
-        guard count > 0 else { return [] }
+    /// `count` keys of the source's readable objects chosen uniformly at random in one pass (reservoir sampling:
+    /// memory holds `count` keys, whatever the bucket's size), and how many objects it lists in an archive class.
+    private func randomKeys(_ count: Int) async throws -> (keys: [String], archived: Int) {
+        guard count > 0 else { return ([], 0) }
         var chosen: [String] = []
-        var seen = 0
+        var seen = 0, archived = 0
         for try await page in planner.source.listObjects(bucket: planner.sourceURL.bucket, prefix: planner.sourceURL.prefix) {
             for object in page.objects {
+                if Drill.archiveClasses.contains(object.storageClass) {
+                    archived += 1
+                    continue
+                }
                 seen += 1
                 let key = try Planner.relative(object.key, in: planner.sourceURL, listedUnder: planner.sourceURL.prefix)
                 if chosen.count < count {
@@ -92,18 +109,34 @@ public struct Drill: Sendable {
                 }
             }
         }
-        return chosen
+        return (chosen, archived)
     }
 
-    /// The SHA-256 of an object's body, streamed; nil when the object does not exist.
-    private func digest(_ client: any ObjectStore, _ url: S3URL, _ key: String) async throws -> [UInt8]? {
+    /// Storage classes whose objects S3 reads only once retrieved; a listing names them.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-class-intro.html#sc-glacier
+    static let archiveClasses: Set = ["GLACIER", "DEEP_ARCHIVE"]
+
+    /// What reading one side's body found.
+    private enum Body: Equatable {
+        /// Its SHA-256.
+        case digest([UInt8])
+        /// No such object.
+        case missing
+        /// Archived, unreadable until retrieved.
+        case archived
+    }
+
+    /// The SHA-256 of an object's body, streamed; or that it does not exist, or is archived.
+    private func digest(_ client: any ObjectStore, _ url: S3URL, _ key: String) async throws -> Body {
         let sink = HashSink()
         do {
             try await client.getObject(bucket: url.bucket, key: url.prefix + key, to: sink)
         } catch let error as S3Error where error.code == "NoSuchKey" {
-            return nil
+            return .missing
+        } catch let error as S3Error where error.isArchived {
+            return .archived
         }
-        return sink.digest
+        return .digest(sink.digest ?? [])
     }
 }
 
