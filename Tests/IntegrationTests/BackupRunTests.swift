@@ -207,6 +207,7 @@ struct BackupRunTests {
         let failed = try await IntegrationTests.run(Repository.binary, ["failed", "--db", fixture.database],
                                                     environment: fixture.environment)
         for key in archived { #expect(failed.stdoutText.contains(key)) }
+        #expect(failed.stdoutText.contains("the object is archived"), "the reason says what to do: \(failed.stdoutText)")
         let page = fixture.directory.appendingPathComponent("failed.html").path
         let html = try await IntegrationTests.run(Repository.binary, ["report", "--db", fixture.database, "--no-verify", "--html", page],
                                                   environment: fixture.environment)

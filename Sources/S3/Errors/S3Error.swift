@@ -96,6 +96,11 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
             return bucketRegion.map { "the bucket is in \($0): pass --region \($0)" } ?? "check --region"
         case "InvalidStorageClass", "InvalidArgument", "InvalidRequest", "InvalidEncryptionAlgorithmError", "NotImplemented":
             return settingsAdvice
+        case "InvalidObjectState", "ObjectNotInActiveTierError":
+            // https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects.html
+            return "the object is archived (GLACIER, DEEP_ARCHIVE or an Intelligent-Tiering archive tier) and S3 reads "
+                + "or copies it only once it is retrieved: retrieve it (RestoreObject: aws s3api restore-object), then run "
+                + "the same command again"
         default:
             break
         }
