@@ -49,6 +49,21 @@ struct CopierRuleTests {
         #expect(fixture.store.body(bucket: "backup", key: "bk/a") == nil)
     }
 
+    /// A restore as of a moment copies one version; a version deleted after listing (S3 answers NoSuchVersion, not
+    /// NoSuchKey) is gone as a deleted object is, on both copy paths.
+    @Test(arguments: [true, false])
+    func aVersionDeletedAfterListingCountsAsVanished(serverSide: Bool) async throws {
+        let fixture = StoreFixture()
+        let written = try fixture.source("a", "body")
+        let versionID = try #require(written.versionID)
+        var item = try await fixture.listed("a")
+        item.versionID = versionID
+        try await fixture.store.deleteObject(bucket: "primary", key: "data/a", versionID: versionID)
+        let outcome = try await fixture.copier(serverSide: serverSide).copy(item, checkBackupFirst: false)
+        #expect(outcome == TaskOutcome(vanished: 1))
+        #expect(fixture.store.body(bucket: "backup", key: "bk/a") == nil)
+    }
+
     @Test func aStreamedCopyOfASourceDeletedAfterListingCountsAsVanished() async throws {
         let fixture = StoreFixture()
         try fixture.source("a", "body")

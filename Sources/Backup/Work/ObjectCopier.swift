@@ -58,12 +58,13 @@ struct ObjectCopier: Sendable {
         return outcome
     }
 
-    /// Whether `error` says the source object is gone: S3's NoSuchKey for a copy whose source is missing
-    /// (CopyObject, UploadPartCopy: the request names the backup, the missing key is the source), or for a read of
-    /// the source. A NoSuchKey from the backup's side is no news of the source: RGW says it for an upload that no
-    /// longer exists, where AWS says NoSuchUpload.
+    /// Whether `error` says the source object is gone: S3's NoSuchKey (or, for a version asked by id, NoSuchVersion)
+    /// for a copy whose source is missing (CopyObject, UploadPartCopy: the request names the backup, the missing key
+    /// is the source), or for a read of the source. A NoSuchKey from the backup's side is no news of the source: RGW
+    /// says it for an upload that no longer exists, where AWS says NoSuchUpload.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList (NoSuchVersion)
     private func sourceIsGone(_ error: S3Error, sourceKey: String) -> Bool {
-        guard error.code == "NoSuchKey" else { return false }
+        guard error.code == "NoSuchKey" || error.code == "NoSuchVersion" else { return false }
         switch error.operation {
         case "CopyObject", "UploadPartCopy": return true
         default: return error.bucket == sourceURL.bucket && error.key == sourceKey
