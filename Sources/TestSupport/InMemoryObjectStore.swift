@@ -138,11 +138,6 @@ public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
     /// The time the next write is stamped with.
     public var now: Date { withState { $0.clock } }
 
-    /// Moves the clock on by `seconds`.
-    public func advanceClock(by seconds: TimeInterval) {
-        withState { $0.clock.addTimeInterval(seconds) }
-    }
-
     /// The multipart ETag S3 computes: the MD5 of the parts' binary MD5s, then `-N`.
     /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html#large-object-checksums
     public static func multipartETag(_ partMD5s: [[UInt8]]) -> ETag {
