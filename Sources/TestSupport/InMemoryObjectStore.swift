@@ -10,9 +10,6 @@ import SigV4
 public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
     // @unchecked: `current` is only touched inside `withState`, under `lock`. (An NSLock, not Synchronization's
     // Mutex, whose futex ThreadSanitizer cannot see.)
-    /// The storage classes whose objects must be restored before GetObject or a copy may read them.
-    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects.html
-    public static let archiveClasses: Set<String> = ["GLACIER", "DEEP_ARCHIVE"]
 
     /// What S3 puts at most in one listing page. https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
     public static let maxPageSize = 1_000

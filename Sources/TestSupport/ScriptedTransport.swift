@@ -5,8 +5,7 @@ import SigV4
 /// The one transport tests script, without I/O: it answers each request from a list of answers in turn (running out
 /// is a mistake of the test), or from a function of the request (for servers that answer however many requests
 /// come), and records every request it was sent.
-public final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
-    // @unchecked: `answers` and `requests` are only touched under `lock`.
+public final class ScriptedTransport: HTTPTransport {
     /// One scripted answer.
     public enum Answer: Sendable {
         /// An HTTP response.
@@ -15,36 +14,34 @@ public final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
         case failure(TransportError)
     }
 
-    private let lock = NSLock()
-    private var answers: [Answer]
-    private var requests: [HTTPRequest] = []
+    private let script: LockedBox<(answers: [Answer], sent: [HTTPRequest])>
     private let answering: (@Sendable (HTTPRequest) throws -> HTTPResponse)?
 
     /// A transport giving `answers` in turn.
     public init(_ answers: [Answer]) {
-        self.answers = answers
+        script = LockedBox((answers, []))
         answering = nil
     }
 
     /// A transport answering every request with `answer` (which may throw, as a failed connection would).
     public init(_ answer: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
-        answers = []
+        script = LockedBox(([], []))
         answering = answer
     }
 
     /// The requests sent so far, in order.
-    public var sent: [HTTPRequest] { lock.withLock { requests } }
+    public var sent: [HTTPRequest] { script.value.sent }
 
     /// Records `request` and answers it.
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse { try answer(request) }
 
     /// Records `request` and answers it, at once (for a transport that hands some requests on to another).
     public func answer(_ request: HTTPRequest) throws -> HTTPResponse {
-        let scripted = lock.withLock { () -> Answer? in
-            requests.append(request)
+        let scripted = script.mutate { script -> Answer? in
+            script.sent.append(request)
             guard answering == nil else { return nil }
-            precondition(!answers.isEmpty, "the script ran out of answers at \(request.method) \(request.url)")
-            return answers.removeFirst()
+            precondition(!script.answers.isEmpty, "the script ran out of answers at \(request.method) \(request.url)")
+            return script.answers.removeFirst()
         }
         switch scripted {
         case nil: return try answering!(request)

@@ -1,26 +1,23 @@
-import Foundation
+import S3
 
 /// At most `count` holders at once: a test that would overload what the machine runs (two cores, an emulator that
 /// serves one request at a time) takes a slot first and waits its turn, without a thread, while others hold them.
-public final class Slots: @unchecked Sendable {
-    // @unchecked: `free` and `waiting` are only touched under `lock`.
-    private let lock = NSLock()
-    private var free: Int
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+public final class Slots: Sendable {
+    private let state: LockedBox<(free: Int, waiting: [CheckedContinuation<Void, Never>])>
 
     /// `count` slots.
     public init(_ count: Int) {
         precondition(count >= 1, "at least one slot")
-        free = count
+        state = LockedBox((count, []))
     }
 
     /// Takes a slot, waiting in turn for one to be given back; the slot is given back by its `release` (at the
     /// latest when the slot goes).
     public func acquire() async -> Slot {
         await withCheckedContinuation { continuation in
-            let now = lock.withLock { () -> Bool in
-                guard free == 0 else { free -= 1; return true }
-                waiting.append(continuation)
+            let now = state.mutate { state -> Bool in
+                guard state.free == 0 else { state.free -= 1; return true }
+                state.waiting.append(continuation)
                 return false
             }
             if now { continuation.resume() }
@@ -28,10 +25,11 @@ public final class Slots: @unchecked Sendable {
         return Slot(self)
     }
 
+    /// Hands the slot to the next waiting holder, or frees it.
     fileprivate func giveBack() {
-        let next = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-            if waiting.isEmpty { free += 1; return nil }
-            return waiting.removeFirst()
+        let next = state.mutate { state -> CheckedContinuation<Void, Never>? in
+            if state.waiting.isEmpty { state.free += 1; return nil }
+            return state.waiting.removeFirst()
         }
         next?.resume()
     }
@@ -40,21 +38,18 @@ public final class Slots: @unchecked Sendable {
 /// One taken slot of `Slots`.
 public final class Slot: Sendable {
     private let slots: Slots
-    private let released = LockedFlag()
+    private let released = LockedBox(false)
 
     fileprivate init(_ slots: Slots) { self.slots = slots }
 
     /// Gives the slot back; later calls do nothing.
-    public func release() { if released.set() { slots.giveBack() } }
+    public func release() {
+        let first = released.mutate { released in
+            defer { released = true }
+            return !released
+        }
+        if first { slots.giveBack() }
+    }
 
     deinit { release() }
-}
-
-/// A flag set once.
-private final class LockedFlag: @unchecked Sendable {
-    // @unchecked: `value` is only touched under `lock`.
-    private let lock = NSLock()
-    private var value = false
-    /// Sets the flag; whether this call set it.
-    func set() -> Bool { lock.withLock { defer { value = true }; return !value } }
 }

@@ -34,7 +34,7 @@ struct StoredVersion: Sendable {
     var restored = false
 
     /// Whether GetObject and copies must refuse it until it is restored.
-    var isArchived: Bool { InMemoryObjectStore.archiveClasses.contains(storageClass) && !restored }
+    var isArchived: Bool { StorageClass.archived.contains(storageClass) && !restored }
 }
 
 /// One bucket of the in-memory store.

@@ -21,7 +21,7 @@ struct ListedKeyTests {
     private func planner(source: [String], backup: [String]) throws -> Planner {
         func client(_ keys: [String]) -> S3Client { ScriptedTransport.client(over: listingServer(keys)) }
         return try Planner(parameters: RunParameters(source: Side(url: "s3://src/data"), backup: Side(url: "s3://bak/bk")),
-                           source: try client(source), backup: try client(backup))
+                           source: client(source), backup: client(backup))
     }
 
     @Test func keysInsideArePlanned() async throws {

@@ -48,7 +48,7 @@ public struct RestoreRequest: Sendable {
         }
     }
 
-    /// One side at `url`, reached as `connection` says.
+    /// One side at `url` (in its folder form, as `Side` keeps it), reached as `connection` says.
     private func side(_ url: String) -> Side {
         Side(url: url, endpointURL: connection.endpointURL, profile: connection.profile, region: connection.region)
     }

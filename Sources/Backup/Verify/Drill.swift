@@ -95,7 +95,7 @@ public struct Drill: Sendable {
         var seen = 0, archived = 0
         for try await page in planner.source.listObjects(bucket: planner.sourceURL.bucket, prefix: planner.sourceURL.prefix) {
             for object in page.objects {
-                if Drill.archiveClasses.contains(object.storageClass) {
+                if StorageClass.archived.contains(object.storageClass) {
                     archived += 1
                     continue
                 }
@@ -111,10 +111,6 @@ public struct Drill: Sendable {
         }
         return (chosen, archived)
     }
-
-    /// Storage classes whose objects S3 reads only once retrieved; a listing names them.
-    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-class-intro.html#sc-glacier
-    static let archiveClasses: Set = ["GLACIER", "DEEP_ARCHIVE"]
 
     /// What reading one side's body found.
     private enum Body: Equatable {

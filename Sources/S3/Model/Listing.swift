@@ -1,3 +1,10 @@
+/// Storage classes as S3 names them in listings.
+public enum StorageClass {
+    /// The classes whose objects S3 reads or copies only once retrieved (RestoreObject); a listing names them.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-class-intro.html#sc-glacier
+    public static let archived: Set<String> = ["GLACIER", "DEEP_ARCHIVE"]
+}
+
 /// One object as ListObjectsV2 describes it.
 public struct ObjectSummary: Sendable, Equatable {
     /// The key, exactly as stored.

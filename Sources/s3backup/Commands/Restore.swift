@@ -67,8 +67,7 @@ extension S3Backup {
             request.keys = list
             request.asOf = asOf
             request.delete = delete
-            request.connection = Side(url: "", endpointURL: connection.endpointURL, profile: connection.profile,
-                                      region: connection.region)
+            request.connection = connection.side("")
             request.encryption = encryption.sse
             request.kmsKeyID = encryption.kmsKeyID
             return request

@@ -30,8 +30,7 @@ extension S3Backup {
         func execute() async throws {
             let environment = ProcessInfo.processInfo.environment
             let parameters = RunParameters(
-                source: Side(url: source, endpointURL: connection.endpointURL, profile: connection.profile, region: connection.region),
-                backup: Side(url: backup, endpointURL: connection.endpointURL, profile: connection.profile, region: connection.region))
+                source: connection.side(source), backup: connection.side(backup))
             _ = try parameters.source.location()
             _ = try parameters.backup.location()
             var drill = try Drill(parameters: parameters, environment: environment)

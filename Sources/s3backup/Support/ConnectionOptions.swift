@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backup
 import Foundation
 import S3
 
@@ -12,6 +13,11 @@ struct ConnectionOptions: ParsableArguments {
 
     @Option(help: "The region to start from; each bucket's own region is discovered. Default: AWS_REGION, AWS_DEFAULT_REGION, the profile, then us-east-1.")
     var region: String?
+
+    /// The location `url`, reached as these flags say.
+    func side(_ url: String) -> Side {
+        Side(url: url, endpointURL: endpointURL, profile: profile, region: region)
+    }
 
     /// A client configured from these flags and the environment.
     func makeClient() throws -> S3Client {
