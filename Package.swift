@@ -16,8 +16,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        // The C library's variadic calls the process makes of Linux (prctl).
-        .systemLibrary(name: "CLinux"),
+        // What the process asks of Linux in C: prctl (variadic) and the stop signals' handler (async-signal-safe).
+        .target(name: "CLinux"),
 
         // What kind of failure an error is: each library's errors say it, the CLI maps it to an exit status.
         .target(name: "Failures"),

@@ -2,6 +2,7 @@ import Foundation
 @testable import Queue
 import S3
 import Testing
+import TestSupport
 
 /// Worker processes under throttling and under kill -9 and SIGTERM storms.
 @Suite("fleet backoff and crash storms", .serialized, .timeLimit(.minutes(10)))
@@ -147,6 +148,38 @@ struct ResilienceTests {
         #expect(!finishedBeforeKills.isEmpty)
         let after = try await fixture.succeededTasks()
         for (task, updated) in finishedBeforeKills { #expect(after[task] == updated, "task \(task) was redone") }
+    }
+
+    /// A worker told to stop at any moment of its start-up stops: before its handler is in place SIGTERM's default
+    /// action ends it, after that the handler hears it, and at no moment in between is the signal ignored (as it was
+    /// between `signal(SIG_IGN)` and a dispatch source's registration: one worker in 150 worked on under load).
+    @Test func aStopSignalIsNeverLostWhateverMomentItComes() async throws {
+        let directory = try TemporaryDirectory()
+        let stopSignals: UInt64 = 1 << (UInt64(SIGTERM) - 1) | 1 << (UInt64(SIGINT) - 1)
+        var (handled, ended) = (0, 0)
+        for attempt in 0..<40 {
+            let worker = Process()
+            worker.executableURL = Repository.binary
+            worker.arguments = ["work", "--db", directory.file("queue.db"), "--concurrency", "2"]
+            worker.standardOutput = FileHandle.nullDevice
+            worker.standardError = FileHandle.nullDevice
+            try worker.run()
+            // Spread over start-up (about 50–150 ms here), watching what the worker does with the signals meanwhile.
+            let moment = ContinuousClock.now + .milliseconds(4 * (attempt % 40))
+            while ContinuousClock.now < moment {
+                if let ignored = ProcessTable.ignoredSignals(worker.processIdentifier) {
+                    #expect(ignored & stopSignals == 0, "attempt \(attempt): SIGTERM or SIGINT ignored for a moment")
+                }
+            }
+            kill(worker.processIdentifier, attempt.isMultiple(of: 2) ? SIGTERM : SIGINT)
+            try await waitForExit(worker, within: 20)
+            switch worker.terminationReason {
+            case .exit: #expect(worker.terminationStatus == 0); handled += 1
+            case .uncaughtSignal: #expect([SIGTERM, SIGINT].contains(worker.terminationStatus)); ended += 1
+            @unknown default: Issue.record("attempt \(attempt): \(worker.terminationStatus)")
+            }
+        }
+        print("stop signals at start-up: \(handled) heard by the handler, \(ended) before it, none lost")
     }
 
     /// SIGTERM to every worker again and again: each stops cleanly (exit 0), and none leaves a task leased.

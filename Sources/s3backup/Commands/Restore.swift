@@ -122,9 +122,9 @@ extension S3Backup {
             let mailSettings = try mail.settings(environment: environment)
             var reports: [BackupReport] = []
             try await tellingOutcome(of: "restore \(from) → \(to)", mail: mailSettings, runner: { runner }) {
-                let signals = Signals.onTermination { runner.stop() }
-                defer { signals.cancel() }
-                for parameters in plans { reports += try await runner.execute(parameters) }
+                try await StopSignals.during(request: runner.stop, log: Log.standardError) {
+                    for parameters in plans { reports += try await runner.execute(parameters) }
+                }
             }
             let listed = previews.compactMap(\.listedKeys).first
             var mailed = try await publishReports(reports, listedKeys: listed, mail: mailSettings, runner: runner)

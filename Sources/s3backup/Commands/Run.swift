@@ -66,9 +66,9 @@ extension S3Backup {
             let runner = try BackupRunner(queue: queue, launcher: Work.launcher(database: db), options: runnerOptions,
                                           environment: environment, owner: ProcessIdentity.current, log: Log.standardError)
             started(runner)
-            let signals = Signals.onTermination { runner.stop() }
-            defer { signals.cancel() }
-            let reports = try await runner.execute(options.parameters)
+            let reports = try await StopSignals.during(request: runner.stop, log: Log.standardError) {
+                try await runner.execute(options.parameters)
+            }
             if terminal { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
             let mailed = try await publish(reports, json: json, mail: mailSettings, runner: runner)
             let status = ExitStatus.of(reports.last!, mailed: mailed)

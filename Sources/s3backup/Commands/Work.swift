@@ -1,6 +1,5 @@
 import ArgumentParser
 import Backup
-import Dispatch
 import Foundation
 import Queue
 
@@ -30,27 +29,28 @@ extension S3Backup {
         }
 
         func execute() async throws {
-            let queue = try openQueue(db, leaseSeconds: leaseSeconds)
-            var options = Worker.Options()
-            options.concurrency = concurrency
-            options.untilIdle = untilIdle
-            options.run = run
-            options.heartbeat = .seconds(Double(leaseSeconds) / 3)
+            // Heard from before the queue opens: a worker told to stop as soon as it started claims nothing.
             let stop = StopFlag()
-            let signals = Signals.onTermination { stop.request() }
-            defer { signals.cancel() }
-            let orphaned = parentPid.map { OrphanWatch.start(parent: $0, stop: stop, log: Log.standardError) }
-            defer { orphaned?.cancel() }
-            let file = try logFile.map { try RunLog(appendingTo: $0) }
-            let log: @Sendable (String) -> Void = { line in
-                Log.standardError(line)
-                file?.line(line)
+            try await StopSignals.during(request: stop.request, log: Log.standardError) {
+                let queue = try openQueue(db, leaseSeconds: leaseSeconds)
+                var options = Worker.Options()
+                options.concurrency = concurrency
+                options.untilIdle = untilIdle
+                options.run = run
+                options.heartbeat = .seconds(Double(leaseSeconds) / 3)
+                let orphaned = parentPid.map { OrphanWatch.start(parent: $0, stop: stop, log: Log.standardError) }
+                defer { orphaned?.cancel() }
+                let file = try logFile.map { try RunLog(appendingTo: $0) }
+                let log: @Sendable (String) -> Void = { line in
+                    Log.standardError(line)
+                    file?.line(line)
+                }
+                let worker = Worker(queue: queue, id: ProcessIdentity.current, options: options,
+                                    environment: ProcessInfo.processInfo.environment, stop: stop, log: log,
+                                    changes: { file?.line($0) })
+                let outcome = try await worker.run()
+                Log.standardError("worker \(ProcessIdentity.current): \(outcome.copied) copied, \(outcome.deleted) deleted")
             }
-            let worker = Worker(queue: queue, id: ProcessIdentity.current, options: options,
-                                environment: ProcessInfo.processInfo.environment, stop: stop, log: log,
-                                changes: { file?.line($0) })
-            let outcome = try await worker.run()
-            Log.standardError("worker \(ProcessIdentity.current): \(outcome.copied) copied, \(outcome.deleted) deleted")
         }
 
         /// This program as a worker of `run` and `restore`: `work` with the assignment's flags, and the queue's

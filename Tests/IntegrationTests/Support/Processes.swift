@@ -66,6 +66,14 @@ enum ProcessTable {
         return stat[stat.index(after: close)...].split(separator: " ")
     }
 
+    /// The signals it ignores (bit N - 1 for signal N), from the SigIgn line of /proc/PID/status; nil once it is gone.
+    /// https://man7.org/linux/man-pages/man5/proc_pid_status.5.html
+    static func ignoredSignals(_ pid: pid_t) -> UInt64? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigIgn:") }) else { return nil }
+        return UInt64(line.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+    }
+
     /// The command line after the program.
     static func arguments(_ pid: pid_t) -> [String] {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return [] }
