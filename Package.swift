@@ -34,7 +34,8 @@ let package = Package(
                 resources: [.embedInCode("Migrations/0001_init.sql"), .embedInCode("Migrations/0002_planning.sql"),
                             .embedInCode("Migrations/0003_throttle.sql"),
                             .embedInCode("Migrations/0004_relayouts.sql"),
-                            .embedInCode("Migrations/0005_books.sql")]),
+                            .embedInCode("Migrations/0005_books.sql"),
+                            .embedInCode("Migrations/0006_retrievals.sql")]),
         // Settings from a config file (a TOML subset) and the environment, layered under the command line.
         .target(name: "Settings", dependencies: ["Failures"]),
         // The command line: parsing and wiring only (the C libraries only to print their versions).

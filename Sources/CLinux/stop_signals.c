@@ -11,26 +11,14 @@
 // a pipe that a thread of the process reads, or calls _exit. https://man7.org/linux/man-pages/man7/signal-safety.7.html
 
 static atomic_int received = 0;
-static atomic_int armed = 0;
 static int wake[2] = {-1, -1};
 static int install_result = -1, install_errno = 0;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 
 static void on_stop_signal(int number) {
     int saved = errno;
-    int first = atomic_fetch_add(&received, 1) == 0;
-    if (!atomic_load(&armed)) {
-        // Not armed: the default action, as if no handler were there. The signal is blocked while this runs, so
-        // it takes effect as the handler returns.
-        struct sigaction fallback = {0};
-        fallback.sa_handler = SIG_DFL;
-        sigaction(number, &fallback, NULL);
-        raise(number);
-        errno = saved;
-        return;
-    }
     unsigned char byte = (unsigned char)number;
-    if (first && write(wake[1], &byte, 1) == 1) {
+    if (atomic_fetch_add(&received, 1) == 0 && write(wake[1], &byte, 1) == 1) {
         errno = saved;
         return;
     }
@@ -60,8 +48,6 @@ int s3b_stop_signals_install(void) {
     errno = install_errno;
     return install_result;
 }
-
-void s3b_stop_signals_arm(int on) { atomic_store(&armed, on); }
 
 int s3b_stop_signal_wait(void) {
     if (install_result != 0) return -1;

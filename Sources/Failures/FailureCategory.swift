@@ -17,6 +17,8 @@ public enum FailureCategory: Sendable, Equatable, CaseIterable {
     case refused
     /// A signal stopped the command before it finished.
     case stopped
+    /// The work waits for something that takes time (S3 retrieving archived objects); the same command later goes on.
+    case pending
 }
 
 /// An error that says its category.

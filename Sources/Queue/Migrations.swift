@@ -10,6 +10,7 @@ enum Migrations {
         ("0003_throttle.sql", String(decoding: PackageResources._003_throttle_sql, as: UTF8.self)),
         ("0004_relayouts.sql", String(decoding: PackageResources._004_relayouts_sql, as: UTF8.self)),
         ("0005_books.sql", String(decoding: PackageResources._005_books_sql, as: UTF8.self)),
+        ("0006_retrievals.sql", String(decoding: PackageResources._006_retrievals_sql, as: UTF8.self)),
     ]
 
     /// The schema version this build writes.

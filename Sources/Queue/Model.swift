@@ -218,3 +218,20 @@ public struct RelayoutRecord: Sendable, Equatable {
         self.size == size && sourceETag == source && backupETag == backup
     }
 }
+
+/// Tasks parked to wait for S3 (archived objects being retrieved): claimed again when due, holding no lease meanwhile.
+public struct Waiting: Sendable, Equatable {
+    /// Parked tasks.
+    public var tasks = 0
+    /// Objects they wait for.
+    public var objects = 0
+    /// When the first of them is checked again; nil when none waits.
+    public var nextCheck: Date?
+
+    /// Nothing waits.
+    public init(tasks: Int = 0, objects: Int = 0, nextCheck: Date? = nil) {
+        self.tasks = tasks
+        self.objects = objects
+        self.nextCheck = nextCheck
+    }
+}

@@ -148,7 +148,7 @@ public final class SQLiteQueue: TaskQueue {
                     WHERE state = 'running' AND lease_expires_at < ?1
                     """).bind(.integer(now)).run()
                 let claimed = try db.prepare("""
-                    UPDATE tasks SET state = 'running', attempts = attempts + 1, lease_owner = ?2,
+                    UPDATE tasks SET state = 'running', attempts = attempts + 1, lease_owner = ?2, waiting = NULL,
                         lease_token = lease_token + 1, lease_expires_at = ?1 + ?3, heartbeat_at = ?1, updated_at = ?1
                     WHERE id IN (SELECT id FROM tasks WHERE state = 'ready' AND run_at <= ?1 AND (?5 IS NULL OR run_id = ?5)
                                  AND run_id IN (SELECT id FROM runs WHERE state IN ('planning', 'running'))
@@ -239,7 +239,7 @@ public final class SQLiteQueue: TaskQueue {
 
     /// Runs `sql` (parameters 1-3: task, owner, token; 4… from `extra`) for each lease in one transaction;
     /// returns the leases it changed nothing for: lost.
-    private func guarded(_ leases: [Lease], _ sql: String,
+    func guarded(_ leases: [Lease], _ sql: String,
                          extra: @escaping @Sendable (Lease) -> [Statement.Value]) async throws -> [Lease] {
         guard !leases.isEmpty else { return [] }
         return try await perform { db in

@@ -27,6 +27,12 @@ public protocol TaskQueue: Sendable {
     func fail(_ lease: Lease, error: String, permanent: Bool, result: [UInt8]?) async throws
     /// Gives a task back without counting the attempt (the worker is shutting down).
     func release(_ leases: [Lease]) async throws
+    /// Gives a task back to wait, without counting the attempt: claimable again at `until`, with `payload` (what is
+    /// left of its work), waiting for `objects` objects (S3 retrieving them from an archive).
+    func park(_ lease: Lease, until: Date, payload: [UInt8], waitingFor objects: Int) async throws
+    /// The tasks of `run` (or of every run) parked to wait: how many, for how many objects, and the next due.
+    func waiting(run: RunID?) async throws -> Waiting
+
     /// Records a failure of one object inside a task, for `s3backup failed`, with the attempt it happened in.
     func recordFailure(_ lease: Lease, subject: String, error: String) async throws
     /// Adds S3 request retries (and, of them, the throttled ones) made for a run's tasks, counted as each task

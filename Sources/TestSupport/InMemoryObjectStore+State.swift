@@ -165,7 +165,8 @@ extension StoredVersion {
     func info(versioned: Bool) -> ObjectInfo {
         ObjectInfo(size: Int64(body.count), etag: etag, lastModified: InMemoryObjectStore.httpDate(lastModified),
                    versionID: versioned ? versionID : nil, storageClass: storageClass, metadata: metadata,
-                   serverSideEncryption: encryption, kmsKeyID: kmsKeyID, tagCount: tags.count)
+                   serverSideEncryption: encryption, kmsKeyID: kmsKeyID, tagCount: tags.count, retrieval: retrieval,
+                   archiveStatus: restored ? nil : archiveStatus)
     }
 }
 

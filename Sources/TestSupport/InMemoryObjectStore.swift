@@ -23,6 +23,8 @@ public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
 
     struct State: Sendable {
         var buckets: [String: StoredBucket] = [:]
+        /// HeadObjects that see a retrieval under way before it is done (0: done at once, as moto does).
+        var retrievalHeads = 0
         var uploads: [String: StoredUpload] = [:]
         var clock: Date
         var counter = 0
@@ -150,6 +152,12 @@ public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
             let version = try state.readable(bucket: bucket, key: key, versionID: versionID, operation: "HeadObject",
                                              head: true, endpoint: endpoint)
             var info = version.info(versioned: state.buckets[bucket]!.versioning != .unversioned)
+            if info.retrieval == .ongoing {
+                try state.modify(bucket: bucket, key: key, versionID: versionID, operation: "HeadObject", endpoint: endpoint) {
+                    $0.retrievalHeadsLeft -= 1
+                    if $0.retrievalHeadsLeft <= 0 { $0.restored = true }
+                }
+            }
             guard let partNumber else { return info }
             // A part of a multipart object: its size, and how many there are; a single-part object is its own part 1.
             let sizes = version.partSizes ?? [Int64(version.body.count)]

@@ -32,9 +32,21 @@ struct StoredVersion: Sendable {
     var checksum: (algorithm: ChecksumAlgorithm, value: String)?
     /// Whether an archived version has been restored (readable and copyable).
     var restored = false
+    /// The Intelligent-Tiering archive tier it is in (`ARCHIVE_ACCESS`, `DEEP_ARCHIVE_ACCESS`), until restored.
+    var archiveStatus: String?
+    /// RestoreObject requests S3 took for it (a retrieval under way refuses another).
+    var retrievalRequests = 0
+    /// HeadObjects left that answer `ongoing-request="true"` before the retrieval asked is done.
+    var retrievalHeadsLeft = 0
 
     /// Whether GetObject and copies must refuse it until it is restored.
-    var isArchived: Bool { StorageClass.archived.contains(storageClass) && !restored }
+    var isArchived: Bool { (StorageClass.archived.contains(storageClass) || archiveStatus != nil) && !restored }
+
+    /// What `x-amz-restore` says of it.
+    var retrieval: RetrievalState? {
+        if restored, StorageClass.archived.contains(storageClass) || retrievalRequests > 0 { return .done(expiry: nil) }
+        return retrievalRequests > 0 ? .ongoing : nil
+    }
 }
 
 /// One bucket of the in-memory store.

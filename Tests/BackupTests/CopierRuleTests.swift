@@ -141,29 +141,10 @@ struct CopierRuleTests {
 
 @Suite("the worker's rules, against the in-memory store and a queue on disk", .timeLimit(.minutes(1)))
 struct WorkerRuleTests {
-    /// Plans the fixture's run into a new queue, lets `between` change the primary, then works the run until idle.
     private func run(_ fixture: StoreFixture, between: () async throws -> Void) async throws
         -> (outcome: TaskOutcome, changes: [String], dead: [DeadTask]) {
-        let directory = try TemporaryDirectory()
-        let queue = try SQLiteQueue(path: directory.path + "/queue.db")
-        let parameters = fixture.parameters
-        let run = try await queue.createRun(kind: "backup", source: parameters.source.url, destination: parameters.backup.url,
-                                            parameters: try parameters.encoded())
-        _ = try await BackupPlanning(planner: try fixture.planner(), queue: queue, run: run, owner: "test:1",
-                                     leaseRenewal: .seconds(60), log: { _ in }).execute()
-        try await between()
-        var options = Worker.Options()
-        options.untilIdle = true
-        options.run = run
-        options.concurrency = 2
-        options.pollInterval = .milliseconds(10)
-        let changes = Lines()
-        let store = fixture.store
-        let worker = Worker(queue: queue, id: "test:2", options: options, environment: [:], stop: StopFlag(), log: { _ in },
-                            changes: { changes.append($0) },
-                            stores: { _, _ in (store, store, true) })
-        let outcome = try await worker.run()
-        return (outcome, changes.all, try await queue.deadTasks(run: run))
+        let worked = try await fixture.work(between: between)
+        return (worked.outcome, worked.changes, worked.dead)
     }
 
     @Test func aRunCopiesMissingAndChangedAndDeletesExtra() async throws {
@@ -193,5 +174,33 @@ struct WorkerRuleTests {
         #expect(changes.contains { $0.hasPrefix("not copied \"bk/gone\"") })
         #expect(fixture.store.body(bucket: "backup", key: "bk/gone") == nil)
         #expect(fixture.store.body(bucket: "backup", key: "bk/changed") == Array("second, longer".utf8))
+    }
+}
+
+extension StoreFixture {
+    /// Plans the fixture's run into a new queue, lets `between` change the primary, then works the run until idle
+    /// (archived objects checked first after `retrievalCheck`); the queue stays for the caller to read.
+    func work(retrievalCheck: Duration = .seconds(60), between: () async throws -> Void = {}) async throws
+        -> (outcome: TaskOutcome, changes: [String], dead: [DeadTask], queue: SQLiteQueue, run: RunID, directory: TemporaryDirectory) {
+        let directory = try TemporaryDirectory()
+        let queue = try SQLiteQueue(path: directory.path + "/queue.db")
+        let run = try await queue.createRun(kind: parameters.kind, source: parameters.source.url, destination: parameters.backup.url,
+                                            parameters: try parameters.encoded())
+        _ = try await BackupPlanning(planner: try planner(), queue: queue, run: run, owner: "test:1",
+                                     leaseRenewal: .seconds(60), log: { _ in }).execute()
+        try await between()
+        var options = Worker.Options()
+        options.untilIdle = true
+        options.run = run
+        options.concurrency = 2
+        options.pollInterval = .milliseconds(10)
+        options.retrievalCheck = retrievalCheck
+        let changes = Lines()
+        let store = self.store
+        let worker = Worker(queue: queue, id: "test:2", options: options, environment: [:], stop: StopFlag(), log: { _ in },
+                            changes: { changes.append($0) },
+                            stores: { _, _ in (store, store, true) })
+        let outcome = try await worker.run()
+        return (outcome, changes.all, try await queue.deadTasks(run: run), queue, run, directory)
     }
 }

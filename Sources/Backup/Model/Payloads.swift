@@ -15,12 +15,27 @@ public struct CopyItem: Codable, Sendable, Equatable {
     /// When the source wrote it, as the listing said (S3's ISO 8601 form), where the planner passes it on (a
     /// verification tells differences written during the run from the others); absent from task payloads.
     public var lastModified: String?
+    /// The listing's storage class where the object may be archived (GLACIER, DEEP_ARCHIVE, INTELLIGENT_TIERING);
+    /// nil for every other class.
+    public var storageClass: String?
 }
 
 /// The payload of a `copy` task.
 public struct CopyBatch: Codable, Sendable, Equatable {
     /// Objects of one unit, in key order.
     public var objects: [CopyItem]
+    /// For a task parked while S3 retrieves some of its objects: what its earlier claims did, and how many times
+    /// its objects were checked (the wait before the next check grows with it). Nil for a task never parked.
+    public var done: TaskOutcome?
+    /// Checks of the objects it waits for so far.
+    public var checks: Int?
+
+    /// A batch of `objects`.
+    public init(objects: [CopyItem], done: TaskOutcome? = nil, checks: Int? = nil) {
+        self.objects = objects
+        self.done = done
+        self.checks = checks
+    }
 }
 
 /// The payload of a `delete` task: keys relative to the backup prefix, at most 1,000.
@@ -60,10 +75,22 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
     public var requestRetries = 0
     /// Of the failed requests, those S3 throttled (SlowDown); like `requestRetries`.
     public var throttled = 0
+    /// Archived objects S3 was asked to retrieve (RestoreObject accepted); one retrieval already under way, asked by
+    /// someone else or an earlier attempt, is not counted again.
+    public var retrievalsRequested = 0
+    /// Their bytes.
+    public var retrievalBytes: Int64 = 0
+    /// What those retrievals cost by AWS's list prices, in US dollars (`RetrievalPrices`).
+    public var retrievalCost = 0.0
+    /// Objects copied once their retrieval was done.
+    public var retrieved = 0
+    /// Keys (relative to the prefixes) of archived source objects left uncopied because the run does not retrieve
+    /// (a backup without `--restore-archived`).
+    public var archivedNotCopied: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case copied, copiedBytes, serverSide, streamed, multipart, verifiedBySize, relayouts, alreadyPresent, vanished, deleted
-        case requestRetries, throttled
+        case requestRetries, throttled, retrievalsRequested, retrievalBytes, retrievalCost, retrieved, archivedNotCopied
         case verifiedByETag = "verifiedByEtag"
     }
 
@@ -82,6 +109,11 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
         deleted += other.deleted
         requestRetries += other.requestRetries
         throttled += other.throttled
+        retrievalsRequested += other.retrievalsRequested
+        retrievalBytes += other.retrievalBytes
+        retrievalCost += other.retrievalCost
+        retrieved += other.retrieved
+        archivedNotCopied += other.archivedNotCopied
     }
 }
 
@@ -97,7 +129,10 @@ extension TaskOutcome {
                   verifiedByETag: try count(.verifiedByETag), verifiedBySize: try count(.verifiedBySize), relayouts: try count(.relayouts),
                   alreadyPresent: try count(.alreadyPresent), vanished: try count(.vanished),
                   deleted: try count(.deleted), requestRetries: try count(.requestRetries),
-                  throttled: try count(.throttled))
+                  throttled: try count(.throttled), retrievalsRequested: try count(.retrievalsRequested),
+                  retrievalBytes: try count(.retrievalBytes), retrievalCost: try count(.retrievalCost),
+                  retrieved: try count(.retrieved),
+                  archivedNotCopied: try container.decodeIfPresent([String].self, forKey: .archivedNotCopied) ?? [])
     }
 }
 

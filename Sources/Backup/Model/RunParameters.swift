@@ -100,6 +100,23 @@ public struct DeleteWindow: Codable, Sendable, Equatable {
     }
 }
 
+/// How a run has S3 retrieve the archived objects it copies: the tier (time and price), and how long S3 keeps the
+/// temporary readable copy of a GLACIER or DEEP_ARCHIVE object (Intelligent-Tiering moves the object back instead).
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects.html
+public struct ArchiveRetrieval: Codable, Sendable, Equatable {
+    /// The tier.
+    public var tier: RetrievalTier
+    /// Days the retrieved copy stays readable.
+    public var days: Int
+
+    /// `tier`, kept `days` days (at least 1).
+    public init(tier: RetrievalTier = .standard, days: Int = 2) {
+        precondition(days >= 1, "a retrieved copy lasts at least a day")
+        self.tier = tier
+        self.days = days
+    }
+}
+
 /// Everything a backup run was asked to do; stored as the run's parameters.
 public struct RunParameters: Codable, Sendable, Equatable {
     /// The primary.
@@ -131,6 +148,9 @@ public struct RunParameters: Codable, Sendable, Equatable {
     public var asOf: String?
     /// Only these keys (relative to the prefixes) are copied or deleted; nil for all.
     public var onlyKeys: [String]?
+    /// How archived source objects are retrieved before they are copied; nil: they are not, and are reported as
+    /// archived and not copied (a backup's default).
+    public var retrieval: ArchiveRetrieval?
 
     /// Parameters for `source` → `backup`.
     public init(source: Side, backup: Side) {

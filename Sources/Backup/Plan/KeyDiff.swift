@@ -12,14 +12,18 @@ public struct ListedObject: Sendable, Equatable {
     public var lastModified: String
     /// The version this entry stands for, when listed from versions (a point-in-time view).
     public var versionID: String?
+    /// The storage class the listing gave (STANDARD where it gave none).
+    public var storageClass: String
 
     /// An entry.
-    public init(key: String, size: Int64, etag: ETag, lastModified: String = "", versionID: String? = nil) {
+    public init(key: String, size: Int64, etag: ETag, lastModified: String = "", versionID: String? = nil,
+                storageClass: String? = nil) {
         self.key = key
         self.size = size
         self.etag = etag
         self.lastModified = lastModified
         self.versionID = versionID
+        self.storageClass = storageClass ?? "STANDARD"
     }
 }
 

@@ -139,7 +139,7 @@ public struct Planner: Sendable {
         for try await page in source.listObjects(bucket: sourceURL.bucket, prefix: sourceURL.prefix) {
             pages.append(try page.objects.map {
                 ListedObject(key: try Planner.relative($0.key, in: sourceURL, listedUnder: sourceURL.prefix), size: $0.size,
-                             etag: $0.etag, lastModified: $0.lastModified)
+                             etag: $0.etag, lastModified: $0.lastModified, storageClass: $0.storageClass)
             })
             count += page.objects.count
             if count > parameters.splitThreshold { return Discovery(units: try await splitUnits(), sourcePages: nil) }
@@ -216,7 +216,8 @@ public struct Planner: Sendable {
             findings.copyBytes += object.size
             // Only a verification sets `recentSince`: it names late arrivals by their time; tasks stay as they were.
             let item = CopyItem(key: object.key, size: object.size, etag: object.etag, versionID: object.versionID,
-                                lastModified: recentSince == nil ? nil : object.lastModified)
+                                lastModified: recentSince == nil ? nil : object.lastModified,
+                                storageClass: StorageClass.mayBeArchived(object.storageClass) ? object.storageClass : nil)
             if object.size >= parameters.batchBytes { return try await sink.copy([item], unit: unit) }
             if copyBytes + object.size > parameters.batchBytes { try await flushCopies() }
             copies.append(item)
@@ -294,7 +295,7 @@ public struct Planner: Sendable {
             return try page.map {
                 try $0.objects.map {
                     ListedObject(key: try Planner.relative($0.key, in: url, listedUnder: requested), size: $0.size, etag: $0.etag,
-                                 lastModified: $0.lastModified)
+                                 lastModified: $0.lastModified, storageClass: $0.storageClass)
                 }
             }
         }
@@ -316,7 +317,8 @@ public struct Planner: Sendable {
             guard let chosen = group.first(where: { $0.lastModified <= asOf }),
                   !chosen.isDeleteMarker else { return nil }
             return ListedObject(key: try Planner.relative(chosen.key, in: url, listedUnder: requested), size: chosen.size,
-                                etag: chosen.etag ?? .none, lastModified: chosen.lastModified, versionID: chosen.versionID)
+                                etag: chosen.etag ?? .none, lastModified: chosen.lastModified, versionID: chosen.versionID,
+                                storageClass: chosen.storageClass)
         }
         return {
             while true {

@@ -21,6 +21,10 @@ public struct RestoreRequest: Sendable {
     public var encryption = "AES256"
     /// The KMS key for `aws:kms`.
     public var kmsKeyID: String?
+    /// The storage class of the restored copies.
+    public var storageClass = "STANDARD"
+    /// How archived objects of the backup are retrieved before they are copied.
+    public var retrieval = ArchiveRetrieval()
 
     /// A restore from `from` into `to`.
     public init(from: String, to: String) {
@@ -28,7 +32,8 @@ public struct RestoreRequest: Sendable {
         self.to = to
     }
 
-    /// The runs of the restore, one per prefix: backup/PREFIX → primary/PREFIX, copied as STANDARD, deleting in the
+    /// The runs of the restore, one per prefix: backup/PREFIX → primary/PREFIX, copied as `storageClass` (archived
+    /// objects retrieved first), deleting in the
     /// primary only when asked, and then without a cap (the operator asked for exactly this).
     public func runs() throws -> [RunParameters] {
         // Folders, so a prefix lands under them: s3://b/bk with the prefix x/ is s3://b/bk/x/.
@@ -37,7 +42,8 @@ public struct RestoreRequest: Sendable {
             var parameters = RunParameters(source: side("s3://\(source.bucket)/\(source.prefix + prefix)"),
                                            backup: side("s3://\(target.bucket)/\(target.prefix + prefix)"))
             parameters.kind = "restore"
-            parameters.storageClass = "STANDARD"
+            parameters.storageClass = storageClass
+            parameters.retrieval = retrieval
             parameters.encryption = encryption
             parameters.kmsKeyID = kmsKeyID
             parameters.mirrorDeletes = delete

@@ -39,6 +39,8 @@ public struct BackupReport: Codable, Sendable {
     public var units: [UnitWork] = []
     /// Tasks that failed on every attempt, with the objects that failed in them.
     public var failures: [DeadTask] = []
+    /// The tier archived objects were retrieved at; nil for a run that does not retrieve.
+    public var retrievalTier: RetrievalTier?
 
     /// One finished task on the run's timeline.
     public struct TimelinePoint: Codable, Sendable, Equatable {
@@ -161,7 +163,7 @@ public struct BackupReport: Codable, Sendable {
 
     /// The verdict.
     public var verdict: Verdict {
-        if deadTasks > 0 { return .partial }
+        if deadTasks > 0 || !work.archivedNotCopied.isEmpty { return .partial }
         if !matches || (verification?.unexplained ?? 0) > 0 { return .mismatch }
         return deletesRefused == nil ? .success : .refused
     }
@@ -195,6 +197,17 @@ public struct BackupReport: Codable, Sendable {
                 + String(format: "%.1f objects/s, ", Double(work.copied + work.deleted) / elapsed)
                 + ByteCount.rate(Double(work.copiedBytes) / elapsed),
         ]
+        if work.retrievalsRequested > 0 || work.retrieved > 0 {
+            lines.append("  archives: \(work.retrievalsRequested) retrieval(s) asked (\(retrievalTier?.rawValue ?? "Standard"), "
+                + "\(bytes(work.retrievalBytes)), about \(RetrievalPrices.dollars(work.retrievalCost)) at AWS's us-east-1 list "
+                + "prices), \(work.retrieved) copied once retrieved")
+        }
+        if !work.archivedNotCopied.isEmpty {
+            let keys = work.archivedNotCopied.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            lines.append("  archived in the \(from), not copied: \(keys.count) (retrieve them, or run with --restore-archived)")
+            lines += keys.prefix(Verification.textKeys).map { "    \(RunLog.quoted($0))" }
+            if keys.count > Verification.textKeys { lines.append("    … and \(keys.count - Verification.textKeys) more: `--json` lists them") }
+        }
         if let refusal = deletesRefused { lines.append("  \(refusal)") }
         if deadTasks > 0 { lines.append("  \(deadTasks) task(s) failed on every attempt: see `s3backup failed --run \(run)`") }
         if let check = verification {
@@ -264,6 +277,7 @@ extension BackupReport {
             return UnitWork(unit: unit.unit, findings: try Payload.decode(PlanFindings.self, Array(summary.utf8)))
         }
         report.failures = try await queue.deadTasks(run: run)
+        report.retrievalTier = (try? RunParameters.stored(in: record))?.retrieval?.tier
         return report
     }
 

@@ -23,6 +23,9 @@ public struct BackupRunner: Sendable {
         public var logRetentionDays = 30
         /// Whether a backup may go into a bucket without versioning (where an overwrite or delete loses the only copy).
         public var allowUnversioned = false
+        /// Whether the runner waits for archived objects S3 is retrieving (minutes to 48 hours), or, once nothing
+        /// but waiting is left, stops its workers and throws `RetrievalsPending` (`--no-wait`).
+        public var waitForRetrievals = true
         /// Hears a one-line progress summary twice a second while a run goes on (for a terminal); nil for none.
         public var progress: (@Sendable (String) -> Void)?
         /// Defaults.
@@ -139,8 +142,14 @@ public struct BackupRunner: Sendable {
         }
         log("run \(run) planned: \(findings.missing + findings.changed) to copy, \(findings.extra) to delete")
         if try await queue.outstanding(run: run) > 0 { pool.start(log: log) }
-        try await pool.waitUntilDone(queue: queue, log: log, stopping: { [stopping] in stopping.requested })
+        let retrievals = watchRetrievals(of: run, tier: planner.parameters.retrieval?.tier ?? .standard, pool: pool)
+        defer { retrievals.watch.cancel() }
+        try await pool.waitUntilDone(queue: queue, log: log, stopping: { [stopping] in stopping.requested || retrievals.left.value })
         try await stopped(run, pool: pool)
+        if retrievals.left.value {
+            throw RetrievalsPending(run: run, kind: record.kind, locations: "\(record.source) → \(record.destination)",
+                                    waiting: try await queue.waiting(run: run), tier: planner.parameters.retrieval?.tier ?? .standard)
+        }
         // A run whose workers gave up keeps its state, so the next command finishes it.
         if try await queue.outstanding(run: run) == 0 { try await queue.setRunState(run, .finished, note: refusal) }
 
@@ -159,6 +168,37 @@ extension BackupRunner {
         throw RunStopped(run: run, kind: record.kind, locations: "\(record.source) → \(record.destination)",
                          progress: "\(progress.plannedUnits) of \(progress.units) prefixes planned, \(progress.doneTasks) of "
                              + "\(progress.tasks) tasks done")
+    }
+
+    /// Watches `run`'s tasks that wait for archived objects: says how many objects wait whenever that changes (and
+    /// every 10 minutes while they do), and, when the runner does not wait, stops `pool` once nothing else is left
+    /// (`left` then says so).
+    private func watchRetrievals(of run: RunID, tier: RetrievalTier, pool: WorkerProcesses)
+        -> (watch: Task<Void, Never>, left: LockedBox<Bool>) {
+        let left = LockedBox(false)
+        let watch = Task { [queue, log, options] in
+            var told = Waiting(), toldAt = ContinuousClock.now
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                guard let waiting = try? await queue.waiting(run: run) else { continue }
+                if waiting.objects != told.objects || (waiting.objects > 0 && ContinuousClock.now - toldAt > .seconds(600)) {
+                    if waiting.objects > 0, let next = waiting.nextCheck {
+                        log("run \(run): waiting for \(waiting.objects) archived object(s) that S3 is retrieving "
+                            + "(\(RetrievalPrices.typicalTimes(tier))); next check at \(S3Time.string(next))")
+                    }
+                    (told, toldAt) = (waiting, ContinuousClock.now)
+                }
+                // Nothing but waiting left: every outstanding task is parked (a planning run counts as outstanding too),
+                // and none is due for its check (one that is gets checked first).
+                if !options.waitForRetrievals, waiting.tasks > 0, let next = waiting.nextCheck, next > Date(),
+                   (try? await queue.outstanding(run: run)) == waiting.tasks {
+                    left.mutate { $0 = true }
+                    pool.stop()
+                    return
+                }
+            }
+        }
+        return (watch, left)
     }
 
     /// `planning 12/40 prefixes · copying 30/120 tasks (25 %) · 3.1 tasks/s · ETA 29 s`.

@@ -3,7 +3,9 @@ import Foundation
 import S3
 
 /// SIGTERM and SIGINT as a request to stop: while a command's work goes on, the first one asks it to stop (the
-/// workers finish what they hold), a second one exits at once; before and after, either takes its default action.
+/// workers finish what they hold); once it is done (mailing its report, exiting) there is nothing to stop, and the
+/// first is ignored. A second one always exits at once. Before the handler is first installed, either takes its
+/// default action (the process ends: it has started nothing yet).
 ///
 /// The handler is C (`s3b_stop_signals_install`), installed with one sigaction per signal: there is no moment at which a
 /// signal is ignored, as there was between `signal(SIG_IGN)` and a dispatch source's registration, when a worker
@@ -22,7 +24,7 @@ public enum StopSignals {
     }()
 
     /// Runs `body`; the first SIGTERM or SIGINT meanwhile is told to `log` and calls `request`, a second exits at once
-    /// (128 + its number).
+    /// (128 + its number). The handler is set before it is installed: from the first moment it is there, it acts.
     public static func during<T>(request: @escaping @Sendable () -> Void, log: @escaping @Sendable (String) -> Void,
                                  _ body: () async throws -> T) async rethrows -> T {
         let alone = stop.mutate { current in
@@ -34,12 +36,7 @@ public enum StopSignals {
             return true
         }
         precondition(alone, "stop signals are handled by one body at a time")
-        // Armed before the handler is installed: from the first moment it is there, it hands a signal on.
-        s3b_stop_signals_arm(1)
-        defer {
-            s3b_stop_signals_arm(0)
-            stop.mutate { $0 = nil }
-        }
+        defer { stop.mutate { $0 = nil } }
         if let reason = installProblem {
             log("warning: cannot handle SIGTERM and SIGINT (\(reason)): either stops this process at once")
         }

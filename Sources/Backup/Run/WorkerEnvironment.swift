@@ -27,8 +27,9 @@ enum WorkerEnvironment {
         // Where and how requests go.
         "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
         "AWS_MAX_ATTEMPTS", "AWS_CA_BUNDLE",
-        // s3backup's own: the S3 client's time limits, and the config file every process of a run reads.
-        "S3BACKUP_STALL_SECONDS", "S3BACKUP_REQUEST_TIME_LIMIT_SECONDS", "S3BACKUP_CONFIG",
+        // s3backup's own: the S3 client's time limits, when archived objects are checked, and the config file every
+        // process of a run reads.
+        "S3BACKUP_STALL_SECONDS", "S3BACKUP_REQUEST_TIME_LIMIT_SECONDS", "S3BACKUP_RETRIEVAL_CHECK_SECONDS", "S3BACKUP_CONFIG",
         // A sanitizer or backtrace run's settings, so workers report where the run does.
         "TSAN_OPTIONS", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "SWIFT_BACKTRACE",
     ]

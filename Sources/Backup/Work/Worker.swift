@@ -34,8 +34,22 @@ public final class Worker: Sendable {
         public var pollInterval: Duration = .milliseconds(250)
         /// How often held leases are renewed; a third of the lease.
         public var heartbeat: Duration = .seconds(20)
+        /// How long after a task's archived objects were asked for (or last checked) they are first checked; the wait
+        /// doubles with each check, up to 30 minutes (S3BACKUP_RETRIEVAL_CHECK_SECONDS; default 60).
+        public var retrievalCheck: Duration = .seconds(60)
         /// Defaults.
         public init() {}
+
+        /// The first wait for archived objects as `environment` sets it (S3BACKUP_RETRIEVAL_CHECK_SECONDS, whole
+        /// seconds, at least 1), else the default.
+        public static func retrievalCheck(environment: [String: String]) throws -> Duration {
+            guard let text = environment["S3BACKUP_RETRIEVAL_CHECK_SECONDS"], !text.isEmpty else { return Options().retrievalCheck }
+            guard let seconds = Int(text), seconds >= 1 else {
+                throw S3Error(.configuration, "S3BACKUP_RETRIEVAL_CHECK_SECONDS \(text.debugDescription) must be a whole number "
+                                + "of seconds, at least 1 (how long after asking for archived objects they are first checked)")
+            }
+            return .seconds(seconds)
+        }
     }
 
     let queue: any TaskQueue
@@ -129,6 +143,8 @@ public final class Worker: Sendable {
                 }
             } catch let failure as TaskFailure {
                 try await record(failure, of: task)
+            } catch let parked as TaskParked {
+                try await park(task, parked)
             } catch let error as QueueError {
                 throw error
             } catch {
@@ -175,6 +191,18 @@ public final class Worker: Sendable {
         return nil
     }
 
+    /// Parks `task` until its next check: the objects it waits for are being retrieved.
+    private func park(_ task: ClaimedTask, _ parked: TaskParked) async throws {
+        let due = Date().addingTimeInterval(parked.after.seconds)
+        do {
+            try await queue.park(task.lease, until: due, payload: parked.payload, waitingFor: parked.objects)
+            log("task \(task.lease.task): waiting for \(parked.objects) archived object(s) to be retrieved; checked again at "
+                + S3Time.string(due))
+        } catch let error as QueueError where error.kind == .leaseLost(task: task.lease.task) {
+            log("\(error)")
+        }
+    }
+
     private func record(_ failure: TaskFailure, of task: ClaimedTask) async throws {
         do {
             try await queue.fail(task.lease, error: failure.message, permanent: failure.permanent,
@@ -202,13 +230,35 @@ public final class Worker: Sendable {
     }
 
     private func copy(_ batch: CopyBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> TaskOutcome {
-        let results = LockedBox<(outcome: TaskOutcome, failures: [(String, S3Error)])>((TaskOutcome(), []))
+        let results = LockedBox<(outcome: TaskOutcome, failures: [(String, S3Error)], waiting: [CopyItem])>((TaskOutcome(), [], []))
         try await lanes.forEach(batch.objects) { [changes] item in
+            let key = RunLog.quoted(context.backupURL.prefix + item.key)
             do {
+                var retrieved = false
+                switch try await context.archives.readiness(of: item) {
+                case .gone:
+                    results.mutate { $0.outcome.vanished += 1 }
+                    return changes("not copied \(key): gone from the source since it was listed")
+                case .notRetrieved(let archive):
+                    results.mutate { $0.outcome.archivedNotCopied.append(item.key) }
+                    return changes("not copied \(key): archived in the source (\(archive)); run with --restore-archived to retrieve it")
+                case .waiting(let request):
+                    results.mutate { results in
+                        results.waiting.append(item)
+                        guard let request else { return }
+                        results.outcome.retrievalsRequested += 1
+                        results.outcome.retrievalBytes += request.bytes
+                        results.outcome.retrievalCost += request.cost
+                    }
+                    if request != nil { changes("retrieval asked for \(RunLog.quoted(context.sourceURL.prefix + item.key)) in \(context.sourceURL.bucket)") }
+                    return
+                case .readable(let afterRetrieval):
+                    retrieved = afterRetrieval
+                }
                 // Any earlier attempt, of this round or one before a `retry`, may have copied the object.
-                let outcome = try await context.copier.copy(item, checkBackupFirst: task.attempt > 1 || task.earlierAttempts > 0)
+                var outcome = try await context.copier.copy(item, checkBackupFirst: task.attempt > 1 || task.earlierAttempts > 0)
+                if retrieved && outcome.copied == 1 { outcome.retrieved = 1 }
                 results.mutate { $0.outcome.add(outcome) }
-                let key = RunLog.quoted(context.backupURL.prefix + item.key)
                 if outcome.copied == 1 {
                     let how = outcome.streamed == 1 ? "streamed" : "server-side"
                     let parts = outcome.relayouts == 1 ? ", with another part layout (ETags recorded)"
@@ -220,12 +270,21 @@ public final class Worker: Sendable {
                 }
             } catch let error as S3Error {
                 results.mutate { $0.failures.append((item.key, error)) }
-                changes("failed \(RunLog.quoted(context.backupURL.prefix + item.key)): \(error)")
+                changes("failed \(key): \(error)")
             }
         }
-        let (outcome, failures) = results.value
-        try await fail(ifAny: failures, task: task, total: batch.objects.count, outcome: outcome)
-        return outcome
+        let (outcome, failures, waiting) = results.value
+        var total = batch.done ?? TaskOutcome()
+        total.add(outcome)
+        try await fail(ifAny: failures, task: task, total: batch.objects.count, outcome: total)
+        guard waiting.isEmpty else {
+            let checks = (batch.checks ?? 0) + 1
+            let rest = CopyBatch(objects: waiting.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) },
+                                 done: total, checks: checks)
+            throw TaskParked(payload: try Payload.encode(rest), objects: waiting.count,
+                             after: ArchiveCheck.nextCheck(after: checks, first: options.retrievalCheck))
+        }
+        return total
     }
 
     private func delete(_ batch: DeleteBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> TaskOutcome {
@@ -299,7 +358,10 @@ public final class Worker: Sendable {
 struct RunContext: Sendable {
     let backup: any ObjectStore
     let backupURL: S3URL
+    let sourceURL: S3URL
     let copier: ObjectCopier
+    /// Whether the run's archived sources can be read, retrieving them if the run does.
+    let archives: ArchiveCheck
     /// Counts the retries of this run's requests.
     let requests: RunRequestCounter
 
@@ -322,7 +384,9 @@ struct RunContext: Sendable {
         let (source, backup, serverSide) = try stores(parameters, requests)
         self.backup = backup
         backupURL = try parameters.backup.location()
-        copier = ObjectCopier(source: source, backup: backup, sourceURL: try parameters.source.location(),
+        sourceURL = try parameters.source.location()
+        archives = ArchiveCheck(source: source, sourceURL: sourceURL, retrieval: parameters.retrieval)
+        copier = ObjectCopier(source: source, backup: backup, sourceURL: sourceURL,
                               backupURL: backupURL, parameters: parameters, serverSide: serverSide,
                               relayouts: { try await queue.recordRelayout($0) })
     }
@@ -363,6 +427,14 @@ final class RunRequestCounter: RequestObserver {
             counts.throttled += other.throttled
         }
     }
+}
+
+/// A copy task that waits for S3 to retrieve `objects` of its objects: parked with `payload`, what is left of it,
+/// and checked again `after` this long.
+struct TaskParked: Error {
+    let payload: [UInt8]
+    let objects: Int
+    let after: Duration
 }
 
 /// A task that failed: retried later, or dead when `permanent`; `outcome` is what it still did.

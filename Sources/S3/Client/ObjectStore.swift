@@ -75,6 +75,12 @@ public protocol ObjectStore: Sendable {
     /// PutObjectTagging: replaces the tags of a key (or version).
     func putObjectTagging(bucket: String, key: String, versionID: String?, tags: [Tag]) async throws
 
+    // MARK: Archives
+
+    /// RestoreObject: retrieves an archived key (or version) at `tier`, kept `days` days (nil: Intelligent-Tiering).
+    func restoreObject(bucket: String, key: String, versionID: String?, tier: RetrievalTier, days: Int?) async throws
+        -> RetrievalRequest
+
     // MARK: Buckets (setup)
 
     /// GetBucketVersioning.

@@ -3,6 +3,11 @@ public enum StorageClass {
     /// The classes whose objects S3 reads or copies only once retrieved (RestoreObject); a listing names them.
     /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-class-intro.html#sc-glacier
     public static let archived: Set<String> = ["GLACIER", "DEEP_ARCHIVE"]
+    /// Whether an object of `storageClass` may be archived: GLACIER and DEEP_ARCHIVE always are; an
+    /// INTELLIGENT_TIERING one is when HeadObject says `x-amz-archive-status`.
+    public static func mayBeArchived(_ storageClass: String) -> Bool {
+        archived.contains(storageClass) || storageClass == "INTELLIGENT_TIERING"
+    }
 }
 
 /// One object as ListObjectsV2 describes it.

@@ -21,11 +21,16 @@ public struct ObjectInfo: Sendable, Equatable {
     public var kmsKeyID: String?
     /// Number of tags (`x-amz-tagging-count`); 0 when S3 does not say.
     public var tagCount: Int
+    /// The retrieval of an archived object (`x-amz-restore`); nil when none was asked.
+    public var retrieval: RetrievalState?
+    /// The Intelligent-Tiering archive tier it is in (`x-amz-archive-status`: `ARCHIVE_ACCESS`,
+    /// `DEEP_ARCHIVE_ACCESS`); nil when it is in none.
+    public var archiveStatus: String?
 
     /// What a store says of an object, from its parts (S3Client reads them from the answer's headers).
     public init(size: Int64, etag: ETag, lastModified: String? = nil, versionID: String? = nil, storageClass: String = "STANDARD",
                 metadata: ObjectMetadata = ObjectMetadata(), partsCount: Int? = nil, serverSideEncryption: String? = nil,
-                kmsKeyID: String? = nil, tagCount: Int = 0) {
+                kmsKeyID: String? = nil, tagCount: Int = 0, retrieval: RetrievalState? = nil, archiveStatus: String? = nil) {
         self.size = size
         self.etag = etag
         self.lastModified = lastModified
@@ -36,6 +41,8 @@ public struct ObjectInfo: Sendable, Equatable {
         self.serverSideEncryption = serverSideEncryption
         self.kmsKeyID = kmsKeyID
         self.tagCount = tagCount
+        self.retrieval = retrieval
+        self.archiveStatus = archiveStatus
     }
 
     init(headers: [String: String]) {
@@ -49,5 +56,7 @@ public struct ObjectInfo: Sendable, Equatable {
         serverSideEncryption = headers["x-amz-server-side-encryption"]
         kmsKeyID = headers["x-amz-server-side-encryption-aws-kms-key-id"]
         tagCount = headers["x-amz-tagging-count"].flatMap { Int($0) } ?? 0
+        retrieval = headers["x-amz-restore"].flatMap(RetrievalState.init(header:))
+        archiveStatus = headers["x-amz-archive-status"]
     }
 }

@@ -35,6 +35,10 @@ extension S3Backup {
         @Flag(help: "Print what would change, change nothing: the counts and the keys to copy and to delete (the first 20; with --json up to 100,000 of each).")
         var dryrun = false
         @Flag(help: "Print the reports (with --dryrun, what would change) as JSON.") var json = false
+        @Option(help: "Storage class of the restored copies.") var storageClass = "STANDARD"
+        @OptionGroup var archives: ArchiveOptions
+        @Flag(help: "Do not wait for archived objects S3 is retrieving: ask for them, copy what is readable, and exit 75 while retrievals are pending; the same command later copies them.")
+        var noWait = false
         @Option(help: "Worker processes.") var workers = BackupRunner.Options().workers
         @Option(help: "Objects transferred at once by each worker.") var concurrency = Worker.Options.defaultConcurrency
         @Option(help: "How long a claimed task stays a worker's without a heartbeat.") var leaseSeconds = 60
@@ -70,6 +74,8 @@ extension S3Backup {
             request.connection = connection.side("")
             request.encryption = encryption.sse
             request.kmsKeyID = encryption.kmsKeyID
+            request.storageClass = storageClass
+            request.retrieval = archives.retrieval
             return request
         }
 
@@ -116,6 +122,7 @@ extension S3Backup {
             options.leaseSeconds = leaseSeconds
             options.logDirectory = logDir ?? RunLog.defaultDirectory(environment: environment)
             options.logRetentionDays = 0 // the nightly run owns log retention (--log-retention-days)
+            options.waitForRetrievals = !noWait
             let runner = try BackupRunner(queue: try openQueue(db, leaseSeconds: leaseSeconds), launcher: Work.launcher(database: db),
                                           options: options, environment: environment, owner: ProcessIdentity.current,
                                           log: Log.standardError)

@@ -38,6 +38,7 @@ extension S3Backup {
                 options.untilIdle = untilIdle
                 options.run = run
                 options.heartbeat = .seconds(Double(leaseSeconds) / 3)
+                options.retrievalCheck = try Worker.Options.retrievalCheck(environment: ProcessInfo.processInfo.environment)
                 let orphaned = parentPid.map { OrphanWatch.start(parent: $0, stop: stop, log: Log.standardError) }
                 defer { orphaned?.cancel() }
                 let file = try logFile.map { try RunLog(appendingTo: $0) }

@@ -28,6 +28,10 @@ struct BackupOptions: ParsableArguments {
     @Flag(help: "Back up into a bucket without versioning (an overwrite or a delete there loses the only copy).")
     var allowUnversioned = false
 
+    @Flag(help: "Retrieve archived objects of the primary (GLACIER, DEEP_ARCHIVE, Intelligent-Tiering archive tiers) that the backup lacks, and copy them; without it they are named and the run is partial (exit 2).")
+    var restoreArchived = false
+    @OptionGroup var archives: ArchiveOptions
+
     @Option(help: "Above this many objects in the primary, split the key space by prefix and list it in parallel.")
     var splitAbove = 10_000
 
@@ -61,6 +65,7 @@ struct BackupOptions: ParsableArguments {
             parameters.deleteWindow = DeleteWindow(days: deleteWindowDays, cap: DeleteCap(maxDeleteWindow) ?? DeleteWindow.default.cap)
         }
         parameters.splitThreshold = splitAbove
+        parameters.retrieval = restoreArchived ? archives.retrieval : nil
         return parameters
     }
 }

@@ -20,6 +20,9 @@ enum ExitStatus: Int32, CaseIterable {
     /// The command line was malformed (ArgumentParser's own status), its locations overlap, or it names a run that
     /// cannot be cancelled.
     case usage = 64
+    /// `restore --no-wait` left archived objects that S3 is still retrieving (EX_TEMPFAIL): the same command later
+    /// copies them.
+    case pending = 75
     /// The endpoint could not be reached.
     case unavailable = 69
     /// The credentials were refused or lack permission.
@@ -44,6 +47,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .mailFailed: "succeeded, but the report could not be mailed"
         case .stopped: "stopped by SIGTERM or SIGINT; the same command again finishes the run"
         case .usage: "bad command line, overlapping locations, a run that cannot be cancelled"
+        case .pending: "archived objects still being retrieved (--no-wait); run it again later"
         case .unavailable: "the endpoint could not be reached"
         case .permission: "credentials refused or not permitted"
         case .configuration: "configuration error: settings, credentials, bucket, config file, paths"
@@ -78,6 +82,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .unreachable: .unavailable
         case .failed: .failure
         case .partial: .partial
+        case .pending: .pending
         case .refused: .refused
         case .stopped: .stopped
         }

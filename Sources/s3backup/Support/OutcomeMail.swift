@@ -4,7 +4,8 @@ import Foundation
 import Mail
 
 /// Runs `body`, a command that ends with a report, and tells how it ended when it did not: stopped (SIGTERM,
-/// SIGINT) is printed, logged, mailed STOPPED and exits with its status; any other failure is logged and mailed
+/// SIGINT) is printed, logged, mailed STOPPED and exits with its status, as is waiting for archived objects
+/// (`--no-wait`, WAITING); any other failure is logged and mailed
 /// FAILED with its one-line reason, then thrown on for its own exit status. `runner` is the runner once there is one
 /// (a failure before it has no log to write to).
 func tellingOutcome(of command: String, mail settings: SMTPSettings?, runner: () -> BackupRunner?,
@@ -16,6 +17,11 @@ func tellingOutcome(of command: String, mail settings: SMTPSettings?, runner: ()
         runner()?.record("\(stopped)")
         await mailOutcome("STOPPED", of: command, reason: stopped.description, settings: settings, runner: runner())
         throw ExitCode(ExitStatus.of(stopped).rawValue) // said already: only the status is left
+    } catch let pending as RetrievalsPending {
+        StandardError.say("\(pending)")
+        runner()?.record("\(pending)")
+        await mailOutcome("WAITING", of: command, reason: pending.description, settings: settings, runner: runner())
+        throw ExitCode(ExitStatus.of(pending).rawValue)
     } catch let error where !(error is ExitCode) {
         // Whatever stage failed, the log and the mail say why, as the console does.
         runner()?.record("s3backup: \(error)")

@@ -1,0 +1,140 @@
+@testable import Backup
+import Foundation
+import Queue
+import S3
+import TestSupport
+import Testing
+
+/// Archived sources, as S3 documents them: GLACIER and DEEP_ARCHIVE named by the listing, Intelligent-Tiering's
+/// archive tiers only by HeadObject, retrievals that take a while, and a retrieval asked for once.
+@Suite("archived objects: retrieved once, waited for without a lease, or named", .timeLimit(.minutes(1)))
+struct ArchiveRetrievalTests {
+    /// A fixture whose primary holds `glacier` and `deep` in those classes, `tiered` in Intelligent-Tiering's Archive
+    /// Access tier and `plain` in STANDARD, none in the backup.
+    private func archivedFixture() throws -> StoreFixture {
+        let fixture = StoreFixture()
+        try fixture.source("glacier", "in glacier", options: WriteOptions(storageClass: "GLACIER"))
+        try fixture.source("deep", "in deep archive", options: WriteOptions(storageClass: "DEEP_ARCHIVE"))
+        try fixture.source("tiered", "in the archive access tier", options: WriteOptions(storageClass: "INTELLIGENT_TIERING"))
+        try fixture.store.archiveInIntelligentTiering("primary", "data/tiered")
+        try fixture.source("plain", "readable")
+        return fixture
+    }
+
+    private func check(_ fixture: StoreFixture, _ retrieval: ArchiveRetrieval?) throws -> ArchiveCheck {
+        ArchiveCheck(source: fixture.store, sourceURL: try fixture.parameters.source.location(), retrieval: retrieval)
+    }
+
+    @Test func theCheckAsksOnceAndTellsEachState() async throws {
+        let fixture = try archivedFixture()
+        fixture.store.retrievalsTake(heads: 1)
+        let check = try check(fixture, ArchiveRetrieval(tier: .standard, days: 2))
+        let glacier = try await fixture.listed("glacier")
+        #expect(glacier.storageClass == "GLACIER", "the listing's class travels with the task")
+        #expect(try await fixture.listed("plain").storageClass == nil, "a class never archived costs no HEAD")
+        guard case .waiting(let request?) = try await check.readiness(of: glacier) else { Issue.record("asked"); return }
+        #expect(request.bytes == 10 && request.cost > 0)
+        #expect(try await check.readiness(of: glacier) == .waiting(request: nil), "under way: not asked again")
+        #expect(try await check.readiness(of: glacier) == .readable(retrieved: true))
+        #expect(try fixture.store.retrievalRequests("primary", "data/glacier") == 1)
+        #expect(try await check.readiness(of: try await fixture.listed("plain")) == .readable(retrieved: false))
+    }
+
+    @Test func intelligentTieringIsSeenOnHeadAndRetrievedWithoutDays() async throws {
+        let fixture = try archivedFixture()
+        let tiered = try await fixture.listed("tiered")
+        #expect(tiered.storageClass == "INTELLIGENT_TIERING")
+        // The store refuses Days for Intelligent-Tiering, as S3 does: a request with them would throw.
+        let outcome = try await check(fixture, ArchiveRetrieval()).readiness(of: tiered)
+        #expect(outcome == .waiting(request: ArchiveCheck.Request(bytes: 26, cost: 0)), "Standard from Archive Access is free")
+        #expect(try await check(fixture, ArchiveRetrieval()).readiness(of: tiered) == .readable(retrieved: true))
+    }
+
+    @Test func deepArchiveHasNoExpeditedAndSaysSo() async throws {
+        let fixture = try archivedFixture()
+        await #expect { try await check(fixture, ArchiveRetrieval(tier: .expedited)).readiness(of: try await fixture.listed("deep")) }
+            throws: { error in
+                let error = try #require(error as? S3Error)
+                return error.kind == .configuration && "\(error)".contains("DEEP_ARCHIVE has no Expedited retrieval")
+                    && "\(error)".contains("--archive-tier Standard or Bulk")
+            }
+        #expect(try fixture.store.retrievalRequests("primary", "data/deep") == 0, "no silent fallback to another tier")
+    }
+
+    @Test func aRunThatDoesNotRetrieveNamesWhatItLeft() async throws {
+        let fixture = try archivedFixture()
+        let worked = try await fixture.work()
+        #expect(worked.dead.isEmpty)
+        #expect(worked.outcome.copied == 1 && Set(worked.outcome.archivedNotCopied) == ["glacier", "deep", "tiered"])
+        #expect(worked.changes.contains { $0.hasPrefix("not copied \"bk/deep\": archived in the source (DEEP_ARCHIVE)") })
+        for key in ["glacier", "deep", "tiered"] { #expect(try fixture.store.retrievalRequests("primary", "data/" + key) == 0) }
+        let report = try await BackupReport.load(queue: worked.queue, run: worked.run)
+        #expect(report.verdict == .partial && report.failure == .partial)
+        #expect(report.text.contains("archived in the primary, not copied: 3 (retrieve them, or run with --restore-archived)"))
+        #expect(report.text.contains("    \"deep\"\n"))
+    }
+
+    /// Retrievals that stay under way for three HEADs: the task is parked between checks (no lease held), each
+    /// object is asked for once, and every body arrives.
+    @Test func aRunThatRetrievesParksItsTaskAndCopiesEachObjectOnceReady() async throws {
+        var fixture = try archivedFixture()
+        fixture.parameters.retrieval = ArchiveRetrieval(tier: .bulk, days: 1)
+        fixture.store.retrievalsTake(heads: 3)
+        let worked = try await fixture.work(retrievalCheck: .milliseconds(20))
+        #expect(worked.dead.isEmpty)
+        #expect(worked.outcome.copied == 4 && worked.outcome.retrieved == 3 && worked.outcome.retrievalsRequested == 3)
+        #expect(worked.outcome.archivedNotCopied.isEmpty)
+        for key in ["glacier", "deep", "tiered", "plain"] {
+            #expect(fixture.store.body(bucket: "backup", key: "bk/" + key) == fixture.store.body(bucket: "primary", key: "data/" + key))
+        }
+        for key in ["glacier", "deep", "tiered"] { #expect(try fixture.store.retrievalRequests("primary", "data/" + key) == 1) }
+        let report = try await BackupReport.load(queue: worked.queue, run: worked.run)
+        #expect(report.verdict == .success && report.retrievalTier == .bulk)
+        #expect(report.text.contains("archives: 3 retrieval(s) asked (Bulk, "), "\(report.text)")
+        #expect(try await worked.queue.waiting(run: nil) == Waiting())
+    }
+
+    @Test func aParkedTaskHoldsNoLeaseAndWaitsUntilItsCheck() async throws {
+        let directory = try TemporaryDirectory()
+        let queue = try SQLiteQueue(path: directory.path + "/queue.db")
+        let run = try await queue.createRun(kind: "restore", source: "s3://a/", destination: "s3://b/", parameters: "{}")
+        try await queue.setRunState(run, .running, note: nil)
+        _ = try await queue.enqueue([NewTask(kind: "copy", uniqueKey: "t", payload: [1])], run: run, held: false)
+        let claimed = try #require(try await queue.claim(worker: "w", limit: 1).first)
+        let due = Date().addingTimeInterval(3_600)
+        try await queue.park(claimed.lease, until: due, payload: [2], waitingFor: 7)
+        let waiting = try await queue.waiting(run: run)
+        #expect(waiting.tasks == 1 && waiting.objects == 7)
+        #expect(abs((waiting.nextCheck ?? .distantPast).timeIntervalSince(due)) < 0.01)
+        #expect(try await queue.claim(worker: "w", limit: 1).isEmpty, "not claimable before its check")
+        #expect(try await queue.outstanding(run: run) == 1, "still work of the run")
+        await #expect(throws: QueueError.self) { try await queue.park(claimed.lease, until: due, payload: [3], waitingFor: 1) }
+    }
+
+    @Test func checksGrowAndStopGrowingAtHalfAnHour() {
+        let first = Duration.seconds(60)
+        #expect((1...7).map { ArchiveCheck.nextCheck(after: $0, first: first) }
+                    == [60, 120, 240, 480, 960, 1_800, 1_800].map { Duration.seconds($0) })
+        #expect(ArchiveCheck.nextCheck(after: 1_000, first: .seconds(1)) == .seconds(1_800))
+    }
+
+    @Test func theHeaderSaysWhetherARetrievalIsDone() {
+        #expect(RetrievalState(header: "ongoing-request=\"true\"") == .ongoing)
+        #expect(RetrievalState(header: "ongoing-request=\"false\", expiry-date=\"Fri, 21 Dec 2012 00:00:00 GMT\"")
+                    == .done(expiry: "Fri, 21 Dec 2012 00:00:00 GMT"))
+        #expect(RetrievalState(header: "nonsense") == nil)
+        #expect(ObjectInfo(size: 1, etag: .none, storageClass: "GLACIER").needsRetrieval)
+        #expect(!ObjectInfo(size: 1, etag: .none, storageClass: "GLACIER", retrieval: .done(expiry: nil)).needsRetrieval)
+        #expect(ObjectInfo(size: 1, etag: .none, storageClass: "INTELLIGENT_TIERING", archiveStatus: "ARCHIVE_ACCESS").needsRetrieval)
+        #expect(!ObjectInfo(size: 1, etag: .none, storageClass: "INTELLIGENT_TIERING").needsRetrieval)
+    }
+
+    @Test func pricesFollowTheTable() throws {
+        // 1,000 objects of 1 GB from GLACIER at Standard: 1,000 × $0.01 + 1 × $0.05.
+        let price = try #require(RetrievalPrices.price(.glacier, .standard))
+        #expect(abs(price.cost(objects: 1_000, bytes: 1_000_000_000_000) - 10.05) < 1e-9)
+        #expect(RetrievalPrices.price(.deepArchive, .expedited) == nil && RetrievalPrices.price(.deepArchiveAccess, .expedited) == nil)
+        #expect(RetrievalPrices.dollars(0.0042) == "$0.0042" && RetrievalPrices.dollars(10.05) == "$10.05")
+        #expect(RetrievalPrices.typicalTimes(.bulk) == "Bulk: typically 5–12 hours from GLACIER, within 48 hours from DEEP_ARCHIVE")
+    }
+}
