@@ -22,7 +22,8 @@ Faults (RATE is the share of the requests the fault applies to, 0 to 1):
 While it runs, HTTP on the same port controls it (bucket names cannot start with "_", so these never reach S3):
   GET /__proxy/set?slowdown=0.1&only=poison/   replace every rate (unnamed ones become 0); `only` limits faults
                                                 to request paths containing that text
-  GET /__proxy/stats                            JSON: requests, faults injected by kind, and each forwarded or
+  GET /__proxy/stats                            JSON: requests, faults injected by kind, RestoreObject requests by
+                                                "/bucket/key?versionId=…", and each forwarded or
                                                 faulted request's start time (seconds since the proxy started)
 """
 import http.client
@@ -56,6 +57,7 @@ class State:
         self.requests = 0
         self.injected = {fault: 0 for fault in FAULTS}
         self.times = []
+        self.restores = {}
 
     def choose(self, candidates, path):
         """Draws a fault among those that apply to this request, or None."""
@@ -108,6 +110,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
+        if self.method_is("POST") and "restore" in query:
+            # RestoreObject requests by object and version, so a test can tell one was never asked twice.
+            asked = urllib.parse.unquote(parsed.path) + "?versionId=" + query.get("versionId", [""])[0]
+            with self.state.lock:
+                self.state.restores[asked] = self.state.restores.get(asked, 0) + 1
         segments = [s for s in parsed.path.split("/") if s]
         has_key = len(segments) > 1
         copy = self.method_is("PUT") and "x-amz-copy-source" in self.headers
@@ -231,7 +238,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif parsed.path == "/__proxy/stats":
             with self.state.lock:
                 body = json.dumps({"requests": self.state.requests, "injected": self.state.injected,
-                                   "times": self.state.times}).encode()
+                                   "times": self.state.times, "restores": self.state.restores}).encode()
         else:
             return self.reply(404, b"unknown control path")
         self.send_response(200)

@@ -154,8 +154,8 @@ struct BackupFixture {
     }
 
     /// The backup equals the primary: same keys (bytes), sizes and ETags everywhere; same metadata, tags and
-    /// bodies for `sample` keys.
-    func expectEqual(sample: [String]) async throws {
+    /// bodies for `sample` keys, each stored in the backup as `backupClass` (nil: whatever class it moved to).
+    func expectEqual(sample: [String], backupClass: String? = "STANDARD_IA") async throws {
         let left = try await listing(sourceClient, primary), right = try await listing(backupClient, backup)
         #expect(left.count == right.count, "object counts \(left.count) vs \(right.count)")
         let missing = left.keys.filter { right[$0] == nil }.map { String(decoding: $0, as: UTF8.self) }
@@ -170,7 +170,7 @@ struct BackupFixture {
             let a = try await sourceClient.headObject(bucket: primary, key: key)
             let b = try await backupClient.headObject(bucket: backup, key: key)
             #expect(a.metadata == b.metadata, "metadata of \(key.debugDescription)")
-            #expect(b.storageClass == "STANDARD_IA")
+            if let backupClass { #expect(b.storageClass == backupClass) }
             #expect(try await sourceClient.getObjectTagging(bucket: primary, key: key)
                         == backupClient.getObjectTagging(bucket: backup, key: key), "tags of \(key.debugDescription)")
             let bodyA = BytesSink(), bodyB = BytesSink()

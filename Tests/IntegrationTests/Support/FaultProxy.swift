@@ -11,6 +11,8 @@ struct FaultProxy {
         let injected: [String: Int]
         /// Each request's arrival, in seconds since the proxy started.
         let times: [Double]
+        /// RestoreObject requests by `/bucket/key?versionId=…`.
+        let restores: [String: Int]
 
         /// All faults injected.
         var faults: Int { injected.values.reduce(0, +) }
@@ -40,7 +42,7 @@ struct FaultProxy {
         let body = try await control("stats")
         let json = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] ?? [:]
         return Stats(requests: json["requests"] as? Int ?? 0, injected: json["injected"] as? [String: Int] ?? [:],
-                     times: json["times"] as? [Double] ?? [])
+                     times: json["times"] as? [Double] ?? [], restores: json["restores"] as? [String: Int] ?? [:])
     }
 
     private func control(_ path: String) async throws -> [UInt8] {
