@@ -137,4 +137,40 @@ struct ArchiveRetrievalTests {
         #expect(RetrievalPrices.dollars(0.0042) == "$0.0042" && RetrievalPrices.dollars(10.05) == "$10.05")
         #expect(RetrievalPrices.typicalTimes(.bulk) == "Bulk: typically 5–12 hours from GLACIER, within 48 hours from DEEP_ARCHIVE")
     }
+
+    @Test func aDryRunEstimatesTimeAndCostPerClass() throws {
+        let counts: [String: (objects: Int, bytes: Int64)] = ["GLACIER": (1_000, 1_000_000_000_000), "DEEP_ARCHIVE": (10, 10_000_000_000),
+                                                             "INTELLIGENT_TIERING": (5, 5)]
+        let standard = RetrievalEstimate(tier: .standard, counts: counts)
+        #expect(standard.shares.map(\.storageClass) == ["GLACIER", "DEEP_ARCHIVE", "INTELLIGENT_TIERING"])
+        // GLACIER: 1,000 GB × $0.01 + 1 × $0.05; DEEP_ARCHIVE: 10 GB × $0.02 + 0.01 × $0.10.
+        #expect(abs((standard.cost ?? 0) - (10.05 + 0.201)) < 1e-9)
+        #expect(standard.lines.contains("  GLACIER: 1000 object(s), 931.3 GiB, typically 3–5 hours, about $10.05"), "\(standard.lines)")
+        #expect(standard.lines.contains { $0.hasPrefix("  INTELLIGENT_TIERING: 5 object(s), 5 bytes: those in an archive tier") })
+        let expedited = RetrievalEstimate(tier: .expedited, counts: counts)
+        #expect(expedited.cost == nil)
+        #expect(expedited.lines.contains("  DEEP_ARCHIVE: 10 object(s), 9.3 GiB: S3 has no Expedited retrieval from it; "
+                                         + "pass --archive-tier Standard or Bulk"), "\(expedited.lines)")
+        #expect(RetrievalEstimate(tier: .bulk, counts: [:]).lines.isEmpty)
+    }
+
+    /// A restore as of a moment whose versions were archived since: the old version is retrieved (by its version
+    /// id) and copied; the current one is neither read nor asked for.
+    @Test func aPointInTimeRestoreRetrievesTheArchivedOldVersion() async throws {
+        var fixture = StoreFixture()
+        let old = try fixture.source("report", "as it was", options: WriteOptions(storageClass: "DEEP_ARCHIVE"))
+        try fixture.source("report", "as it is now, much longer")
+        var listed: [ObjectVersion] = []
+        for try await page in fixture.store.listObjectVersions(bucket: "primary", prefix: "data/") { listed += page.versions }
+        let first = try #require(listed.first { $0.versionID == old.versionID })
+        fixture.parameters.asOf = first.lastModified
+        fixture.parameters.kind = "restore"
+        fixture.parameters.retrieval = ArchiveRetrieval()
+        fixture.store.retrievalsTake(heads: 1)
+        let worked = try await fixture.work(retrievalCheck: .milliseconds(20))
+        #expect(worked.dead.isEmpty && worked.outcome.retrieved == 1 && worked.outcome.retrievalsRequested == 1)
+        #expect(fixture.store.body(bucket: "backup", key: "bk/report") == Array("as it was".utf8))
+        #expect(try fixture.store.retrievalRequests("primary", "data/report", versionID: old.versionID) == 1)
+        #expect(try fixture.store.retrievalRequests("primary", "data/report") == 0)
+    }
 }

@@ -42,6 +42,14 @@ struct ArchiveRestoreTests {
     @Test func aRestoreRetrievesEachArchivedObjectOnceAndCopiesItBack() async throws {
         let (fixture, proxy, archived) = try await archivedBackup("archive-restore")
         defer { fixture.remove() }
+        let preview = try await fixture.restore(["--dryrun"])
+        #expect(preview.status == 0, "\(preview.stderr)")
+        for line in ["archived, retrieved before they are copied (Standard; an estimate at AWS's us-east-1 list prices):",
+                     "  GLACIER: 3 object(s), ", "typically 3–5 hours, about $", "  DEEP_ARCHIVE: 2 object(s), ",
+                     "typically within 12 hours, about $", "  total: about $"] {
+            #expect(preview.stdoutText.contains(line), "\(preview.stdoutText)")
+        }
+        #expect(try await proxy.stats().restores.isEmpty, "a dry run retrieves nothing")
         let restored = try await fixture.restore(["--yes", "--json", "--archive-tier", "bulk"])
         #expect(restored.status == 0, "\(restored.stderr)")
         let reports = try #require(try JSONSerialization.jsonObject(with: Data(restored.stdout)) as? [[String: Any]])

@@ -26,16 +26,27 @@ struct QueueSink: PlanSink {
 /// Collects a plan without acting on it: `--dryrun`, and the verification after a run.
 public final class PreviewSink: PlanSink {
     private let kept = LockedBox<(copies: [String], deletes: [String])>(([], []))
+    private let archived = LockedBox<[String: (objects: Int, bytes: Int64)]>([:])
     /// How many keys of each kind to keep for display.
     public let sampleSize: Int
 
     /// A sink keeping the first `sampleSize` keys of each kind.
     public init(sampleSize: Int = 10) { self.sampleSize = sampleSize }
 
-    /// Keeps the first keys to copy.
+    /// Keeps the first keys to copy, and counts those that may be archived by storage class.
     public func copy(_ batch: [CopyItem], unit: Unit) async throws {
         kept.mutate { $0.copies += batch.prefix(max(0, sampleSize - $0.copies.count)).map(\.key) }
+        archived.mutate { counts in
+            for item in batch {
+                guard let storageClass = item.storageClass else { continue }
+                counts[storageClass, default: (0, 0)].objects += 1
+                counts[storageClass, default: (0, 0)].bytes += item.size
+            }
+        }
     }
+
+    /// The objects to copy that may be archived: storage class → objects and bytes.
+    public var archivedCounts: [String: (objects: Int, bytes: Int64)] { archived.value }
 
     /// Keeps the first keys to delete.
     public func delete(_ keys: [String], unit: Unit) async throws {

@@ -23,6 +23,8 @@ public struct RestorePreview: Codable, Sendable {
     public var toDelete: KeySample
     /// For a key list: what becomes of each listed key.
     public var listedKeys: ListedKeys?
+    /// What the archived objects to copy will take and cost to retrieve first; nil when the restore does not retrieve.
+    public var retrieval: RetrievalEstimate?
 
     /// Plans the restore `parameters` describe (`list` the key list its `onlyKeys` came from, if any), keeping the
     /// first `keep` keys to copy and to delete; `relayouts` is the queue's record of copies made with another part
@@ -51,7 +53,8 @@ public struct RestorePreview: Codable, Sendable {
                               deletes: parameters.mirrorDeletes, deletesRefused: refusal,
                               toCopy: KeySample(keys: Array(copies.prefix(keep)), total: findings.missing + findings.changed),
                               toDelete: parameters.mirrorDeletes ? KeySample(keys: Array(extras.prefix(keep)), total: findings.extra) : .empty,
-                              listedKeys: listed)
+                              listedKeys: listed,
+                              retrieval: parameters.retrieval.map { RetrievalEstimate(tier: $0.tier, counts: sink.archivedCounts) })
     }
 
     /// Of `keys`, those the planner's destination (the primary) holds now: HeadObject, 16 at a time.
@@ -75,6 +78,7 @@ public struct RestorePreview: Codable, Sendable {
         if toDelete.total > 0 { lines.append("  to delete: " + toDelete.text()) }
         if let deletesRefused { lines.append("  \(deletesRefused)") }
         if let listedKeys { lines += listedKeys.lines().map { "  " + $0 } }
+        if let retrieval { lines += retrieval.lines.map { "  " + $0 } }
         return lines.joined(separator: "\n")
     }
 }
