@@ -69,4 +69,30 @@ struct DrillKeysTests {
         #expect((result["sampled"] as? [String])?.count == 2)
         #expect((result["body_mismatches"] as? [String]) == [])
     }
+
+    /// With `--sample-archived`, the chosen objects archived in the backup are retrieved (Bulk, once each) and their
+    /// bodies compared when they arrive.
+    @Test func aDrillThatSamplesArchivedObjectsRetrievesAndComparesThem() async throws {
+        var fixture = try await BackupFixture("drill-sample-archived")
+        defer { fixture.remove() }
+        try await fixture.seed(6)
+        #expect(try await fixture.run().status == 0)
+        for index in 0..<4 {
+            let key = BackupFixture.seededKey(index)
+            try await fixture.backupClient.copyObject(from: ObjectLocation(bucket: fixture.backup, key: key, versionID: nil),
+                                                      to: fixture.backup, key: key, storageClass: index < 2 ? "GLACIER" : "DEEP_ARCHIVE")
+        }
+        let proxy = try await FaultProxy(upstream: fixture.emulator.server.endpoint)
+        fixture.environment.merge(["AWS_ENDPOINT_URL": proxy.endpoint, "S3BACKUP_RETRIEVAL_CHECK_SECONDS": "1"]) { $1 }
+        let drill = try await run(Repository.binary, ["verify", "--source", "s3://\(fixture.primary)", "--backup",
+                                                      "s3://\(fixture.backup)", "--sample", "6", "--sample-archived", "--json"],
+                                  environment: fixture.environment)
+        #expect(drill.status == 0, "\(drill.stdoutText) \(drill.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(drill.stdout)) as? [String: Any], "\(drill.stdoutText)")
+        #expect(result["archived_sampled"] as? Int == 4 && result["retrievals_requested"] as? Int == 4, "\(drill.stdoutText)")
+        #expect(result["archived_not_sampled"] as? Int == 0 && (result["sampled"] as? [String])?.count == 6)
+        #expect(drill.stderr.contains("drill: waiting for 4 sampled archived object(s) that S3 is retrieving (Bulk: "))
+        let restores = try await proxy.stats().restores
+        #expect(restores.count == 4 && restores.values.allSatisfy { $0 == 1 }, "\(restores)")
+    }
 }

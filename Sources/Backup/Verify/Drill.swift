@@ -19,6 +19,11 @@ public struct Drill: Sendable {
         /// and unreadable until retrieved: those the primary lists in an archive class, and chosen ones either side
         /// refused to read as archived. They are compared by key, size and ETag as every other object.
         public var archivedNotSampled = 0
+        /// With `--sample-archived`: chosen objects archived in the backup that were retrieved (Bulk) and compared
+        /// once S3 had them back; they are among `sampled`.
+        public var archivedSampled = 0
+        /// Of those, the retrievals the drill asked for (one under way already is not asked again).
+        public var retrievalsRequested = 0
 
         /// Whether the backup holds exactly what the primary holds, as far as the drill could see.
         public var passed: Bool { comparison.differences == 0 && bodyMismatches.isEmpty }
@@ -33,6 +38,8 @@ public struct Drill: Sendable {
             lines += differingKeys.lines().map { "    " + $0 }
             lines.append("  bodies: \(sampled.count) sampled, \(bodyMismatches.count) different"
                 + (bodyMismatches.isEmpty ? "" : ": " + bodyMismatches.prefix(10).map(\.debugDescription).joined(separator: ", "))
+                + (archivedSampled == 0 ? "" : "; \(archivedSampled) of them archived in the backup, retrieved to be compared "
+                    + "(\(retrievalsRequested) retrieval(s) asked)")
                 + (archivedNotSampled == 0 ? "" : "; \(archivedNotSampled) archived, not sampled (unreadable until retrieved; "
                     + "compared by key, size and ETag)"))
             return lines.joined(separator: "\n")
@@ -41,6 +48,25 @@ public struct Drill: Sendable {
 
     /// The planner whose diff compares the two sides (its `relayouts` the record of copies with another layout).
     public var planner: Planner
+    /// How chosen objects archived in the backup are retrieved to be compared (`--sample-archived`); nil: they are
+    /// counted as not sampled.
+    public var sampleArchived: ArchivedSampling?
+
+    /// Retrieving the backup's archived objects among those chosen, and waiting for them.
+    public struct ArchivedSampling: Sendable {
+        /// The retrieval (a drill asks for Bulk: the cheapest, and a drill can wait).
+        public var retrieval = ArchiveRetrieval(tier: .bulk, days: 1)
+        /// The first wait before checking; it doubles with each check, up to 30 minutes.
+        public var firstCheck: Duration
+        /// Hears how many wait, at each check.
+        public var log: @Sendable (String) -> Void
+
+        /// Bulk retrievals, checked first after `firstCheck`, told to `log`.
+        public init(firstCheck: Duration, log: @escaping @Sendable (String) -> Void) {
+            self.firstCheck = firstCheck
+            self.log = log
+        }
+    }
 
     /// A drill over the run parameters' two sides.
     public init(parameters: RunParameters, environment: [String: String]) throws {
@@ -70,21 +96,60 @@ public struct Drill: Sendable {
         let differing = try await DifferingKeys.classifying(copies: plan.samples.copies, extras: plan.samples.deletes, keep: keep,
                                                             findings: comparison, backup: planner.backup, at: planner.backupURL)
         let (keys, archivedInSource) = try await randomKeys(sample)
-        let outcome = LockedBox<(mismatches: [String], archived: Set<String>)>(([], []))
+        let outcome = LockedBox<(mismatches: [String], archived: Set<String>, retrievable: [(String, Body)])>(([], [], []))
         try await forEachConcurrently(keys, width: 4) { key in
             async let left = digest(planner.source, planner.sourceURL, key)
             async let right = digest(planner.backup, planner.backupURL, key)
             switch (try await left, try await right) {
+            case let (.digest(primary), .archived) where sampleArchived != nil:
+                outcome.mutate { $0.retrievable.append((key, .digest(primary))) }
             case (.archived, _), (_, .archived): outcome.mutate { _ = $0.archived.insert(key) }
             case let (a, b) where a != b: outcome.mutate { $0.mismatches.append(key) }
             default: break
             }
         }
-        let found = outcome.value
+        var found = outcome.value
+        var retrievals = 0
+        if let sampleArchived, !found.retrievable.isEmpty {
+            let compared = try await compareRetrieved(found.retrievable, sampleArchived)
+            found.mismatches += compared.mismatches
+            retrievals = compared.requested
+        }
         var result = Result(comparison: comparison, differingKeys: differing, sampled: keys.filter { !found.archived.contains($0) },
                             bodyMismatches: found.mismatches.sorted())
         result.archivedNotSampled = archivedInSource + found.archived.count
+        result.archivedSampled = found.retrievable.count
+        result.retrievalsRequested = retrievals
         return result
+    }
+
+    /// Retrieves the backup's archived objects among the chosen `keys` (each with the primary's body) and compares
+    /// each once S3 has it back, checking at a growing interval; the keys that differ, and the retrievals asked for.
+    private func compareRetrieved(_ keys: [(String, Body)], _ sampling: ArchivedSampling) async throws
+        -> (mismatches: [String], requested: Int) {
+        let archives = ArchiveCheck(source: planner.backup, sourceURL: planner.backupURL, retrieval: sampling.retrieval)
+        var waiting = keys, mismatches: [String] = [], requested = 0, checks = 0
+        while true {
+            var still: [(String, Body)] = []
+            for (key, primary) in waiting {
+                switch try await archives.readiness(key: key, versionID: nil) {
+                case .readable, .notRetrieved:
+                    if try await digest(planner.backup, planner.backupURL, key) != primary { mismatches.append(key) }
+                case .waiting(let request):
+                    still.append((key, primary))
+                    if request != nil { requested += 1 }
+                case .gone:
+                    mismatches.append(key)
+                }
+            }
+            waiting = still
+            guard !waiting.isEmpty else { return (mismatches, requested) }
+            checks += 1
+            let wait = ArchiveCheck.nextCheck(after: checks, first: sampling.firstCheck)
+            sampling.log("drill: waiting for \(waiting.count) sampled archived object(s) that S3 is retrieving "
+                + "(\(RetrievalPrices.typicalTimes(sampling.retrieval.tier))); next check in \(Int(wait.seconds)) s")
+            try await Task.sleep(for: wait)
+        }
     }
 
     /// `count` keys of the source's readable objects chosen uniformly at random in one pass (reservoir sampling:

@@ -34,10 +34,15 @@ struct ArchiveCheck: Sendable {
     /// Checks `item` (costs nothing for an object the listing shows in a class that is never archived).
     func readiness(of item: CopyItem) async throws -> Readiness {
         guard let listed = item.storageClass, StorageClass.mayBeArchived(listed) else { return .readable(retrieved: false) }
-        let key = sourceURL.prefix + item.key
+        return try await readiness(key: item.key, versionID: item.versionID)
+    }
+
+    /// Checks the object at `key` (relative to the source's prefix), or its version, whatever its class.
+    func readiness(key relative: String, versionID: String?) async throws -> Readiness {
+        let key = sourceURL.prefix + relative
         let head: ObjectInfo
         do {
-            head = try await source.headObject(bucket: sourceURL.bucket, key: key, versionID: item.versionID)
+            head = try await source.headObject(bucket: sourceURL.bucket, key: key, versionID: versionID)
         } catch let error as S3Error where error.status == 404 {
             return .gone
         }
@@ -50,7 +55,7 @@ struct ArchiveCheck: Sendable {
                             + "pass --archive-tier Standard or Bulk", operation: "RestoreObject", bucket: sourceURL.bucket, key: key)
         }
         let intelligent = head.archiveStatus != nil
-        switch try await source.restoreObject(bucket: sourceURL.bucket, key: key, versionID: item.versionID, tier: retrieval.tier,
+        switch try await source.restoreObject(bucket: sourceURL.bucket, key: key, versionID: versionID, tier: retrieval.tier,
                                               days: intelligent ? nil : retrieval.days) {
         case .alreadyDone:
             return .readable(retrieved: true)

@@ -17,6 +17,8 @@ extension S3Backup {
         @Option(help: "The primary: s3://BUCKET[/PREFIX].") var source: String
         @Option(help: "The backup: s3://BUCKET[/PREFIX].") var backup: String
         @Option(help: "Download this many random objects from both sides and compare their bodies.") var sample = 0
+        @Flag(help: "Retrieve the chosen objects that are archived in the backup (Bulk: hours) and compare them when they arrive, so the drill proves the archive too; without it they are counted as not sampled.")
+        var sampleArchived = false
         @Option(help: "The backup's queue database: its record of copies made with another part layout (providers that do not tell a multipart object's parts) explains their differing ETags.")
         var db: String?
         @Flag(help: "Print the result as JSON.") var json = false
@@ -25,6 +27,7 @@ extension S3Backup {
 
         func validate() throws {
             guard sample >= 0 else { throw ValidationError("--sample must be 0 or more") }
+            if sampleArchived && sample == 0 { throw ValidationError("--sample-archived is about the --sample objects; give --sample N") }
         }
 
         func execute() async throws {
@@ -35,6 +38,10 @@ extension S3Backup {
             _ = try parameters.backup.location()
             var drill = try Drill(parameters: parameters, environment: environment)
             if let db { drill.planner.relayouts = try QueueOptions.openExisting(db) }
+            if sampleArchived {
+                drill.sampleArchived = Drill.ArchivedSampling(firstCheck: try Worker.Options.retrievalCheck(environment: environment),
+                                                              log: Log.standardError)
+            }
             let result = try await drill.run(sample: sample, keep: json ? KeySample.jsonLimit : KeySample.textLimit)
             var output = StandardOutput()
             if json {
