@@ -111,6 +111,8 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var requestRetries: Int = 0
     /// Of the request retries, those S3 throttled (SlowDown).
     public var throttledRequests: Int = 0
+    /// Its tasks parked to wait for archived objects S3 is retrieving.
+    public var waiting = Waiting()
 }
 
 /// A dead task and what is known of why.
@@ -220,7 +222,7 @@ public struct RelayoutRecord: Sendable, Equatable {
 }
 
 /// Tasks parked to wait for S3 (archived objects being retrieved): claimed again when due, holding no lease meanwhile.
-public struct Waiting: Sendable, Equatable {
+public struct Waiting: Codable, Sendable, Equatable {
     /// Parked tasks.
     public var tasks = 0
     /// Objects they wait for.

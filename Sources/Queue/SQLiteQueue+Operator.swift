@@ -19,6 +19,7 @@ extension SQLiteQueue {
             let recent = try db.prepare("""
                 SELECT count(*) FROM tasks WHERE run_id = ?1 AND state IN ('succeeded', 'dead') AND finished_at >= ?2
                 """)
+
             return try runs.bind(.integer(Int64(limit))).rows { row in
                 RunSummary(id: row.int64(0), kind: row.text(1), source: row.text(2), destination: row.text(3),
                            state: RunState(rawValue: row.text(4)) ?? .planning, note: row.optionalText(5),
@@ -36,6 +37,7 @@ extension SQLiteQueue {
                 let finished = try recent.bind(.integer(summary.id), .integer(now - 300_000)).rows { $0.int64(0) }.first!
                 summary.tasksPerMinute = Double(finished) / 5
                 summary.retries = Int(try retries.bind(.integer(summary.id)).rows { $0.int64(0) }.first ?? 0)
+                summary.waiting = try Self.waiting(in: db, run: summary.id)
                 return summary
             }
         }

@@ -16,15 +16,17 @@ extension SQLiteQueue {
 
     /// The parked tasks of `run` (or of every run still going): how many, the objects they wait for, the next due.
     public func waiting(run: RunID?) async throws -> Waiting {
-        try await perform { db in
-            try db.prepare("""
-                SELECT count(*), coalesce(sum(waiting), 0), min(run_at) FROM tasks
-                WHERE state = 'ready' AND waiting IS NOT NULL AND (?1 IS NULL OR run_id = ?1)
-                  AND run_id IN (SELECT id FROM runs WHERE state IN ('planning', 'running'))
-                """).bind(run.map { .integer($0) } ?? .null).rows { row in
-                Waiting(tasks: Int(row.int64(0)), objects: Int(row.int64(1)),
-                        nextCheck: row.int64(0) == 0 ? nil : Date(timeIntervalSince1970: Double(row.int64(2)) / 1000))
-            }.first ?? Waiting()
-        }
+        try await perform { db in try Self.waiting(in: db, run: run) }
+    }
+
+    /// `waiting(run:)` on a connection in hand.
+    static func waiting(in db: Connection, run: RunID?) throws -> Waiting {
+        try db.prepare("""
+            SELECT count(*), coalesce(sum(waiting), 0), min(run_at) FROM tasks
+            WHERE state = 'ready' AND waiting IS NOT NULL AND (?1 IS NULL OR run_id = ?1)
+              AND run_id IN (SELECT id FROM runs WHERE state IN ('planning', 'running'))
+            """).bind(run.map { .integer($0) } ?? .null).rows { row in
+            Waiting(tasks: Int(row.int64(0)), objects: Int(row.int64(1)), nextCheck: row.int64(0) == 0 ? nil : date(row.int64(2)))
+        }.first ?? Waiting()
     }
 }

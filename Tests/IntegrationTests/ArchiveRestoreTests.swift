@@ -97,6 +97,9 @@ struct ArchiveRestoreTests {
             guard FileManager.default.fileExists(atPath: fixture.database) else { return nil }
             return try await SQLiteQueue(path: fixture.database).waiting(run: nil).objects == 5 ? true : nil
         }
+        let status = try await run(Repository.binary, ["status", "--db", fixture.database], environment: fixture.environment)
+        #expect(status.stdoutText.contains("  waiting: 1 task(s) for 5 archived object(s) S3 is retrieving; next check 20"),
+                "\(status.stdoutText)")
         kill(started.pid, SIGKILL)
         _ = try await started.wait(timeout: .seconds(10))
         try await eventually("the orphaned workers to stop", within: .seconds(60)) {

@@ -6,7 +6,7 @@ extension S3Backup {
     /// `s3backup status`: runs and their tasks.
     struct Status: S3BackupCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show runs: tasks by state, the age of the oldest waiting task, throughput, retries.",
+            abstract: "Show runs: tasks by state, the age of the oldest waiting task, throughput, retries, retrievals waited for.",
             discussion: "Example: s3backup status --db /var/lib/s3backup/queue.db\n\n"
                 + ConfigFile.helpText(for: "status") + "\n\n"
                 + ExitStatus.helpText(for: ExitStatus.everyCommand)
@@ -33,6 +33,10 @@ extension S3Backup {
                     + String(format: "  throughput: %.1f tasks/min (last 5 min)", run.tasksPerMinute),
             ]
             lines.append("  retries: \(run.retries) of tasks, \(run.requestRetries) of S3 requests (\(run.throttledRequests) throttled)")
+            if let next = run.waiting.nextCheck {
+                lines.append("  waiting: \(run.waiting.tasks) task(s) for \(run.waiting.objects) archived object(s) S3 is retrieving; "
+                    + "next check \(next.formatted(.iso8601))")
+            }
             if let note = run.note { lines.append("  note: \(note)") }
             return lines.joined(separator: "\n")
         }
