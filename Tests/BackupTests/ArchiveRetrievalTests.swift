@@ -72,6 +72,8 @@ struct ArchiveRetrievalTests {
         #expect(report.verdict == .partial && report.failure == .partial)
         #expect(report.text.contains("archived in the primary, not copied: 3 (retrieve them, or run with --restore-archived)"))
         #expect(report.text.contains("    \"deep\"\n"))
+        #expect(ReportPage.html(report).contains("<td>Archived in the primary, not copied</td><td>3 (retrieve them, or run with "
+                                                 + "--restore-archived): &quot;deep&quot;, &quot;glacier&quot;, &quot;tiered&quot;</td>"))
     }
 
     /// Retrievals that stay under way for three HEADs: the task is parked between checks (no lease held), each
@@ -91,6 +93,7 @@ struct ArchiveRetrievalTests {
         let report = try await BackupReport.load(queue: worked.queue, run: worked.run)
         #expect(report.verdict == .success && report.retrievalTier == .bulk)
         #expect(report.text.contains("archives: 3 retrieval(s) asked (Bulk, "), "\(report.text)")
+        #expect(ReportPage.html(report).contains("<td>Archives</td><td>3 retrieval(s) asked (Bulk, "))
         #expect(try await worked.queue.waiting(run: nil) == Waiting())
     }
 

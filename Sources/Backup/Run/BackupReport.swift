@@ -197,14 +197,10 @@ public struct BackupReport: Codable, Sendable {
                 + String(format: "%.1f objects/s, ", Double(work.copied + work.deleted) / elapsed)
                 + ByteCount.rate(Double(work.copiedBytes) / elapsed),
         ]
-        if work.retrievalsRequested > 0 || work.retrieved > 0 {
-            lines.append("  archives: \(work.retrievalsRequested) retrieval(s) asked (\(retrievalTier?.rawValue ?? "Standard"), "
-                + "\(bytes(work.retrievalBytes)), about \(RetrievalPrices.dollars(work.retrievalCost)) at AWS's us-east-1 list "
-                + "prices), \(work.retrieved) copied once retrieved")
-        }
-        if !work.archivedNotCopied.isEmpty {
-            let keys = work.archivedNotCopied.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-            lines.append("  archived in the \(from), not copied: \(keys.count) (retrieve them, or run with --restore-archived)")
+        if let retrievals = retrievalSummary { lines.append("  archives: " + retrievals) }
+        if let left = archivedNotCopiedSummary {
+            lines.append("  archived in the \(from), not copied: " + left)
+            let keys = archivedNotCopiedKeys
             lines += keys.prefix(Verification.textKeys).map { "    \(RunLog.quoted($0))" }
             if keys.count > Verification.textKeys { lines.append("    … and \(keys.count - Verification.textKeys) more: `--json` lists them") }
         }
@@ -217,6 +213,24 @@ public struct BackupReport: Codable, Sendable {
             lines += Self.unexplainedLines(check, sides: sides)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The retrievals of archived objects, one line for the text and the page; nil for a run that asked none.
+    public var retrievalSummary: String? {
+        guard work.retrievalsRequested > 0 || work.retrieved > 0 else { return nil }
+        return "\(work.retrievalsRequested) retrieval(s) asked (\(retrievalTier?.rawValue ?? "Standard"), "
+            + "\(ByteCount.text(work.retrievalBytes)), about \(RetrievalPrices.dollars(work.retrievalCost)) at AWS's us-east-1 list "
+            + "prices), \(work.retrieved) copied once retrieved"
+    }
+
+    /// How many archived source objects the run left, and what to do; nil when it left none.
+    public var archivedNotCopiedSummary: String? {
+        work.archivedNotCopied.isEmpty ? nil : "\(work.archivedNotCopied.count) (retrieve them, or run with --restore-archived)"
+    }
+
+    /// Those objects' keys, in byte order.
+    public var archivedNotCopiedKeys: [String] {
+        work.archivedNotCopied.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
     /// The unexplained differences by key: the first `Verification.textKeys`, then how many more and where to
