@@ -11,7 +11,7 @@ extension S3Backup {
             abstract: "Back up: plan, copy with local worker processes, verify, print the summary.",
             discussion: "Example: s3backup run --source s3://primary --backup s3://backup --db /var/lib/s3backup/queue.db --workers 4\n\n" + "The nightly command. After an interruption, running it again finishes the unfinished run "
                 + "first, then makes a new one. Exits 0 only when the backup matches the primary.\n\n"
-                + ConfigFile.helpText(for: "run") + "\n\n" + ExitStatus.helpText(for: ExitStatus.allCases)
+                + ConfigFile.helpText(for: "run") + "\n\n" + ExitStatus.helpText(for: ExitStatus.allCases.filter { $0 != .pending })
         )
 
         @OptionGroup var options: BackupOptions

@@ -9,7 +9,8 @@ enum ExitStatus: Int32, CaseIterable {
     /// The operation failed (S3 refused it, or an object could not be read or written), or the backup does not
     /// match the primary after the run.
     case failure = 1
-    /// Some objects failed after every retry; the rest of the backup is done (`s3backup failed` names them).
+    /// Some objects failed after every retry, or archived ones were left uncopied; the rest of the backup is done
+    /// (`s3backup failed` and the report name them).
     case partial = 2
     /// Deletes were refused: a delete cap (per run or over several nights), or a primary that lists empty.
     case refused = 3
@@ -63,7 +64,8 @@ enum ExitStatus: Int32, CaseIterable {
         }).joined(separator: "\n")
     }
 
-    /// The paragraph for `--help` with every status (the root command's; `run` and `restore` can return them all).
+    /// The paragraph for `--help` with every status (the root command's; `restore` can return them all, `run` all
+    /// but `pending`).
     static let helpText = helpText(for: allCases)
 
     /// The status of a finished run whose report was (or was not) mailed: a mail failure shows only when
