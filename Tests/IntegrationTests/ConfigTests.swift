@@ -185,7 +185,7 @@ func commandsReadingSettings() async throws -> [String] {
     /// restore can be stopped midway (5) or end partial with a mail (2, 4), and only what deletes can refuse (3).
     static let statuses: [String: [Int32]] = [
         "run": [0, 1, 2, 3, 4, 5, 64, 69, 77, 78],
-        "restore": [0, 1, 2, 3, 4, 5, 64, 69, 77, 78],
+        "restore": [0, 1, 2, 3, 4, 5, 64, 69, 75, 77, 78],
         "report": [0, 1, 2, 3, 4, 64, 69, 77, 78],
         "verify": [0, 1, 4, 64, 69, 77, 78],
         "plan": [0, 1, 3, 64, 69, 77, 78],

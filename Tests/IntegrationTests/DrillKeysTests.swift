@@ -47,19 +47,25 @@ struct DrillKeysTests {
         #expect(!good.stdoutText.contains("missing in the backup:"))
     }
 
+    /// A backup of 6 objects whose first ones the lifecycle moved, in place, to `classes`.
+    private func archivedBackup(_ label: String, classes: [String]) async throws -> BackupFixture {
+        let fixture = try await BackupFixture(label)
+        try await fixture.seed(6)
+        #expect(try await fixture.run().status == 0)
+        for (index, storageClass) in classes.enumerated() {
+            let key = BackupFixture.seededKey(index)
+            try await fixture.backupClient.copyObject(from: ObjectLocation(bucket: fixture.backup, key: key, versionID: nil),
+                                                      to: fixture.backup, key: key, storageClass: storageClass)
+        }
+        return fixture
+    }
+
     /// Backup objects the lifecycle moved to GLACIER (moto then refuses to read them until restored, as S3 does):
     /// the drill compares them by key, size and ETag, samples bodies among the readable ones, says how many it
     /// left out, and passes (it used to fail, and exit 77 as if the credentials were wrong).
     @Test func aDrillOverArchivedObjectsPassesAndSaysWhatItSkipped() async throws {
-        let fixture = try await BackupFixture("drill-archived")
+        let fixture = try await archivedBackup("drill-archived", classes: Array(repeating: "GLACIER", count: 4))
         defer { fixture.remove() }
-        try await fixture.seed(6)
-        #expect(try await fixture.run().status == 0)
-        for index in 0..<4 {
-            let key = BackupFixture.seededKey(index)
-            try await fixture.backupClient.copyObject(from: ObjectLocation(bucket: fixture.backup, key: key, versionID: nil),
-                                                      to: fixture.backup, key: key, storageClass: "GLACIER")
-        }
         let drill = try await run(Repository.binary, ["verify", "--source", "s3://\(fixture.primary)", "--backup",
                                                       "s3://\(fixture.backup)", "--sample", "6", "--json"],
                                   environment: fixture.environment)
@@ -73,15 +79,8 @@ struct DrillKeysTests {
     /// With `--sample-archived`, the chosen objects archived in the backup are retrieved (Bulk, once each) and their
     /// bodies compared when they arrive.
     @Test func aDrillThatSamplesArchivedObjectsRetrievesAndComparesThem() async throws {
-        var fixture = try await BackupFixture("drill-sample-archived")
+        var fixture = try await archivedBackup("drill-sample-archived", classes: ["GLACIER", "GLACIER", "DEEP_ARCHIVE", "DEEP_ARCHIVE"])
         defer { fixture.remove() }
-        try await fixture.seed(6)
-        #expect(try await fixture.run().status == 0)
-        for index in 0..<4 {
-            let key = BackupFixture.seededKey(index)
-            try await fixture.backupClient.copyObject(from: ObjectLocation(bucket: fixture.backup, key: key, versionID: nil),
-                                                      to: fixture.backup, key: key, storageClass: index < 2 ? "GLACIER" : "DEEP_ARCHIVE")
-        }
         let proxy = try await FaultProxy(upstream: fixture.emulator.server.endpoint)
         fixture.environment.merge(["AWS_ENDPOINT_URL": proxy.endpoint, "S3BACKUP_RETRIEVAL_CHECK_SECONDS": "1"]) { $1 }
         let drill = try await run(Repository.binary, ["verify", "--source", "s3://\(fixture.primary)", "--backup",

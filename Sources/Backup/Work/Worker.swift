@@ -229,32 +229,20 @@ public final class Worker: Sendable {
         }
     }
 
+    /// What a copy task's objects came to so far.
+    private struct CopyResults {
+        var outcome = TaskOutcome()
+        var failures: [(String, S3Error)] = []
+        /// Objects being retrieved from an archive, to be checked again.
+        var waiting: [CopyItem] = []
+    }
+
     private func copy(_ batch: CopyBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> TaskOutcome {
-        let results = LockedBox<(outcome: TaskOutcome, failures: [(String, S3Error)], waiting: [CopyItem])>((TaskOutcome(), [], []))
+        let results = LockedBox(CopyResults())
         try await lanes.forEach(batch.objects) { [changes] item in
             let key = RunLog.quoted(context.backupURL.prefix + item.key)
             do {
-                var retrieved = false
-                switch try await context.archives.readiness(of: item) {
-                case .gone:
-                    results.mutate { $0.outcome.vanished += 1 }
-                    return changes("not copied \(key): gone from the source since it was listed")
-                case .notRetrieved(let archive):
-                    results.mutate { $0.outcome.archivedNotCopied.append(item.key) }
-                    return changes("not copied \(key): archived in the source (\(archive)); run with --restore-archived to retrieve it")
-                case .waiting(let request):
-                    results.mutate { results in
-                        results.waiting.append(item)
-                        guard let request else { return }
-                        results.outcome.retrievalsRequested += 1
-                        results.outcome.retrievalBytes += request.bytes
-                        results.outcome.retrievalCost += request.cost
-                    }
-                    if request != nil { changes("retrieval asked for \(RunLog.quoted(context.sourceURL.prefix + item.key)) in \(context.sourceURL.bucket)") }
-                    return
-                case .readable(let afterRetrieval):
-                    retrieved = afterRetrieval
-                }
+                guard let retrieved = try await self.admit(item, context: context, into: results) else { return }
                 // Any earlier attempt, of this round or one before a `retry`, may have copied the object.
                 var outcome = try await context.copier.copy(item, checkBackupFirst: task.attempt > 1 || task.earlierAttempts > 0)
                 if retrieved && outcome.copied == 1 { outcome.retrieved = 1 }
@@ -273,10 +261,11 @@ public final class Worker: Sendable {
                 changes("failed \(key): \(error)")
             }
         }
-        let (outcome, failures, waiting) = results.value
+        let done = results.value
         var total = batch.done ?? TaskOutcome()
-        total.add(outcome)
-        try await fail(ifAny: failures, task: task, total: batch.objects.count, outcome: total)
+        total.add(done.outcome)
+        try await fail(ifAny: done.failures, task: task, total: batch.objects.count, outcome: total)
+        let waiting = done.waiting
         guard waiting.isEmpty else {
             let checks = (batch.checks ?? 0) + 1
             let rest = CopyBatch(objects: waiting.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) },
@@ -285,6 +274,32 @@ public final class Worker: Sendable {
                              after: ArchiveCheck.nextCheck(after: checks, first: options.retrievalCheck))
         }
         return total
+    }
+
+    /// Whether `item` can be copied now, and whether that took a retrieval (`ArchiveCheck`); nil when it is not copied
+    /// now: gone, archived and not retrieved by this run, or being retrieved, each recorded in `results` and told.
+    private func admit(_ item: CopyItem, context: RunContext, into results: LockedBox<CopyResults>) async throws -> Bool? {
+        let key = RunLog.quoted(context.backupURL.prefix + item.key)
+        switch try await context.archives.readiness(of: item) {
+        case .readable(let retrieved):
+            return retrieved
+        case .gone:
+            results.mutate { $0.outcome.vanished += 1 }
+            changes("not copied \(key): gone from the source since it was listed")
+        case .notRetrieved(let archive):
+            results.mutate { $0.outcome.archivedNotCopied.append(item.key) }
+            changes("not copied \(key): archived in the source (\(archive)); run with --restore-archived to retrieve it")
+        case .waiting(let request):
+            results.mutate { results in
+                results.waiting.append(item)
+                guard let request else { return }
+                results.outcome.retrievalsRequested += 1
+                results.outcome.retrievalBytes += request.bytes
+                results.outcome.retrievalCost += request.cost
+            }
+            if request != nil { changes("retrieval asked for \(RunLog.quoted(context.sourceURL.prefix + item.key)) in \(context.sourceURL.bucket)") }
+        }
+        return nil
     }
 
     private func delete(_ batch: DeleteBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> TaskOutcome {
