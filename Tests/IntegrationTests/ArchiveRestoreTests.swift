@@ -67,8 +67,13 @@ struct ArchiveRestoreTests {
     @Test func aRestoreThatDoesNotWaitExits75AndTheSameCommandFinishes() async throws {
         let (fixture, proxy, archived) = try await archivedBackup("archive-nowait", firstCheckSeconds: 3)
         defer { fixture.remove() }
-        let first = try await fixture.restore(["--yes", "--no-wait"])
+        let sink = try await MailTests.Sink()
+        let first = try await fixture.restore(["--yes", "--no-wait", "--mail-to", "ops@example.test", "--mail-from",
+                                               "backup@example.test", "--smtp-url", sink.url])
         #expect(first.status == 75, "\(first.stderr)")
+        let mail = try #require(try sink.messages().first)
+        #expect(MailTests.Sink.subject(of: mail.text).hasPrefix("[s3backup] WAITING: restore s3://\(fixture.backup) → s3://\(fixture.primary)"),
+                "\(MailTests.Sink.subject(of: mail.text))")
         #expect(first.stderr.contains("waits for 5 archived object(s) that S3 is retrieving (Standard: typically 3–5 hours from "
                                       + "GLACIER, within 12 hours from DEEP_ARCHIVE); the same `s3backup restore` command copies them"),
                 "\(first.stderr)")

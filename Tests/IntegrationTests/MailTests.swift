@@ -15,6 +15,15 @@ struct MailTests {
             server = try await HelperServer(script: "smtp_sink.py", arguments: [directory.path] + extra)
         }
         var url: String { "smtp://127.0.0.1:\(server.port)" }
+
+        /// The decoded Subject of a message `messages` returned.
+        static func subject(of text: String) -> String {
+            guard let line = text.split(separator: "\r\n").first(where: { $0.hasPrefix("Subject: ") }) else { return "" }
+            let value = line.dropFirst("Subject: ".count)
+            guard value.hasPrefix("=?UTF-8?B?"), value.hasSuffix("?=") else { return String(value) }
+            return Data(base64Encoded: String(value.dropFirst(10).dropLast(2))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
+
         func messages() throws -> [(text: String, envelope: [String: Any])] {
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".eml") }.sorted()
             return try names.map { name in

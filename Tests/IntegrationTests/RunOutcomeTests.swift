@@ -13,12 +13,7 @@ struct RunOutcomeTests {
     }
 
     /// The decoded Subject of a mail the sink kept.
-    private func subject(_ text: String) -> String {
-        guard let line = text.split(separator: "\r\n").first(where: { $0.hasPrefix("Subject: ") }) else { return "" }
-        let value = line.dropFirst("Subject: ".count)
-        guard value.hasPrefix("=?UTF-8?B?"), value.hasSuffix("?=") else { return String(value) }
-        return Data(base64Encoded: String(value.dropFirst(10).dropLast(2))).map { String(decoding: $0, as: UTF8.self) } ?? ""
-    }
+    private func subject(_ text: String) -> String { MailTests.Sink.subject(of: text) }
 
     private func logText(_ fixture: BackupFixture) throws -> String {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: fixture.logDirectory)) ?? []
