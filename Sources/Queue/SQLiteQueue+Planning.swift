@@ -137,8 +137,9 @@ extension SQLiteQueue {
     public func results(run: RunID) async throws -> [(finishedAt: Date, result: [UInt8])] {
         try await perform { db in
             try db.prepare("""
-                SELECT finished_at, result FROM tasks WHERE run_id = ?1 AND state IN ('succeeded', 'dead') AND result IS NOT NULL
-                ORDER BY finished_at, id
+                SELECT coalesce(finished_at, updated_at), result FROM tasks
+                WHERE run_id = ?1 AND result IS NOT NULL AND (state IN ('succeeded', 'dead') OR (state = 'ready' AND waiting IS NOT NULL))
+                ORDER BY coalesce(finished_at, updated_at), id
                 """).bind(.integer(run)).rows { (Self.date($0.int64(0)), $0.blob(1)) }
         }
     }

@@ -1,16 +1,16 @@
 import Foundation
 
 extension SQLiteQueue {
-    /// Parks a held task: 'ready' again at `until` with its new payload and the count of objects it waits for, its
-    /// attempt not counted (waiting is not failing). Throws `leaseLost` when the lease is stale.
-    public func park(_ lease: Lease, until: Date, payload: [UInt8], waitingFor objects: Int) async throws {
+    /// Parks a held task: 'ready' again at `until` with its new payload, what it did so far and the count of objects
+    /// it waits for, its attempt not counted (waiting is not failing). Throws `leaseLost` when the lease is stale.
+    public func park(_ lease: Lease, until: Date, payload: [UInt8], result: [UInt8], waitingFor objects: Int) async throws {
         precondition(objects > 0, "a parked task waits for something")
         let now = now(), due = Int64((until.timeIntervalSince1970 * 1000).rounded())
         let lost = try await guarded([lease], """
-            UPDATE tasks SET state = 'ready', attempts = attempts - 1, run_at = ?5, payload = ?6, waiting = ?7,
+            UPDATE tasks SET state = 'ready', attempts = attempts - 1, run_at = ?5, payload = ?6, waiting = ?7, result = ?8,
                 updated_at = ?4, lease_owner = NULL, lease_expires_at = NULL, heartbeat_at = NULL
             WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND lease_token = ?3
-            """) { _ in [.integer(now), .integer(max(due, now)), .blob(payload), .integer(Int64(objects))] }
+            """) { _ in [.integer(now), .integer(max(due, now)), .blob(payload), .integer(Int64(objects)), .blob(result)] }
         if let lost = lost.first { throw QueueError.lost(lost, path: path) }
     }
 

@@ -28,8 +28,9 @@ public protocol TaskQueue: Sendable {
     /// Gives a task back without counting the attempt (the worker is shutting down).
     func release(_ leases: [Lease]) async throws
     /// Gives a task back to wait, without counting the attempt: claimable again at `until`, with `payload` (what is
-    /// left of its work), waiting for `objects` objects (S3 retrieving them from an archive).
-    func park(_ lease: Lease, until: Date, payload: [UInt8], waitingFor objects: Int) async throws
+    /// left of its work) and `result` (what it did so far, which the run's results include while it waits), waiting
+    /// for `objects` objects (S3 retrieving them from an archive).
+    func park(_ lease: Lease, until: Date, payload: [UInt8], result: [UInt8], waitingFor objects: Int) async throws
     /// The tasks of `run` (or of every run) parked to wait: how many, for how many objects, and the next due.
     func waiting(run: RunID?) async throws -> Waiting
 

@@ -105,13 +105,14 @@ struct ArchiveRetrievalTests {
         _ = try await queue.enqueue([NewTask(kind: "copy", uniqueKey: "t", payload: [1])], run: run, held: false)
         let claimed = try #require(try await queue.claim(worker: "w", limit: 1).first)
         let due = Date().addingTimeInterval(3_600)
-        try await queue.park(claimed.lease, until: due, payload: [2], waitingFor: 7)
+        try await queue.park(claimed.lease, until: due, payload: [2], result: [3], waitingFor: 7)
         let waiting = try await queue.waiting(run: run)
         #expect(waiting.tasks == 1 && waiting.objects == 7)
         #expect(abs((waiting.nextCheck ?? .distantPast).timeIntervalSince(due)) < 0.01)
         #expect(try await queue.claim(worker: "w", limit: 1).isEmpty, "not claimable before its check")
         #expect(try await queue.outstanding(run: run) == 1, "still work of the run")
-        await #expect(throws: QueueError.self) { try await queue.park(claimed.lease, until: due, payload: [3], waitingFor: 1) }
+        #expect(try await queue.results(run: run).map(\.result) == [[3]], "what it did so far counts while it waits")
+        await #expect(throws: QueueError.self) { try await queue.park(claimed.lease, until: due, payload: [3], result: [], waitingFor: 1) }
     }
 
     @Test func checksGrowAndStopGrowingAtHalfAnHour() {

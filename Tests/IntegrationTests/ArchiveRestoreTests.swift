@@ -80,6 +80,11 @@ struct ArchiveRestoreTests {
         #expect(try await fixture.emulator.keys(fixture.primary).count == 3, "the readable ones are copied")
         let waiting = try await SQLiteQueue(path: fixture.database).waiting(run: nil)
         #expect(waiting.objects == 5)
+        let report = try await run(Repository.binary, ["report", "--db", fixture.database, "--run", "2", "--no-verify"],
+                                   environment: fixture.environment)
+        #expect(report.stdoutText.contains("archives: 5 retrieval(s) asked (Standard, ") && report.stdoutText.contains(
+            "0 copied once retrieved, 5 still being retrieved"), "\(report.stdoutText)")
+        #expect(report.stdoutText.contains("done: 3 copied"), "what the waiting task did counts: \(report.stdoutText)")
         // As cron would run it later: after the parked task's check is due.
         try await Task.sleep(for: .seconds(max(0, (waiting.nextCheck ?? Date()).timeIntervalSinceNow) + 0.5))
         let second = try await fixture.restore(["--yes", "--no-wait"])

@@ -41,6 +41,8 @@ public struct BackupReport: Codable, Sendable {
     public var failures: [DeadTask] = []
     /// The tier archived objects were retrieved at; nil for a run that does not retrieve.
     public var retrievalTier: RetrievalTier?
+    /// Archived objects S3 is still retrieving, whose tasks wait in the queue (a restore that did not wait).
+    public var retrievalsPending = 0
 
     /// One finished task on the run's timeline.
     public struct TimelinePoint: Codable, Sendable, Equatable {
@@ -217,10 +219,10 @@ public struct BackupReport: Codable, Sendable {
 
     /// The retrievals of archived objects, one line for the text and the page; nil for a run that asked none.
     public var retrievalSummary: String? {
-        guard work.retrievalsRequested > 0 || work.retrieved > 0 else { return nil }
+        guard work.retrievalsRequested > 0 || work.retrieved > 0 || retrievalsPending > 0 else { return nil }
         return "\(work.retrievalsRequested) retrieval(s) asked (\(retrievalTier?.rawValue ?? "Standard"), "
             + "\(ByteCount.text(work.retrievalBytes)), about \(RetrievalPrices.dollars(work.retrievalCost)) at AWS's us-east-1 list "
-            + "prices), \(work.retrieved) copied once retrieved"
+            + "prices), \(work.retrieved) copied once retrieved, \(retrievalsPending) still being retrieved"
     }
 
     /// How many archived source objects the run left, and what to do; nil when it left none.
@@ -292,6 +294,7 @@ extension BackupReport {
         }
         report.failures = try await queue.deadTasks(run: run)
         report.retrievalTier = (try? RunParameters.stored(in: record))?.retrieval?.tier
+        report.retrievalsPending = try await queue.waiting(run: run).objects
         return report
     }
 

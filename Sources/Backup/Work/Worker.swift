@@ -195,7 +195,7 @@ public final class Worker: Sendable {
     private func park(_ task: ClaimedTask, _ parked: TaskParked) async throws {
         let due = Date().addingTimeInterval(parked.after.seconds)
         do {
-            try await queue.park(task.lease, until: due, payload: parked.payload, waitingFor: parked.objects)
+            try await queue.park(task.lease, until: due, payload: parked.payload, result: parked.result, waitingFor: parked.objects)
             log("task \(task.lease.task): waiting for \(parked.objects) archived object(s) to be retrieved; checked again at "
                 + S3Time.string(due))
         } catch let error as QueueError where error.kind == .leaseLost(task: task.lease.task) {
@@ -270,7 +270,7 @@ public final class Worker: Sendable {
             let checks = (batch.checks ?? 0) + 1
             let rest = CopyBatch(objects: waiting.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) },
                                  done: total, checks: checks)
-            throw TaskParked(payload: try Payload.encode(rest), objects: waiting.count,
+            throw TaskParked(payload: try Payload.encode(rest), result: try Payload.encode(total), objects: waiting.count,
                              after: ArchiveCheck.nextCheck(after: checks, first: options.retrievalCheck))
         }
         return total
@@ -448,6 +448,8 @@ final class RunRequestCounter: RequestObserver {
 /// and checked again `after` this long.
 struct TaskParked: Error {
     let payload: [UInt8]
+    /// What the task did so far, its earlier claims included.
+    let result: [UInt8]
     let objects: Int
     let after: Duration
 }
