@@ -147,8 +147,8 @@ public struct BackupRunner: Sendable {
         try await pool.waitUntilDone(queue: queue, log: log, stopping: { [stopping] in stopping.requested || retrievals.left.value })
         try await stopped(run, pool: pool)
         if retrievals.left.value {
-            throw RetrievalsPending(run: run, kind: record.kind, locations: "\(record.source) → \(record.destination)",
-                                    waiting: try await queue.waiting(run: run), tier: planner.parameters.retrieval?.tier ?? .standard)
+            throw RetrievalsPending(unfinished: UnfinishedRun(record), waiting: try await queue.waiting(run: run),
+                                    tier: planner.parameters.retrieval?.tier ?? .standard)
         }
         // A run whose workers gave up keeps its state, so the next command finishes it.
         if try await queue.outstanding(run: run) == 0 { try await queue.setRunState(run, .finished, note: refusal) }
@@ -165,7 +165,7 @@ extension BackupRunner {
         try await pool.exited()
         let record = try await queue.run(run)
         let progress = try await RunProgress.of(run, in: queue)
-        throw RunStopped(run: run, kind: record.kind, locations: "\(record.source) → \(record.destination)",
+        throw RunStopped(unfinished: UnfinishedRun(record),
                          progress: "\(progress.plannedUnits) of \(progress.units) prefixes planned, \(progress.doneTasks) of "
                              + "\(progress.tasks) tasks done")
     }

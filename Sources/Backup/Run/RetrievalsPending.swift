@@ -9,11 +9,7 @@ public struct RetrievalsPending: CategorizedError, CustomStringConvertible, Send
     public var category: FailureCategory { .pending }
 
     /// The run.
-    public let run: RunID
-    /// `backup` or `restore`.
-    public let kind: String
-    /// Its locations, `source → destination`.
-    public let locations: String
+    public let unfinished: UnfinishedRun
     /// What waits.
     public let waiting: Waiting
     /// The tier asked.
@@ -21,8 +17,8 @@ public struct RetrievalsPending: CategorizedError, CustomStringConvertible, Send
 
     /// One line with what happens next.
     public var description: String {
-        let command = kind == "restore" ? "`s3backup restore` command" : "`s3backup run`"
-        return "\(kind) run \(run) (\(locations)) waits for \(waiting.objects) archived object(s) that S3 is retrieving "
+        let command = unfinished.kind == "restore" ? "`s3backup restore` command" : "`s3backup run`"
+        return "\(unfinished.title) waits for \(waiting.objects) archived object(s) that S3 is retrieving "
             + "(\(RetrievalPrices.typicalTimes(tier))); the same \(command) copies them once they are ready"
     }
 }

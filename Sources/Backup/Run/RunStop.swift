@@ -31,6 +31,26 @@ final class RunStop: Sendable {
     }
 }
 
+/// A run a command left unfinished in the queue, for the same command (or, for a backup, the next `run`) to finish.
+public struct UnfinishedRun: Sendable {
+    /// The run.
+    public let run: RunID
+    /// `backup` or `restore`.
+    public let kind: String
+    /// Its locations, `source → destination`.
+    public let locations: String
+
+    /// `record`'s run.
+    init(_ record: RunRecord) {
+        run = record.id
+        kind = record.kind
+        locations = "\(record.source) → \(record.destination)"
+    }
+
+    /// `restore run 2 (s3://… → s3://…)`.
+    var title: String { "\(kind) run \(run) (\(locations))" }
+}
+
 /// A run that was stopped before it finished, with how far it got: an error, so that no caller takes it for a
 /// finished run. The run stays unfinished in the queue; the next `run` finishes it.
 public struct RunStopped: CategorizedError, CustomStringConvertible, Sendable {
@@ -38,17 +58,13 @@ public struct RunStopped: CategorizedError, CustomStringConvertible, Sendable {
     public var category: FailureCategory { .stopped }
 
     /// The run.
-    public let run: RunID
-    /// `backup` or `restore`.
-    public let kind: String
-    /// Its locations, `source → backup`.
-    public let locations: String
+    public let unfinished: UnfinishedRun
     /// How far it got, one line.
     public let progress: String
 
     /// One line with what happens next.
     public var description: String {
-        let next = kind == "restore" ? "the same `s3backup restore` command finishes it" : "the next `s3backup run` finishes it"
-        return "\(kind) run \(run) (\(locations)) was stopped before it finished: \(progress); \(next)"
+        let next = unfinished.kind == "restore" ? "the same `s3backup restore` command finishes it" : "the next `s3backup run` finishes it"
+        return "\(unfinished.title) was stopped before it finished: \(progress); \(next)"
     }
 }
