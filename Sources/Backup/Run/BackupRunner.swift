@@ -142,13 +142,15 @@ public struct BackupRunner: Sendable {
         }
         log("run \(run) planned: \(findings.missing + findings.changed) to copy, \(findings.extra) to delete")
         if try await queue.outstanding(run: run) > 0 { pool.start(log: log) }
-        let retrievals = watchRetrievals(of: run, tier: planner.parameters.retrieval?.tier ?? .standard, pool: pool)
-        defer { retrievals.watch.cancel() }
-        try await pool.waitUntilDone(queue: queue, log: log, stopping: { [stopping] in stopping.requested || retrievals.left.value })
+        // Only a run that retrieves has tasks that wait for S3.
+        let retrievals = planner.parameters.retrieval.map { watchRetrievals(of: run, tier: $0.tier, pool: pool) }
+        defer { retrievals?.watch.cancel() }
+        try await pool.waitUntilDone(queue: queue, log: log, stopping: { [stopping] in
+            stopping.requested || retrievals?.left.value == true
+        })
         try await stopped(run, pool: pool)
-        if retrievals.left.value {
-            throw RetrievalsPending(unfinished: UnfinishedRun(record), waiting: try await queue.waiting(run: run),
-                                    tier: planner.parameters.retrieval?.tier ?? .standard)
+        if let retrievals, retrievals.left.value {
+            throw RetrievalsPending(unfinished: UnfinishedRun(record), waiting: try await queue.waiting(run: run), tier: retrievals.tier)
         }
         // A run whose workers gave up keeps its state, so the next command finishes it.
         if try await queue.outstanding(run: run) == 0 { try await queue.setRunState(run, .finished, note: refusal) }
@@ -174,7 +176,7 @@ extension BackupRunner {
     /// every 10 minutes while they do), and, when the runner does not wait, stops `pool` once nothing else is left
     /// (`left` then says so).
     private func watchRetrievals(of run: RunID, tier: RetrievalTier, pool: WorkerProcesses)
-        -> (watch: Task<Void, Never>, left: LockedBox<Bool>) {
+        -> (watch: Task<Void, Never>, left: LockedBox<Bool>, tier: RetrievalTier) {
         let left = LockedBox(false)
         let watch = Task { [queue, log, options] in
             var told = Waiting(), toldAt = ContinuousClock.now
@@ -198,7 +200,7 @@ extension BackupRunner {
                 }
             }
         }
-        return (watch, left)
+        return (watch, left, tier)
     }
 
     /// `planning 12/40 prefixes · copying 30/120 tasks (25 %) · 3.1 tasks/s · ETA 29 s`.
