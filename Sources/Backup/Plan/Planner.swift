@@ -16,9 +16,9 @@ public struct PlanFindings: Codable, Sendable, Equatable {
     public var changedSize = 0
     /// Bytes to copy (missing + changed).
     public var copyBytes: Int64 = 0
-    /// Objects equal on both sides (same size and ETag, or the ETags a recorded relayout paired).
+    /// Objects equal on both sides (same size and ETag, or a recorded pair of ETags).
     public var same = 0
-    /// Of the same, those whose ETags differ as recorded when they were copied with another part layout.
+    /// Of the same, those whose ETags differ as recorded when they were copied (another part layout, other encryption).
     public var sameByRecord = 0
     /// Objects only in the backup.
     public var extra = 0
@@ -237,7 +237,7 @@ public struct Planner: Sendable {
                 if let since = recentSince, object.lastModified >= since { findings.recent += 1 }
                 findings.count(source: object)
                 try await queueCopy(object)
-            case .changed(let object, let old) where try await isRecordedRelayout(object, backup: old):
+            case .changed(let object, let old) where try await isRecordedPair(object, backup: old):
                 findings.same += 1
                 findings.sameByRecord += 1
                 findings.count(source: object)
@@ -269,11 +269,12 @@ public struct Planner: Sendable {
         return findings
     }
 
-    /// Whether `object`, listed with another ETag in the backup, is a copy the queue recorded as made with
-    /// another part layout: same size, and both ETags exactly the recorded pair, copied this way (a backup) or
-    /// the other (a restore into the primary the backup was copied from).
-    private func isRecordedRelayout(_ object: ListedObject, backup: ListedObject) async throws -> Bool {
-        guard let relayouts, object.size == backup.size, object.etag.isMultipart else { return false }
+    /// Whether `object`, listed with another ETag in the backup, is a copy the queue recorded as equal though its
+    /// ETag differs (made with another part layout, or with other encryption where SSE-KMS or SSE-C makes ETags that
+    /// are not MD5s): same size, and both ETags exactly the recorded pair, copied this way (a backup) or the other (a
+    /// restore into the primary the backup was copied from). One queue lookup per such object.
+    private func isRecordedPair(_ object: ListedObject, backup: ListedObject) async throws -> Bool {
+        guard let relayouts, object.size == backup.size else { return false }
         if let record = try await relayouts.relayout(pair: parameters.pair, key: object.key),
            record.matches(size: object.size, source: object.etag.value, backup: backup.etag.value) {
             return true

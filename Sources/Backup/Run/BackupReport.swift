@@ -189,7 +189,7 @@ public struct BackupReport: Codable, Sendable {
                 + "\(plan.changed) different), \(plan.same) unchanged, \(plan.extra) to delete",
             "  rules: copy when missing (\(plan.missing)), when the size differs (\(plan.changedSize)), when the size is equal "
                 + "but the ETag differs (\(plan.changed - plan.changedSize)); skip when size and ETag are equal "
-                + "(\(plan.same - plan.sameByRecord)) or are a recorded relayout's pair (\(plan.sameByRecord)); "
+                + "(\(plan.same - plan.sameByRecord)) or are a recorded pair of ETags (\(plan.sameByRecord)); "
                 + "delete when only in the \(to) (\(plan.extra))",
             "  done: \(work.copied) copied (\(bytes(work.copiedBytes)); \(work.serverSide) server-side, \(work.streamed) streamed, "
                 + "\(work.multipart) multipart in the \(from)'s part layout, \(work.relayouts) in another part layout), "

@@ -313,27 +313,43 @@ struct ObjectCopier: Sendable {
         }
     }
 
-    /// A copy is verified by equal ETags; where ETags are not comparable (SSE-KMS makes them random), by size.
+    /// A copy is verified by equal ETags. Where ETags are not comparable — SSE-KMS or SSE-C on either side makes an
+    /// ETag that is not the MD5 of the body, so a copy with other encryption gets another one — it is verified by
+    /// its size and the copy's success (S3 copied the version whose ETag was asked for), and the pair of ETags is
+    /// recorded, so the next run knows the two objects as equal instead of copying again every night.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html (ETag)
     private func verify(_ etag: ETag, expected: ETag, size: Int64, sourceKey: String, version: String?, backupKey: String,
                         into outcome: inout TaskOutcome) async throws {
         if etag == expected {
             outcome.verifiedByETag = 1
             return
         }
-        if parameters.encryption == "aws:kms" {
+        // The copy read back at the size written: the pair of ETags is recorded as one object.
+        func verifiedBySize() async throws -> Bool {
             let copied = try await backup.headObject(bucket: backupURL.bucket, key: backupKey)
-            if copied.size == size {
-                outcome.verifiedBySize = 1
-                return
-            }
+            guard copied.size == size, copied.etag == etag else { return false }
+            try await relayouts(RelayoutRecord(pair: parameters.pair, key: Planner.relative(sourceKey, to: sourceURL.prefix),
+                                               size: size, sourceETag: expected.value, backupETag: etag.value))
+            outcome.verifiedBySize = 1
+            return true
         }
-        // The source may have changed while it was copied: then the copy must equal what the source is now.
+        // Written with SSE-KMS: the copy's ETag says nothing of its body.
+        if parameters.encryption == "aws:kms", try await verifiedBySize() { return }
+        // The source may have changed while it was copied: then the copy must equal what the source is now. Or it
+        // is encrypted so that its ETag is no MD5, and the copy's (with other encryption) differs.
         let now = try await source.headObject(bucket: sourceURL.bucket, key: sourceKey, versionID: version)
         if now.etag == etag {
             outcome.verifiedByETag = 1
             return
         }
+        if now.etag == expected, ObjectCopier.hidesMD5(now), try await verifiedBySize() { return }
         throw S3Error(.invalidResponse, "the copy's ETag \(etag) does not match the source's \(expected)",
                       operation: "verify", bucket: backupURL.bucket, key: backupKey)
+    }
+
+    /// Whether S3 gave `object` an ETag that is not the MD5 of its body: SSE-KMS (or DSSE-KMS), or SSE-C.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html (ETag)
+    static func hidesMD5(_ object: ObjectInfo) -> Bool {
+        object.serverSideEncryption?.hasPrefix("aws:kms") == true || object.customerKeyAlgorithm != nil
     }
 }

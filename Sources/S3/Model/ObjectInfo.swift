@@ -19,6 +19,8 @@ public struct ObjectInfo: Sendable, Equatable {
     public var serverSideEncryption: String?
     /// The KMS key of an SSE-KMS object.
     public var kmsKeyID: String?
+    /// The algorithm of an SSE-C object's customer key (`x-amz-server-side-encryption-customer-algorithm`); nil otherwise.
+    public var customerKeyAlgorithm: String?
     /// Number of tags (`x-amz-tagging-count`); 0 when S3 does not say.
     public var tagCount: Int
     /// The retrieval of an archived object (`x-amz-restore`); nil when none was asked.
@@ -43,6 +45,7 @@ public struct ObjectInfo: Sendable, Equatable {
         self.tagCount = tagCount
         self.retrieval = retrieval
         self.archiveStatus = archiveStatus
+        customerKeyAlgorithm = nil
     }
 
     init(headers: [String: String]) {
@@ -55,6 +58,7 @@ public struct ObjectInfo: Sendable, Equatable {
         partsCount = headers["x-amz-mp-parts-count"].flatMap { Int($0) }
         serverSideEncryption = headers["x-amz-server-side-encryption"]
         kmsKeyID = headers["x-amz-server-side-encryption-aws-kms-key-id"]
+        customerKeyAlgorithm = headers["x-amz-server-side-encryption-customer-algorithm"]
         tagCount = headers["x-amz-tagging-count"].flatMap { Int($0) } ?? 0
         retrieval = headers["x-amz-restore"].flatMap(RetrievalState.init(header:))
         archiveStatus = headers["x-amz-archive-status"]
