@@ -25,6 +25,20 @@ extension InMemoryObjectStore {
         }
     }
 
+    /// Encrypts a version with a customer-provided key (SSE-C), as a writer that holds the key would have: its ETag is
+    /// no MD5, and HeadObject, GetObject and copies without the key are refused (400).
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html
+    public func encryptWithCustomerKey(_ bucket: String, _ key: String) throws {
+        try withState { state in
+            let etag = state.opaqueETag(parts: nil)
+            try state.modify(bucket: bucket, key: key, versionID: nil, operation: "test", endpoint: endpoint) {
+                $0.customerKey = true
+                $0.encryption = nil
+                $0.etag = etag
+            }
+        }
+    }
+
     /// The RestoreObject requests S3 took for a version (the current one by default).
     public func retrievalRequests(_ bucket: String, _ key: String, versionID: String? = nil) throws -> Int {
         try withState { state in

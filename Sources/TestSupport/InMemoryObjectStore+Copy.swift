@@ -157,6 +157,9 @@ extension InMemoryObjectStore.State {
         if let ifMatch, ifMatch != found.etag {
             throw fail(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
         }
+        if found.customerKey {
+            throw customerKeyRefusal(operation: operation, bucket: bucket, key: key, head: false, endpoint: endpoint)
+        }
         if found.isArchived {
             throw fail(403, "ObjectNotInActiveTierError", "The source object of the COPY action is not in the active tier "
                 + "and is only stored in Amazon Glacier.")

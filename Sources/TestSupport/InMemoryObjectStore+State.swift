@@ -40,6 +40,15 @@ extension InMemoryObjectStore.State {
         return bucket
     }
 
+    /// What S3 answers a read or copy of an SSE-C object made without its key (HeadObject: a bare 400).
+    func customerKeyRefusal(operation: String, bucket: String, key: String, head: Bool, endpoint: Endpoint) -> S3Error {
+        head ? error(400, "BadRequest", "S3 refused the request as malformed (400)", operation: operation, bucket: bucket,
+                     key: key, endpoint: endpoint)
+            : error(400, "InvalidRequest", "The object was stored using a form of Server Side Encryption. The correct "
+                        + "parameters must be provided to retrieve the object.", operation: operation, bucket: bucket, key: key,
+                    endpoint: endpoint)
+    }
+
     /// The version a read of `key` (or `versionID`) gets, or the error S3 answers: NoSuchKey for a missing key or a
     /// current delete marker, NoSuchVersion for a missing version, 405 MethodNotAllowed for a delete marker asked by
     /// version id. A HEAD answer has no body, so its errors are what S3Client names from the status alone.

@@ -151,6 +151,9 @@ public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
             state.operations.append("HeadObject")
             let version = try state.readable(bucket: bucket, key: key, versionID: versionID, operation: "HeadObject",
                                              head: true, endpoint: endpoint)
+            if version.customerKey {
+                throw state.customerKeyRefusal(operation: "HeadObject", bucket: bucket, key: key, head: true, endpoint: endpoint)
+            }
             var info = version.info(versioned: state.buckets[bucket]!.versioning != .unversioned)
             if info.retrieval == .ongoing {
                 try state.modify(bucket: bucket, key: key, versionID: versionID, operation: "HeadObject", endpoint: endpoint) {
@@ -180,6 +183,9 @@ public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
             state.operations.append("GetObject")
             let version = try state.readable(bucket: bucket, key: key, versionID: versionID, operation: "GetObject",
                                              head: false, endpoint: endpoint)
+            if version.customerKey {
+                throw state.customerKeyRefusal(operation: "GetObject", bucket: bucket, key: key, head: false, endpoint: endpoint)
+            }
             if version.isArchived {
                 throw state.error(403, "InvalidObjectState", "The operation is not valid for the object's storage class",
                                   operation: "GetObject", bucket: bucket, key: key, endpoint: endpoint)

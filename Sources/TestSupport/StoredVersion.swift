@@ -32,6 +32,8 @@ struct StoredVersion: Sendable {
     var checksum: (algorithm: ChecksumAlgorithm, value: String)?
     /// Whether an archived version has been restored (readable and copyable).
     var restored = false
+    /// Whether it is encrypted with a customer-provided key (SSE-C): nothing reads or copies it without that key.
+    var customerKey = false
     /// The Intelligent-Tiering archive tier it is in (`ARCHIVE_ACCESS`, `DEEP_ARCHIVE_ACCESS`), until restored.
     var archiveStatus: String?
     /// RestoreObject requests S3 took for it (a retrieval under way refuses another).

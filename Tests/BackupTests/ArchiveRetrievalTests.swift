@@ -177,4 +177,19 @@ struct ArchiveRetrievalTests {
         #expect(try fixture.store.retrievalRequests("primary", "data/report", versionID: old.versionID) == 1)
         #expect(try fixture.store.retrievalRequests("primary", "data/report") == 0)
     }
+
+    @Test func aRunNamesEachKindOfObjectItCouldNotCopy() async throws {
+        let fixture = try archivedFixture()
+        try fixture.store.encryptWithCustomerKey("primary", "data/plain")
+        let worked = try await fixture.work()
+        #expect(worked.dead.isEmpty && worked.outcome.customerKeyNotCopied == ["plain"])
+        #expect(worked.changes.contains("not copied \"bk/plain\": encrypted in the source with a customer-provided key (SSE-C), "
+                                        + "which s3backup does not hold"), "\(worked.changes)")
+        let report = try await BackupReport.load(queue: worked.queue, run: worked.run)
+        #expect(report.verdict == .partial)
+        #expect(report.text.contains("  encrypted in the primary with a customer-provided key (SSE-C), not copied: 1 (s3backup does "
+                                     + "not hold the key: copy them with a tool that does)\n    \"plain\""), "\(report.text)")
+        #expect(ReportPage.html(report).contains("<td>Encrypted in the primary with a customer-provided key (SSE-C), not copied</td>"))
+    }
 }
+

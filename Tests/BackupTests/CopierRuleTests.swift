@@ -238,4 +238,19 @@ struct EncryptionPairTests {
         #expect(worked.outcome.copied == 1 && worked.outcome.verifiedByETag == 1)
         #expect(try await worked.queue.relayout(pair: fixture.parameters.pair, key: "a") == nil)
     }
+
+    /// An SSE-C object cannot be read or copied without its key, which s3backup does not hold: it is named with that
+    /// reason and the run is partial, on the server-side path (CopyObject says so) and the streamed one (HeadObject's
+    /// bare 400, then one byte asked to hear why); never a dead task with S3's raw error.
+    @Test(arguments: [true, false])
+    func anObjectEncryptedWithACustomerKeyIsNamedNotFailed(serverSide: Bool) async throws {
+        let fixture = StoreFixture()
+        for key in ["plain", "secret"] { try fixture.source(key, "body of \(key)") }
+        try fixture.store.encryptWithCustomerKey("primary", "data/secret")
+        let item = try await fixture.listed("secret")
+        let outcome = try await fixture.copier(serverSide: serverSide).copy(item, checkBackupFirst: false)
+        #expect(outcome.customerKeyNotCopied == ["secret"] && outcome.copied == 0, "\(outcome)")
+        #expect(fixture.store.body(bucket: "backup", key: "bk/secret") == nil)
+    }
 }
+

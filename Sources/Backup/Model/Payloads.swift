@@ -87,10 +87,14 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
     /// Keys (relative to the prefixes) of archived source objects left uncopied because the run does not retrieve
     /// (a backup without `--restore-archived`).
     public var archivedNotCopied: [String] = []
+    /// Keys of source objects encrypted with a customer-provided key (SSE-C), which S3 reads or copies only with that
+    /// key, and s3backup does not hold: left uncopied, named.
+    public var customerKeyNotCopied: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case copied, copiedBytes, serverSide, streamed, multipart, verifiedBySize, relayouts, alreadyPresent, vanished, deleted
         case requestRetries, throttled, retrievalsRequested, retrievalBytes, retrievalCost, retrieved, archivedNotCopied
+        case customerKeyNotCopied
         case verifiedByETag = "verifiedByEtag"
     }
 
@@ -114,6 +118,7 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
         retrievalCost += other.retrievalCost
         retrieved += other.retrieved
         archivedNotCopied += other.archivedNotCopied
+        customerKeyNotCopied += other.customerKeyNotCopied
     }
 }
 
@@ -132,7 +137,8 @@ extension TaskOutcome {
                   throttled: try count(.throttled), retrievalsRequested: try count(.retrievalsRequested),
                   retrievalBytes: try count(.retrievalBytes), retrievalCost: try count(.retrievalCost),
                   retrieved: try count(.retrieved),
-                  archivedNotCopied: try container.decodeIfPresent([String].self, forKey: .archivedNotCopied) ?? [])
+                  archivedNotCopied: try container.decodeIfPresent([String].self, forKey: .archivedNotCopied) ?? [],
+                  customerKeyNotCopied: try container.decodeIfPresent([String].self, forKey: .customerKeyNotCopied) ?? [])
     }
 }
 

@@ -165,7 +165,7 @@ public struct BackupReport: Codable, Sendable {
 
     /// The verdict.
     public var verdict: Verdict {
-        if deadTasks > 0 || !work.archivedNotCopied.isEmpty { return .partial }
+        if deadTasks > 0 || !work.archivedNotCopied.isEmpty || !work.customerKeyNotCopied.isEmpty { return .partial }
         if !matches || (verification?.unexplained ?? 0) > 0 { return .mismatch }
         return deletesRefused == nil ? .success : .refused
     }
@@ -200,11 +200,12 @@ public struct BackupReport: Codable, Sendable {
                 + ByteCount.rate(Double(work.copiedBytes) / elapsed),
         ]
         if let retrievals = retrievalSummary { lines.append("  archives: " + retrievals) }
-        if let left = archivedNotCopiedSummary {
-            lines.append("  archived in the \(from), not copied: " + left)
-            let keys = archivedNotCopiedKeys
-            lines += keys.prefix(Verification.textKeys).map { "    \(RunLog.quoted($0))" }
-            if keys.count > Verification.textKeys { lines.append("    … and \(keys.count - Verification.textKeys) more: `--json` lists them") }
+        for left in notCopied {
+            lines.append("  \(left.what): \(left.keys.count) (\(left.advice))")
+            lines += left.keys.prefix(Verification.textKeys).map { "    \(RunLog.quoted($0))" }
+            if left.keys.count > Verification.textKeys {
+                lines.append("    … and \(left.keys.count - Verification.textKeys) more: `--json` lists them")
+            }
         }
         if let refusal = deletesRefused { lines.append("  \(refusal)") }
         if deadTasks > 0 { lines.append("  \(deadTasks) task(s) failed on every attempt: see `s3backup failed --run \(run)`") }
@@ -225,14 +226,16 @@ public struct BackupReport: Codable, Sendable {
             + "prices), \(work.retrieved) copied once retrieved, \(retrievalsPending) still being retrieved"
     }
 
-    /// How many archived source objects the run left, and what to do; nil when it left none.
-    public var archivedNotCopiedSummary: String? {
-        work.archivedNotCopied.isEmpty ? nil : "\(work.archivedNotCopied.count) (retrieve them, or run with --restore-archived)"
-    }
-
-    /// Those objects' keys, in byte order.
-    public var archivedNotCopiedKeys: [String] {
-        work.archivedNotCopied.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    /// Source objects the run left uncopied for a reason another attempt cannot mend, by reason: what they are, what
+    /// to do, and their keys in byte order. Empty when it left none.
+    public var notCopied: [(what: String, advice: String, keys: [String])] {
+        let from = sides.from
+        return [(what: "archived in the \(from), not copied", advice: "retrieve them, or run with --restore-archived",
+                 keys: work.archivedNotCopied),
+                (what: "encrypted in the \(from) with a customer-provided key (SSE-C), not copied",
+                 advice: "s3backup does not hold the key: copy them with a tool that does", keys: work.customerKeyNotCopied)]
+            .filter { !$0.keys.isEmpty }
+            .map { ($0.what, $0.advice, $0.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) }
     }
 
     /// The unexplained differences by key: the first `Verification.textKeys`, then how many more and where to

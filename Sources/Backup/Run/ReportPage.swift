@@ -34,12 +34,11 @@ public enum ReportPage {
             ("Tasks", TaskCounts.text(report.tasks) + ", \(report.retries) retried"),
             ("Requests retried", "\(report.work.requestRetries) (\(report.work.throttled) throttled by S3)"),
         ] + (report.retrievalSummary.map { [("Archives", $0)] } ?? [])
-          + (report.archivedNotCopiedSummary.map { summary in
-              let keys = report.archivedNotCopiedKeys
-              return [("Archived in the \(from), not copied", summary + ": "
-                        + keys.prefix(failedObjectsShown).map(\.debugDescription).joined(separator: ", ")
-                        + (keys.count > failedObjectsShown ? ", … (`--json` lists them all)" : ""))]
-          } ?? [])
+          + report.notCopied.map { left in
+              (left.what.prefix(1).uppercased() + left.what.dropFirst(), "\(left.keys.count) (\(left.advice)): "
+                + left.keys.prefix(failedObjectsShown).map(\.debugDescription).joined(separator: ", ")
+                + (left.keys.count > failedObjectsShown ? ", … (`--json` lists them all)" : ""))
+          }
           + (report.deletesRefused.map { [("Deletes refused", $0)] } ?? [])))
         if let check = report.verification {
             sections.append(table("The \(from) and the \(to) now", [

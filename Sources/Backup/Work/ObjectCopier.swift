@@ -52,6 +52,11 @@ struct ObjectCopier: Sendable {
         } catch let error as S3Error where error.code == "PreconditionFailed" {
             // The source changed since it was listed: copy the object as it is now.
             try await copyAsItIsNowRestarting(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &outcome)
+        } catch let error as S3Error where error.status == 400 {
+            guard try await needsCustomerKey(error, sourceKey: sourceKey, version: version) else { throw error }
+            var left = TaskOutcome()
+            left.customerKeyNotCopied = [item.key]
+            return left
         }
         outcome.copied = 1
         outcome.copiedBytes = item.size
@@ -68,6 +73,20 @@ struct ObjectCopier: Sendable {
         switch error.operation {
         case "CopyObject", "UploadPartCopy": return true
         default: return error.bucket == sourceURL.bucket && error.key == sourceKey
+        }
+    }
+
+    /// Whether a 400 says the source is encrypted with a customer-provided key (SSE-C) that s3backup does not hold: a
+    /// copy or read says so in its message; a HeadObject's 400 has no body, so one byte is asked for to hear it.
+    private func needsCustomerKey(_ error: S3Error, sourceKey: String, version: String?) async throws -> Bool {
+        if error.needsCustomerKey { return true }
+        guard error.operation == "HeadObject", error.bucket == sourceURL.bucket, error.key == sourceKey else { return false }
+        do {
+            _ = try await source.getObject(bucket: sourceURL.bucket, key: sourceKey, versionID: version, range: 0...0, ifMatch: nil,
+                                           to: HashSink())
+            return false
+        } catch let read as S3Error where read.needsCustomerKey {
+            return true
         }
     }
 

@@ -255,6 +255,8 @@ public final class Worker: Sendable {
                         + "verified by \(outcome.verifiedByETag == 1 ? "ETag" : "size")) in \(context.backupURL.bucket)")
                 } else if outcome.vanished == 1 {
                     changes("not copied \(key): gone from the source since it was listed")
+                } else if !outcome.customerKeyNotCopied.isEmpty {
+                    changes("not copied \(key): encrypted in the source with a customer-provided key (SSE-C), which s3backup does not hold")
                 }
             } catch let error as S3Error {
                 results.mutate { $0.failures.append((item.key, error)) }

@@ -15,6 +15,13 @@ extension S3Error: CategorizedError {
     /// Whether S3 refused because the object is archived and not retrieved.
     public var isArchived: Bool { code.map(Self.archivedCodes.contains) ?? false }
 
+    /// Whether S3 refused to read or copy an object encrypted with a customer-provided key (SSE-C) without that key:
+    /// 400 InvalidRequest, "The object was stored using a form of Server Side Encryption. The correct parameters must
+    /// be provided to retrieve the object." https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html
+    public var needsCustomerKey: Bool {
+        status == 400 && code == "InvalidRequest" && message.contains("stored using a form of Server Side Encryption")
+    }
+
     /// A setting for a configuration mistake or a bucket that does not exist, credentials for a refusal of the
     /// credentials or any other 403, unreachable for a transport failure; an archived object, and any other answer,
     /// is a failure.
