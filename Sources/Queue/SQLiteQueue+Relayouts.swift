@@ -16,13 +16,15 @@ extension SQLiteQueue {
         }
     }
 
-    /// The relayout recorded for `key` of `pair`, if any.
-    public func relayout(pair: String, key: String) async throws -> RelayoutRecord? {
-        try await perform { db in
-            try db.prepare("SELECT size, source_etag, backup_etag FROM relayouts WHERE pair = ?1 AND key = ?2")
-                .bind(.text(pair), .text(key))
-                .rows { RelayoutRecord(pair: pair, key: key, size: $0.int64(0), sourceETag: $0.text(1), backupETag: $0.text(2)) }
-                .first
+    /// Up to `limit` records of `pair` from `key` on, in key byte order (TEXT compares as memcmp of its UTF-8, S3's
+    /// order: https://www.sqlite.org/datatype3.html#collation), read off the primary key.
+    public func relayouts(pair: String, from key: String, limit: Int) async throws -> [RelayoutRecord] {
+        precondition(limit >= 1, "a window of at least one record")
+        return try await perform { db in
+            try db.prepare("""
+                SELECT key, size, source_etag, backup_etag FROM relayouts WHERE pair = ?1 AND key >= ?2 ORDER BY key LIMIT ?3
+                """).bind(.text(pair), .text(key), .integer(Int64(limit)))
+                .rows { RelayoutRecord(pair: pair, key: $0.text(0), size: $0.int64(1), sourceETag: $0.text(2), backupETag: $0.text(3)) }
         }
     }
 }

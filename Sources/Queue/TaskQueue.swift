@@ -93,11 +93,16 @@ public protocol TaskQueue: Sendable {
 
     /// Remembers a copy made with another part layout than its source's (it replaces the key's earlier record).
     func recordRelayout(_ record: RelayoutRecord) async throws
-    /// The relayout recorded for `key` of `pair`, if any.
-    func relayout(pair: String, key: String) async throws -> RelayoutRecord?
+    /// Up to `limit` records of `pair` from `key` on, in key byte order.
+    func relayouts(pair: String, from key: String, limit: Int) async throws -> [RelayoutRecord]
 }
 
 extension TaskQueue {
+    /// The relayout recorded for `key` of `pair` (byte for byte), if any.
+    public func relayout(pair: String, key: String) async throws -> RelayoutRecord? {
+        try await relayouts(pair: pair, from: key, limit: 1).first { $0.key.utf8.elementsEqual(key.utf8) }
+    }
+
     /// Records a failed attempt that did nothing worth recording.
     public func fail(_ lease: Lease, error: String, permanent: Bool) async throws {
         try await fail(lease, error: error, permanent: permanent, result: nil)

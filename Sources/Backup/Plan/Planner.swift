@@ -204,6 +204,8 @@ public struct Planner: Sendable {
             sourceSide = pages(source, sourceURL, unit)
         }
         var diff = KeyDiff(source: sourceSide, backup: pages(backup, backupURL, unit))
+        // Recorded pairs, this way (a backup) and the other (a restore into the primary the backup was copied from).
+        let recorded = relayouts.map { (RecordedPairs(queue: $0, pair: parameters.pair), RecordedPairs(queue: $0, pair: parameters.reversedPair)) }
         let only = parameters.onlyKeys.map { Set($0.map { Array($0.utf8) }) }
         var findings = PlanFindings()
         var copies: [CopyItem] = [], copyBytes: Int64 = 0, deletes: [String] = []
@@ -237,7 +239,7 @@ public struct Planner: Sendable {
                 if let since = recentSince, object.lastModified >= since { findings.recent += 1 }
                 findings.count(source: object)
                 try await queueCopy(object)
-            case .changed(let object, let old) where try await isRecordedPair(object, backup: old):
+            case .changed(let object, let old) where try await Planner.isRecordedPair(object, backup: old, in: recorded):
                 findings.same += 1
                 findings.sameByRecord += 1
                 findings.count(source: object)
@@ -272,14 +274,15 @@ public struct Planner: Sendable {
     /// Whether `object`, listed with another ETag in the backup, is a copy the queue recorded as equal though its
     /// ETag differs (made with another part layout, or with other encryption where SSE-KMS or SSE-C makes ETags that
     /// are not MD5s): same size, and both ETags exactly the recorded pair, copied this way (a backup) or the other (a
-    /// restore into the primary the backup was copied from). One queue lookup per such object.
-    private func isRecordedPair(_ object: ListedObject, backup: ListedObject) async throws -> Bool {
-        guard let relayouts, object.size == backup.size else { return false }
-        if let record = try await relayouts.relayout(pair: parameters.pair, key: object.key),
+    /// restore into the primary the backup was copied from). `recorded` reads the records a window at a time.
+    private static func isRecordedPair(_ object: ListedObject, backup: ListedObject,
+                                       in recorded: (this: RecordedPairs, reversed: RecordedPairs)?) async throws -> Bool {
+        guard let recorded, object.size == backup.size else { return false }
+        if let record = try await recorded.this.record(for: object.key),
            record.matches(size: object.size, source: object.etag.value, backup: backup.etag.value) {
             return true
         }
-        let reversed = try await relayouts.relayout(pair: parameters.reversedPair, key: object.key)
+        let reversed = try await recorded.reversed.record(for: object.key)
         return reversed?.matches(size: object.size, source: backup.etag.value, backup: object.etag.value) == true
     }
 
