@@ -235,7 +235,7 @@ public struct BackupReport: Codable, Sendable {
                 (what: "encrypted in the \(from) with a customer-provided key (SSE-C), not copied",
                  advice: "s3backup does not hold the key: copy them with a tool that does", keys: work.customerKeyNotCopied)]
             .filter { !$0.keys.isEmpty }
-            .map { ($0.what, $0.advice, $0.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) }
+            .map { ($0.what, $0.advice, $0.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }) }
     }
 
     /// The unexplained differences by key: the first `Verification.textKeys`, then how many more and where to

@@ -229,6 +229,9 @@ public final class Worker: Sendable {
         }
     }
 
+    /// Why an object listed in the source was not copied when it had been deleted since.
+    static let goneSinceListed = "gone from the source since it was listed"
+
     /// What a copy task's objects came to so far.
     private struct CopyResults {
         var outcome = TaskOutcome()
@@ -242,7 +245,7 @@ public final class Worker: Sendable {
         try await lanes.forEach(batch.objects) { [changes] item in
             let key = RunLog.quoted(context.backupURL.prefix + item.key)
             do {
-                guard let retrieved = try await self.admit(item, context: context, into: results) else { return }
+                guard let retrieved = try await self.admit(item, key: key, context: context, into: results) else { return }
                 // Any earlier attempt, of this round or one before a `retry`, may have copied the object.
                 var outcome = try await context.copier.copy(item, checkBackupFirst: task.attempt > 1 || task.earlierAttempts > 0)
                 if retrieved && outcome.copied == 1 { outcome.retrieved = 1 }
@@ -254,7 +257,7 @@ public final class Worker: Sendable {
                     changes("copied \(key) (\(item.size) bytes, \(how)\(parts), "
                         + "verified by \(outcome.verifiedByETag == 1 ? "ETag" : "size")) in \(context.backupURL.bucket)")
                 } else if outcome.vanished == 1 {
-                    changes("not copied \(key): gone from the source since it was listed")
+                    changes("not copied \(key): \(Worker.goneSinceListed)")
                 } else if !outcome.customerKeyNotCopied.isEmpty {
                     changes("not copied \(key): encrypted in the source with a customer-provided key (SSE-C), which s3backup does not hold")
                 }
@@ -270,7 +273,7 @@ public final class Worker: Sendable {
         let waiting = done.waiting
         guard waiting.isEmpty else {
             let checks = (batch.checks ?? 0) + 1
-            let rest = CopyBatch(objects: waiting.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) },
+            let rest = CopyBatch(objects: waiting.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) },
                                  done: total, checks: checks)
             throw TaskParked(payload: try Payload.encode(rest), result: try Payload.encode(total), objects: waiting.count,
                              after: ArchiveCheck.nextCheck(after: checks, first: options.retrievalCheck))
@@ -278,16 +281,16 @@ public final class Worker: Sendable {
         return total
     }
 
-    /// Whether `item` can be copied now, and whether that took a retrieval (`ArchiveCheck`); nil when it is not copied
-    /// now: gone, archived and not retrieved by this run, or being retrieved, each recorded in `results` and told.
-    private func admit(_ item: CopyItem, context: RunContext, into results: LockedBox<CopyResults>) async throws -> Bool? {
-        let key = RunLog.quoted(context.backupURL.prefix + item.key)
+    /// Whether `item` (`key` in the backup, quoted for the log) can be copied now, and whether that took a retrieval
+    /// (`ArchiveCheck`); nil when it is not copied now: gone, archived and not retrieved by this run, or being
+    /// retrieved, each recorded in `results` and told.
+    private func admit(_ item: CopyItem, key: String, context: RunContext, into results: LockedBox<CopyResults>) async throws -> Bool? {
         switch try await context.archives.readiness(of: item) {
         case .readable(let retrieved):
             return retrieved
         case .gone:
             results.mutate { $0.outcome.vanished += 1 }
-            changes("not copied \(key): gone from the source since it was listed")
+            changes("not copied \(key): \(Worker.goneSinceListed)")
         case .notRetrieved(let archive):
             results.mutate { $0.outcome.archivedNotCopied.append(item.key) }
             changes("not copied \(key): archived in the source (\(archive)); run with --restore-archived to retrieve it")
