@@ -35,7 +35,8 @@ let package = Package(
                             .embedInCode("Migrations/0003_throttle.sql"),
                             .embedInCode("Migrations/0004_relayouts.sql"),
                             .embedInCode("Migrations/0005_books.sql"),
-                            .embedInCode("Migrations/0006_retrievals.sql")]),
+                            .embedInCode("Migrations/0006_retrievals.sql"),
+                            .embedInCode("Migrations/0007_catalog.sql")]),
         // Settings from a config file (a TOML subset) and the environment, layered under the command line.
         .target(name: "Settings", dependencies: ["Failures"]),
         // The command line: parsing and wiring only (the C libraries only to print their versions).

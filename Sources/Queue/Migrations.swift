@@ -11,6 +11,7 @@ enum Migrations {
         ("0004_relayouts.sql", String(decoding: PackageResources._004_relayouts_sql, as: UTF8.self)),
         ("0005_books.sql", String(decoding: PackageResources._005_books_sql, as: UTF8.self)),
         ("0006_retrievals.sql", String(decoding: PackageResources._006_retrievals_sql, as: UTF8.self)),
+        ("0007_catalog.sql", String(decoding: PackageResources._007_catalog_sql, as: UTF8.self)),
     ]
 
     /// The schema version this build writes.

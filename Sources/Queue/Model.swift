@@ -192,9 +192,18 @@ public struct RunRecord: Sendable, Equatable {
     public var note: String?
 }
 
-/// A copy whose ETag differs from its source's because it was made with another part layout: the two ETags
-/// that belong together for one key of a source/backup pair.
-public struct RelayoutRecord: Sendable, Equatable {
+/// One object of a source/backup pair as s3backup copied it (or proved equal and adopted): the source as listed
+/// then and the copy that produced. The catalog of these rows is the identity of objects that holds whatever
+/// encryption or part layout made the two ETags differ.
+public struct CatalogEntry: Sendable, Equatable {
+    /// How a pair came to be known equal.
+    public enum Rule: String, Sendable {
+        /// s3backup copied it.
+        case copied
+        /// Found equal by full-object checksums (one HeadObject per side) and adopted.
+        case checksum
+    }
+
     /// The source and backup locations, `source -> backup`.
     public var pair: String
     /// The key, relative to both prefixes.
@@ -203,22 +212,59 @@ public struct RelayoutRecord: Sendable, Equatable {
     public var size: Int64
     /// The source's ETag value (without quotes).
     public var sourceETag: String
+    /// The source version copied, where the source is versioned.
+    public var sourceVersion: String?
+    /// The source's full-object checksum as `ALGORITHM:base64`, when S3 told it.
+    public var sourceChecksum: String?
     /// The copy's ETag value (without quotes).
     public var backupETag: String
+    /// The version the copy made, where the backup is versioned.
+    public var backupVersion: String?
+    /// How the pair was known equal.
+    public var rule: Rule
 
-    /// A record.
-    public init(pair: String, key: String, size: Int64, sourceETag: String, backupETag: String) {
+    /// An entry.
+    public init(pair: String, key: String, size: Int64, sourceETag: String, sourceVersion: String? = nil,
+                sourceChecksum: String? = nil, backupETag: String, backupVersion: String? = nil, rule: Rule = .copied) {
         self.pair = pair
         self.key = key
         self.size = size
         self.sourceETag = sourceETag
+        self.sourceVersion = sourceVersion
+        self.sourceChecksum = sourceChecksum
         self.backupETag = backupETag
+        self.backupVersion = backupVersion
+        self.rule = rule
     }
 
-    /// Whether the two sides still list exactly as recorded.
+    /// Whether the source still lists as it was copied.
+    public func sourceMatches(size: Int64, etag: String) -> Bool { self.size == size && sourceETag == etag }
+
+    /// Whether both sides still list exactly as recorded.
     public func matches(size: Int64, source: String, backup: String) -> Bool {
-        self.size == size && sourceETag == source && backupETag == backup
+        sourceMatches(size: size, etag: source) && backupETag == backup
     }
+}
+
+/// What the end of one task changes in a pair's catalog: the objects it copied or adopted, the keys it deleted.
+public struct CatalogChanges: Sendable, Equatable {
+    /// The pair, `source -> backup`.
+    public var pair: String
+    /// Rows written (replacing the keys' earlier rows).
+    public var recorded: [CatalogEntry]
+    /// Keys whose rows go: the backup no longer holds them.
+    public var removed: [String]
+
+    /// Changes to `pair`'s catalog.
+    public init(pair: String, recorded: [CatalogEntry] = [], removed: [String] = []) {
+        precondition(recorded.allSatisfy { $0.pair == pair }, "rows of the pair changed")
+        self.pair = pair
+        self.recorded = recorded
+        self.removed = removed
+    }
+
+    /// Nothing changes.
+    public var isEmpty: Bool { recorded.isEmpty && removed.isEmpty }
 }
 
 /// Tasks parked to wait for S3 (archived objects being retrieved): claimed again when due, holding no lease meanwhile.

@@ -91,16 +91,22 @@ public protocol TaskQueue: Sendable {
     /// Raises the fleet's backoff after a SlowDown (see `FleetThrottle.raised(at:)`); returns the new state.
     func raiseThrottle() async throws -> FleetThrottle
 
-    /// Remembers a copy made with another part layout than its source's (it replaces the key's earlier record).
-    func recordRelayout(_ record: RelayoutRecord) async throws
-    /// Up to `limit` records of `pair` from `key` on, in key byte order.
-    func relayouts(pair: String, from key: String, limit: Int) async throws -> [RelayoutRecord]
+    /// Completes one task and applies its changes to the catalog in the same transaction; false when the lease
+    /// was lost (then nothing is written: the task's new holder writes its own).
+    func complete(_ lease: Lease, result: [UInt8]?, catalog: CatalogChanges) async throws -> Bool
+    /// Applies changes to the catalog while `lease` is held (a task that fails or parks keeps what it copied);
+    /// throws `leaseLost` when it is not.
+    func record(_ catalog: CatalogChanges, holding lease: Lease) async throws
+    /// Writes catalog rows outside any task (they replace the keys' earlier rows).
+    func record(_ catalog: CatalogChanges) async throws
+    /// Up to `limit` catalog rows of `pair` from `key` on, in key byte order.
+    func catalog(pair: String, from key: String, limit: Int) async throws -> [CatalogEntry]
 }
 
 extension TaskQueue {
-    /// The relayout recorded for `key` of `pair` (byte for byte), if any.
-    public func relayout(pair: String, key: String) async throws -> RelayoutRecord? {
-        try await relayouts(pair: pair, from: key, limit: 1).first { $0.key.utf8.elementsEqual(key.utf8) }
+    /// The catalog row of `key` of `pair` (byte for byte), if any.
+    public func catalogEntry(pair: String, key: String) async throws -> CatalogEntry? {
+        try await catalog(pair: pair, from: key, limit: 1).first { $0.key.utf8.elementsEqual(key.utf8) }
     }
 
     /// Records a failed attempt that did nothing worth recording.

@@ -101,7 +101,7 @@ extension InMemoryObjectStore.State {
         buckets[bucket] = stored
         // An unversioned bucket's answers carry no version id.
         return WriteResult(etag: version.etag, versionID: stored.versioning == .unversioned ? nil : version.versionID,
-                           encryption: version.encryption)
+                           encryption: version.encryption, checksum: version.told)
     }
 
     /// Changes one stored version (tags, a restore) in place.
@@ -175,7 +175,7 @@ extension StoredVersion {
         ObjectInfo(size: Int64(body.count), etag: etag, lastModified: InMemoryObjectStore.httpDate(lastModified),
                    versionID: versioned ? versionID : nil, storageClass: storageClass, metadata: metadata,
                    serverSideEncryption: encryption, kmsKeyID: kmsKeyID, tagCount: tags.count, retrieval: retrieval,
-                   archiveStatus: restored ? nil : archiveStatus)
+                   archiveStatus: restored ? nil : archiveStatus, checksum: told)
     }
 }
 

@@ -25,6 +25,8 @@ public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
         var buckets: [String: StoredBucket] = [:]
         /// HeadObjects that see a retrieval under way before it is done (0: done at once, as moto does).
         var retrievalHeads = 0
+        /// PutObjects whose body arrives with its first byte flipped (damaged in flight).
+        var damagedUploads = 0
         var uploads: [String: StoredUpload] = [:]
         var clock: Date
         var counter = 0
@@ -91,6 +93,12 @@ public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
             version.checksum = checksum.map { ($0, $0.value(of: version.body)) }
             return try state.write(version, bucket: bucket, operation: "CompleteMultipartUpload", endpoint: endpoint)
         }
+    }
+
+    /// Damages the next `count` PutObject bodies in flight: each arrives with its first byte flipped, so a checksum sent
+    /// with it no longer matches (400 BadDigest) and, without one, the object is stored damaged.
+    public func damageUploads(_ count: Int) {
+        withState { $0.damagedUploads = count }
     }
 
     /// Restores an archived version (RestoreObject, once S3 has finished): reads and copies of it work afterwards.
@@ -197,18 +205,35 @@ public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
             var info = version.info(versioned: state.buckets[bucket]!.versioning != .unversioned)
             let slice = try state.slice(version.body, range, operation: "GetObject", bucket: bucket, key: key, endpoint: endpoint)
             info.size = Int64(slice.count)
+            // A range is told without the object's checksum, as S3 does.
+            if range != nil { info.checksum = nil }
             return (info, Array(slice))
         }
         try await BodyTransfer.write(bytes, to: sink)
         return info
     }
 
-    /// PutObject.
+    /// PutObject. A `checksum` the body does not match is refused with 400 BadDigest; without one the object gets
+    /// S3's default, CRC64NVME. https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
     @discardableResult
-    public func putObject(bucket: String, key: String, body: any BodySource, options: WriteOptions) async throws -> WriteResult {
+    public func putObject(bucket: String, key: String, body: any BodySource, options: WriteOptions,
+                          checksum: Checksum?) async throws -> WriteResult {
         withState { $0.operations.append("PutObject") }
-        let bytes = try await read(body, operation: "PutObject", bucket: bucket, key: key)
-        return try put(bucket, key, bytes, options: options)
+        var bytes = try await read(body, operation: "PutObject", bucket: bucket, key: key)
+        let damaged = withState { state in
+            defer { state.damagedUploads = max(0, state.damagedUploads - 1) }
+            return state.damagedUploads > 0
+        }
+        if damaged, !bytes.isEmpty { bytes[0] ^= 0xFF }
+        let algorithm = checksum.map { ChecksumAlgorithm(rawValue: $0.algorithm) } ?? .crc64nvme
+        guard let algorithm else { preconditionFailure("the in-memory store computes CRC64NVME, CRC32 and SHA256") }
+        if let checksum, algorithm.value(of: bytes) != checksum.value {
+            throw withState { state in
+                state.error(400, "BadDigest", "The \(checksum.algorithm) you specified did not match the calculated checksum.",
+                            operation: "PutObject", bucket: bucket, key: key, endpoint: endpoint)
+            }
+        }
+        return try put(bucket, key, bytes, options: options, checksum: algorithm)
     }
 
     /// DeleteObject: a delete marker in a versioned bucket, the object in an unversioned one, one version with

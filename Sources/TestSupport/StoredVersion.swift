@@ -41,6 +41,9 @@ struct StoredVersion: Sendable {
     /// HeadObjects left that answer `ongoing-request="true"` before the retrieval asked is done.
     var retrievalHeadsLeft = 0
 
+    /// Its checksum as S3 tells it.
+    var told: Checksum? { checksum.map { Checksum(algorithm: $0.algorithm.rawValue, value: $0.value) } }
+
     /// Whether GetObject and copies must refuse it until it is restored.
     var isArchived: Bool { (StorageClass.archived.contains(storageClass) || archiveStatus != nil) && !restored }
 
@@ -78,6 +81,8 @@ struct StoredUpload: Sendable {
 /// An additional checksum S3 can keep with an object (`x-amz-checksum-*`).
 /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
 public enum ChecksumAlgorithm: String, Sendable, CaseIterable {
+    /// CRC-64/NVME, S3's default, base64 of its 8 big-endian bytes.
+    case crc64nvme = "CRC64NVME"
     /// CRC-32 (IEEE), base64 of its 4 big-endian bytes.
     case crc32 = "CRC32"
     /// SHA-256, base64 of its 32 bytes.
@@ -89,6 +94,8 @@ public enum ChecksumAlgorithm: String, Sendable, CaseIterable {
     /// The base64 checksum of `bytes`.
     public func value(of bytes: [UInt8]) -> String {
         switch self {
+        case .crc64nvme:
+            return Checksum.crc64nvme(bytes).value
         case .crc32:
             let crc = CRC32.checksum(bytes)
             return Data([UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]).base64EncodedString()

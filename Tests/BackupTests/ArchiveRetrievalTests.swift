@@ -194,38 +194,39 @@ struct ArchiveRetrievalTests {
 }
 
 
-/// Recorded ETag pairs are read a window at a time, in the order the planner meets keys.
-@Suite("recorded pairs, a window at a time", .timeLimit(.minutes(1)))
-struct RecordedPairsTests {
+/// Catalog rows are read a window at a time, in the order the planner meets keys.
+@Suite("catalog rows, a window at a time", .timeLimit(.minutes(1)))
+struct CatalogWindowTests {
     @Test func keysInOrderCostOneReadPerWindow() async throws {
         let directory = try TemporaryDirectory()
         let queue = try SQLiteQueue(path: directory.path + "/queue.db")
         let keys = (0..<2_500).map { String(format: "k/%05d", $0 * 2) }
-        for key in keys {
-            try await queue.recordRelayout(RelayoutRecord(pair: "p", key: key, size: 1, sourceETag: "s", backupETag: "b"))
-        }
+        try await queue.record(CatalogChanges(pair: "p", recorded: keys.map {
+            CatalogEntry(pair: "p", key: $0, size: 1, sourceETag: "s", backupETag: "b")
+        }))
         let reads = LockedBox(0)
-        let pairs = RecordedPairs(window: 1_000) { from, window in
+        let pairs = CatalogWindow(window: 1_000) { from, window in
             reads.mutate { $0 += 1 }
-            return try await queue.relayouts(pair: "p", from: from, limit: window)
+            return try await queue.catalog(pair: "p", from: from, limit: window)
         }
         var found = 0
         for index in 0..<5_000 {
-            if try await pairs.record(for: String(format: "k/%05d", index)) != nil { found += 1 }
+            if try await pairs.row(for: String(format: "k/%05d", index)) != nil { found += 1 }
         }
         #expect(found == 2_500)
-        #expect(reads.value == 3, "5,000 keys asked, 2,500 records: three windows, not one read per key")
-        #expect(try await pairs.record(for: "k/00000") != nil && reads.value == 4, "an earlier key reads again")
-        #expect(try await pairs.record(for: "a") == nil && reads.value == 5)
+        #expect(reads.value == 3, "5,000 keys asked, 2,500 rows: three windows, not one read per key")
+        #expect(try await pairs.row(for: "k/00000") != nil && reads.value == 4, "an earlier key reads again")
+        #expect(try await pairs.row(for: "a") == nil && reads.value == 5)
     }
 
     @Test func keysCompareByteForByte() async throws {
         let directory = try TemporaryDirectory()
         let queue = try SQLiteQueue(path: directory.path + "/queue.db")
         let nfd = "cafe\u{301}", nfc = "caf\u{e9}"
-        try await queue.recordRelayout(RelayoutRecord(pair: "p", key: nfd, size: 1, sourceETag: "s", backupETag: "b"))
-        let pairs = RecordedPairs(queue: queue, pair: "p")
-        #expect(try await pairs.record(for: nfd) != nil)
-        #expect(try await pairs.record(for: nfc) == nil, "another key in UTF-8, though Swift calls them equal")
+        try await queue.record(CatalogChanges(pair: "p", recorded: [CatalogEntry(pair: "p", key: nfd, size: 1, sourceETag: "s",
+                                                                                 backupETag: "b")]))
+        let pairs = CatalogWindow(queue: queue, pair: "p")
+        #expect(try await pairs.row(for: nfd) != nil)
+        #expect(try await pairs.row(for: nfc) == nil, "another key in UTF-8, though Swift calls them equal")
     }
 }

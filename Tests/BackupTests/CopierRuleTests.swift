@@ -8,11 +8,9 @@ import Testing
 
 extension StoreFixture {
     /// A copier between the fixture's prefixes: server-side, or streamed GET→PUT.
-    func copier(serverSide: Bool = true, relayouts: @escaping @Sendable (RelayoutRecord) async throws -> Void = { _ in })
-        throws -> ObjectCopier {
+    func copier(serverSide: Bool = true) throws -> ObjectCopier {
         ObjectCopier(source: store, backup: store, sourceURL: try parameters.source.location(),
-                     backupURL: try parameters.backup.location(), parameters: parameters, serverSide: serverSide,
-                     relayouts: relayouts)
+                     backupURL: try parameters.backup.location(), parameters: parameters, serverSide: serverSide)
     }
 
     /// The planned copy of `key` (as the planner lists it now).
@@ -30,7 +28,7 @@ struct CopierRuleTests {
         let metadata = ObjectMetadata(contentType: "text/csv", cacheControl: "no-cache", user: ["client": "007"])
         try fixture.source("a", "body", options: WriteOptions(metadata: metadata, storageClass: "STANDARD",
                                                               tags: [Tag(key: "kept", value: "yes")]))
-        let outcome = try await fixture.copier(serverSide: serverSide).copy(try await fixture.listed("a"), checkBackupFirst: false)
+        let outcome = try await fixture.copier(serverSide: serverSide).copy(try await fixture.listed("a"), checkBackupFirst: false).outcome
         #expect(outcome.copied == 1 && outcome.verifiedByETag == 1)
         #expect(serverSide ? outcome.serverSide == 1 : outcome.streamed == 1)
         let head = try await fixture.store.headObject(bucket: "backup", key: "bk/a")
@@ -44,7 +42,7 @@ struct CopierRuleTests {
         try fixture.source("a", "body")
         let item = try await fixture.listed("a")
         try await fixture.store.deleteObject(bucket: "primary", key: "data/a")
-        let outcome = try await fixture.copier().copy(item, checkBackupFirst: false)
+        let outcome = try await fixture.copier().copy(item, checkBackupFirst: false).outcome
         #expect(outcome == TaskOutcome(vanished: 1))
         #expect(fixture.store.body(bucket: "backup", key: "bk/a") == nil)
     }
@@ -59,7 +57,7 @@ struct CopierRuleTests {
         var item = try await fixture.listed("a")
         item.versionID = versionID
         try await fixture.store.deleteObject(bucket: "primary", key: "data/a", versionID: versionID)
-        let outcome = try await fixture.copier(serverSide: serverSide).copy(item, checkBackupFirst: false)
+        let outcome = try await fixture.copier(serverSide: serverSide).copy(item, checkBackupFirst: false).outcome
         #expect(outcome == TaskOutcome(vanished: 1))
         #expect(fixture.store.body(bucket: "backup", key: "bk/a") == nil)
     }
@@ -69,7 +67,7 @@ struct CopierRuleTests {
         try fixture.source("a", "body")
         let item = try await fixture.listed("a")
         try await fixture.store.deleteObject(bucket: "primary", key: "data/a")
-        let outcome = try await fixture.copier(serverSide: false).copy(item, checkBackupFirst: false)
+        let outcome = try await fixture.copier(serverSide: false).copy(item, checkBackupFirst: false).outcome
         #expect(outcome == TaskOutcome(vanished: 1))
     }
 
@@ -78,7 +76,7 @@ struct CopierRuleTests {
         try fixture.source("a", "old")
         let item = try await fixture.listed("a")
         let now = try fixture.source("a", "new body")
-        let outcome = try await fixture.copier().copy(item, checkBackupFirst: false)
+        let outcome = try await fixture.copier().copy(item, checkBackupFirst: false).outcome
         #expect(outcome.copied == 1 && outcome.verifiedByETag == 1)
         // The copy listed was refused by its precondition (the ETag it was listed with), then made of the object now.
         #expect(fixture.store.operations.filter { $0 == "CopyObject" }.count == 2)
@@ -91,7 +89,7 @@ struct CopierRuleTests {
         try fixture.source("a", "same")
         let item = try await fixture.listed("a")
         try fixture.backup("a", "same")
-        let outcome = try await fixture.copier().copy(item, checkBackupFirst: true)
+        let outcome = try await fixture.copier().copy(item, checkBackupFirst: true).outcome
         #expect(outcome == TaskOutcome(alreadyPresent: 1))
         #expect(!fixture.store.operations.contains("CopyObject"))
     }
@@ -107,7 +105,7 @@ struct CopierRuleTests {
                                                     options: WriteOptions(tags: [Tag(key: "t", value: "v")]))
         #expect(source.etag.parts == 3)
         let item = try await fixture.listed("big")
-        let outcome = try await fixture.copier(serverSide: serverSide).copy(item, checkBackupFirst: false)
+        let outcome = try await fixture.copier(serverSide: serverSide).copy(item, checkBackupFirst: false).outcome
         #expect(outcome.copied == 1 && outcome.multipart == 1 && outcome.verifiedByETag == 1 && outcome.relayouts == 0)
         let copy = try await fixture.store.headObject(bucket: "backup", key: "bk/big")
         #expect(copy.etag == source.etag && copy.size == Int64(Self.parts.map(\.count).reduce(0, +)))
@@ -120,7 +118,7 @@ struct CopierRuleTests {
         var fixture = StoreFixture()
         fixture.parameters.encryption = "aws:kms"
         let source = try fixture.source("a", "body")
-        let outcome = try await fixture.copier().copy(try await fixture.listed("a"), checkBackupFirst: false)
+        let outcome = try await fixture.copier().copy(try await fixture.listed("a"), checkBackupFirst: false).outcome
         #expect(outcome.copied == 1 && outcome.verifiedBySize == 1 && outcome.verifiedByETag == 0)
         let copy = try await fixture.store.headObject(bucket: "backup", key: "bk/a")
         #expect(copy.etag != source.etag && copy.serverSideEncryption == "aws:kms")
@@ -130,12 +128,12 @@ struct CopierRuleTests {
         let fixture = StoreFixture()
         try fixture.source("cold", "ice", options: WriteOptions(storageClass: "GLACIER"))
         let item = try await fixture.listed("cold")
-        let refused = await #expect(throws: S3Error.self) { try await fixture.copier().copy(item, checkBackupFirst: false) }
+        let refused = await #expect(throws: S3Error.self) { try await fixture.copier().copy(item, checkBackupFirst: false).outcome }
         #expect(refused?.code == "ObjectNotInActiveTierError" && refused?.status == 403)
         // As the code stands, no new whole copy is tried: S3's refusal is for good until the object is restored.
         #expect(refused.map { !ObjectCopier.mendedByCopyingAgain($0) } == true)
         try fixture.store.restore(bucket: "primary", key: "data/cold")
-        #expect(try await fixture.copier().copy(item, checkBackupFirst: false).copied == 1)
+        #expect(try await fixture.copier().copy(item, checkBackupFirst: false).outcome.copied == 1)
     }
 }
 
@@ -178,15 +176,19 @@ struct WorkerRuleTests {
 }
 
 extension StoreFixture {
-    /// Plans the fixture's run into a new queue, lets `between` change the primary, then works the run until idle
-    /// (archived objects checked first after `retrievalCheck`); the queue stays for the caller to read.
-    func work(retrievalCheck: Duration = .seconds(60), between: () async throws -> Void = {}) async throws
+    /// Plans the fixture's run into a new queue (or `existing`'s, whose catalog the planner reads as a run does), lets
+    /// `between` change the primary, then works the run until idle (archived objects checked first after
+    /// `retrievalCheck`); the queue stays for the caller to read.
+    func work(in existing: (queue: SQLiteQueue, directory: TemporaryDirectory)? = nil, retrievalCheck: Duration = .seconds(60),
+              between: () async throws -> Void = {}) async throws
         -> (outcome: TaskOutcome, changes: [String], dead: [DeadTask], queue: SQLiteQueue, run: RunID, directory: TemporaryDirectory) {
-        let directory = try TemporaryDirectory()
-        let queue = try SQLiteQueue(path: directory.path + "/queue.db")
+        let directory = try existing?.directory ?? TemporaryDirectory()
+        let queue = try existing?.queue ?? SQLiteQueue(path: directory.path + "/queue.db")
         let run = try await queue.createRun(kind: parameters.kind, source: parameters.source.url, destination: parameters.backup.url,
                                             parameters: try parameters.encoded())
-        _ = try await BackupPlanning(planner: try planner(), queue: queue, run: run, owner: "test:1",
+        var planner = try planner()
+        planner.catalog = queue
+        _ = try await BackupPlanning(planner: planner, queue: queue, run: run, owner: "test:1",
                                      leaseRenewal: .seconds(60), log: { _ in }).execute()
         try await between()
         var options = Worker.Options()
@@ -222,7 +224,7 @@ struct EncryptionPairTests {
         #expect(worked.dead.isEmpty, "\(worked.dead)")
         #expect(worked.outcome.copied == 3 && worked.outcome.verifiedBySize == 3, "\(worked.outcome)")
         var planner = try fixture.planner()
-        planner.relayouts = worked.queue
+        planner.catalog = worked.queue
         let again = try await planner.planAll(into: CollectingSink())
         #expect(again.missing + again.changed == 0 && again.same == 3 && again.sameByRecord == 3, "\(again)")
         // Overwritten with bytes of the same size: a new source ETag, so copied again.
@@ -231,12 +233,15 @@ struct EncryptionPairTests {
         #expect(changed.changed == 1 && changed.same == 2, "\(changed)")
     }
 
-    @Test func plainEncryptionOnBothSidesIsVerifiedByETagAndRecordsNothing() async throws {
+    @Test func plainEncryptionOnBothSidesIsVerifiedByETagAndCatalogued() async throws {
         let fixture = StoreFixture()
-        try fixture.source("a", "body")
+        let written = try fixture.source("a", "body")
         let worked = try await fixture.work()
         #expect(worked.outcome.copied == 1 && worked.outcome.verifiedByETag == 1)
-        #expect(try await worked.queue.relayout(pair: fixture.parameters.pair, key: "a") == nil)
+        let row = try #require(try await worked.queue.catalogEntry(pair: fixture.parameters.pair, key: "a"))
+        let copy = try await fixture.store.headObject(bucket: "backup", key: "bk/a")
+        #expect(row.sourceETag == written.etag.value && row.backupETag == copy.etag.value && row.backupVersion == copy.versionID)
+        #expect(row.size == 4 && row.rule == .copied)
     }
 
     /// An SSE-C object cannot be read or copied without its key, which s3backup does not hold: it is named with that
@@ -248,7 +253,7 @@ struct EncryptionPairTests {
         for key in ["plain", "secret"] { try fixture.source(key, "body of \(key)") }
         try fixture.store.encryptWithCustomerKey("primary", "data/secret")
         let item = try await fixture.listed("secret")
-        let outcome = try await fixture.copier(serverSide: serverSide).copy(item, checkBackupFirst: false)
+        let outcome = try await fixture.copier(serverSide: serverSide).copy(item, checkBackupFirst: false).outcome
         #expect(outcome.customerKeyNotCopied == ["secret"] && outcome.copied == 0, "\(outcome)")
         #expect(fixture.store.body(bucket: "backup", key: "bk/secret") == nil)
     }

@@ -18,6 +18,9 @@ public struct CopyItem: Codable, Sendable, Equatable {
     /// The listing's storage class where the object may be archived (GLACIER, DEEP_ARCHIVE, INTELLIGENT_TIERING);
     /// nil for every other class.
     public var storageClass: String?
+    /// The backup's ETag where it lists at the same size with another ETag and no catalog row explains the pair:
+    /// the worker first compares the two objects' full-object checksums and adopts an equal pair instead of copying.
+    public var backupETag: ETag?
 }
 
 /// The payload of a `copy` task.
@@ -63,6 +66,11 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
     /// Multipart copies made with another part layout than the source's, which the provider would not tell: their
     /// ETags differ, and the pair is recorded in the queue.
     public var relayouts = 0
+    /// Copies verified by a full-object checksum equal to the source's.
+    public var verifiedByChecksum = 0
+    /// Objects found equal by their full-object checksums (one HeadObject per side) and adopted into the catalog
+    /// instead of copied.
+    public var adopted = 0
     /// Objects already in the backup when a retried task checked first.
     public var alreadyPresent = 0
     /// Objects gone from the source between listing and copying (the next run settles them).
@@ -92,7 +100,8 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
     public var customerKeyNotCopied: [String] = []
 
     enum CodingKeys: String, CodingKey {
-        case copied, copiedBytes, serverSide, streamed, multipart, verifiedBySize, relayouts, alreadyPresent, vanished, deleted
+        case copied, copiedBytes, serverSide, streamed, multipart, verifiedBySize, verifiedByChecksum, adopted, relayouts
+        case alreadyPresent, vanished, deleted
         case requestRetries, throttled, retrievalsRequested, retrievalBytes, retrievalCost, retrieved, archivedNotCopied
         case customerKeyNotCopied
         case verifiedByETag = "verifiedByEtag"
@@ -107,6 +116,8 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
         multipart += other.multipart
         verifiedByETag += other.verifiedByETag
         verifiedBySize += other.verifiedBySize
+        verifiedByChecksum += other.verifiedByChecksum
+        adopted += other.adopted
         relayouts += other.relayouts
         alreadyPresent += other.alreadyPresent
         vanished += other.vanished
@@ -131,7 +142,8 @@ extension TaskOutcome {
         }
         self.init(copied: try count(.copied), copiedBytes: try count(.copiedBytes), serverSide: try count(.serverSide),
                   streamed: try count(.streamed), multipart: try count(.multipart),
-                  verifiedByETag: try count(.verifiedByETag), verifiedBySize: try count(.verifiedBySize), relayouts: try count(.relayouts),
+                  verifiedByETag: try count(.verifiedByETag), verifiedBySize: try count(.verifiedBySize),
+                  relayouts: try count(.relayouts), verifiedByChecksum: try count(.verifiedByChecksum), adopted: try count(.adopted),
                   alreadyPresent: try count(.alreadyPresent), vanished: try count(.vanished),
                   deleted: try count(.deleted), requestRetries: try count(.requestRetries),
                   throttled: try count(.throttled), retrievalsRequested: try count(.retrievalsRequested),

@@ -12,13 +12,20 @@ public struct PlanFindings: Codable, Sendable, Equatable {
     public var missing = 0
     /// Objects in both with a different size or ETag.
     public var changed = 0
+    /// Of the missing and changed, those whose source still lists as the catalog says it was copied: the copy was
+    /// changed or removed in the destination behind s3backup's back.
+    public var changedInBackup = 0
+    /// Of the changed, those of the same size whose ETags differ and that no catalog row explains: a worker compares
+    /// their full-object checksums (one HeadObject per side) and adopts an equal pair instead of copying it.
+    public var unproven = 0
     /// Of the changed, those whose size differs (the rest: same size, different ETag).
     public var changedSize = 0
     /// Bytes to copy (missing + changed).
     public var copyBytes: Int64 = 0
-    /// Objects equal on both sides (same size and ETag, or a recorded pair of ETags).
+    /// Objects equal on both sides (same size and ETag, or as the catalog recorded their copy).
     public var same = 0
-    /// Of the same, those whose ETags differ as recorded when they were copied (another part layout, other encryption).
+    /// Of the same, those whose ETags differ as the catalog recorded when they were copied (another part layout,
+    /// other encryption); the rest compared by equal ETags.
     public var sameByRecord = 0
     /// Objects only in the backup.
     public var extra = 0
@@ -30,7 +37,8 @@ public struct PlanFindings: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case sourceObjects, sourceBytes, backupObjects, backupBytes, missing, changed, changedSize, copyBytes, same
+        case sourceObjects, sourceBytes, backupObjects, backupBytes, missing, changed, changedInBackup, unproven, changedSize
+        case copyBytes, same
         case sameByRecord, extra, recent
     }
 
@@ -46,6 +54,8 @@ public struct PlanFindings: Codable, Sendable, Equatable {
         backupBytes = try count(.backupBytes)
         missing = try count(.missing)
         changed = try count(.changed)
+        changedInBackup = try count(.changedInBackup)
+        unproven = try count(.unproven)
         changedSize = try count(.changedSize)
         copyBytes = try count(.copyBytes)
         same = try count(.same)
@@ -65,6 +75,8 @@ public struct PlanFindings: Codable, Sendable, Equatable {
         backupBytes += other.backupBytes
         missing += other.missing
         changed += other.changed
+        changedInBackup += other.changedInBackup
+        unproven += other.unproven
         changedSize += other.changedSize
         copyBytes += other.copyBytes
         same += other.same
@@ -98,9 +110,9 @@ public struct Planner: Sendable {
     public var maxDepth = 2
     /// Source objects written at or after this time (S3's ISO 8601 form) are counted as `recent`.
     public var recentSince: String?
-    /// The queue whose record of copies made with another part layout turns an ETag mismatch into a match; nil
-    /// where no queue is at hand (then such copies count as changed).
-    public var relayouts: (any TaskQueue)?
+    /// The queue whose catalog of copies decides objects whose ETags differ; nil where no queue is at hand (then
+    /// such objects count as changed, unproven).
+    public var catalog: (any TaskQueue)?
 
     /// A planner for `parameters`, its clients configured from the stored sides and `environment`; `observer`
     /// (the fleet's pacer, when planning shares a queue with workers) sees their requests.
@@ -204,8 +216,9 @@ public struct Planner: Sendable {
             sourceSide = pages(source, sourceURL, unit)
         }
         var diff = KeyDiff(source: sourceSide, backup: pages(backup, backupURL, unit))
-        // Recorded pairs, this way (a backup) and the other (a restore into the primary the backup was copied from).
-        let recorded = relayouts.map { (RecordedPairs(queue: $0, pair: parameters.pair), RecordedPairs(queue: $0, pair: parameters.reversedPair)) }
+        // Catalog rows, this way (a backup) and the other (a restore into the primary the backup was copied from).
+        let rows = catalog.map { (this: CatalogWindow(queue: $0, pair: parameters.pair),
+                                  reversed: CatalogWindow(queue: $0, pair: parameters.reversedPair)) }
         let only = parameters.onlyKeys.map { Set($0.map { Array($0.utf8) }) }
         var findings = PlanFindings()
         var copies: [CopyItem] = [], copyBytes: Int64 = 0, deletes: [String] = []
@@ -214,12 +227,13 @@ public struct Planner: Sendable {
             copies = []
             copyBytes = 0
         }
-        func queueCopy(_ object: ListedObject) async throws {
+        func queueCopy(_ object: ListedObject, compareWith backupETag: ETag? = nil) async throws {
             findings.copyBytes += object.size
             // Only a verification sets `recentSince`: it names late arrivals by their time; tasks stay as they were.
             let item = CopyItem(key: object.key, size: object.size, etag: object.etag, versionID: object.versionID,
                                 lastModified: recentSince == nil ? nil : object.lastModified,
-                                storageClass: StorageClass.mayBeArchived(object.storageClass) ? object.storageClass : nil)
+                                storageClass: StorageClass.mayBeArchived(object.storageClass) ? object.storageClass : nil,
+                                backupETag: backupETag)
             if object.size >= parameters.batchBytes { return try await sink.copy([item], unit: unit) }
             if copyBytes + object.size > parameters.batchBytes { try await flushCopies() }
             copies.append(item)
@@ -236,21 +250,27 @@ public struct Planner: Sendable {
             switch decision {
             case .missing(let object):
                 findings.missing += 1
+                if let rows, try await rows.this.row(for: object.key)?.sourceMatches(size: object.size, etag: object.etag.value) == true {
+                    findings.changedInBackup += 1
+                }
                 if let since = recentSince, object.lastModified >= since { findings.recent += 1 }
                 findings.count(source: object)
                 try await queueCopy(object)
-            case .changed(let object, let old) where try await Planner.isRecordedPair(object, backup: old, in: recorded):
-                findings.same += 1
-                findings.sameByRecord += 1
+            case .changed(let object, let old):
                 findings.count(source: object)
                 findings.count(backup: old)
-            case .changed(let object, let old):
+                let verdict = try await Planner.compare(object, backup: old, by: rows)
+                if verdict == .same {
+                    findings.same += 1
+                    findings.sameByRecord += 1
+                    continue
+                }
                 findings.changed += 1
                 if object.size != old.size { findings.changedSize += 1 }
+                if verdict == .changedInBackup { findings.changedInBackup += 1 }
+                if verdict == .unproven { findings.unproven += 1 }
                 if let since = recentSince, object.lastModified >= since { findings.recent += 1 }
-                findings.count(source: object)
-                findings.count(backup: old)
-                try await queueCopy(object)
+                try await queueCopy(object, compareWith: verdict == .unproven ? old.etag : nil)
             case .same(let object):
                 findings.same += 1
                 findings.count(source: object)
@@ -271,19 +291,34 @@ public struct Planner: Sendable {
         return findings
     }
 
-    /// Whether `object`, listed with another ETag in the backup, is a copy the queue recorded as equal though its
-    /// ETag differs (made with another part layout, or with other encryption where SSE-KMS or SSE-C makes ETags that
-    /// are not MD5s): same size, and both ETags exactly the recorded pair, copied this way (a backup) or the other (a
-    /// restore into the primary the backup was copied from). `recorded` reads the records a window at a time.
-    private static func isRecordedPair(_ object: ListedObject, backup: ListedObject,
-                                       in recorded: (this: RecordedPairs, reversed: RecordedPairs)?) async throws -> Bool {
-        guard let recorded, object.size == backup.size else { return false }
-        if let record = try await recorded.this.record(for: object.key),
-           record.matches(size: object.size, source: object.etag.value, backup: backup.etag.value) {
-            return true
+    /// What the catalog says of an object listed with another size or ETag in the backup.
+    enum CatalogVerdict: Equatable {
+        /// Both sides list as the catalog recorded a copy, this way (a backup) or the other (a restore into the
+        /// primary the backup was copied from).
+        case same
+        /// The source lists as it was copied, the backup not as the copy made it: changed behind s3backup's back.
+        case changedInBackup
+        /// The source changed since it was copied, or the sizes differ.
+        case changed
+        /// Same size, no row: only the two objects' checksums can tell.
+        case unproven
+    }
+
+    /// The catalog's verdict on `object` and the backup's `backup` (same key, another size or ETag), from `rows`
+    /// read a window at a time.
+    static func compare(_ object: ListedObject, backup: ListedObject,
+                        by rows: (this: CatalogWindow, reversed: CatalogWindow)?) async throws -> CatalogVerdict {
+        guard let rows else { return object.size == backup.size ? .unproven : .changed }
+        if let row = try await rows.this.row(for: object.key) {
+            if row.matches(size: object.size, source: object.etag.value, backup: backup.etag.value) { return .same }
+            if row.sourceMatches(size: object.size, etag: object.etag.value) { return .changedInBackup }
+            return .changed
         }
-        let reversed = try await recorded.reversed.record(for: object.key)
-        return reversed?.matches(size: object.size, source: backup.etag.value, backup: object.etag.value) == true
+        if let row = try await rows.reversed.row(for: object.key),
+           row.matches(size: object.size, source: backup.etag.value, backup: object.etag.value) {
+            return .same
+        }
+        return object.size == backup.size ? .unproven : .changed
     }
 
     /// The unit's listing on one side as pages of entries relative to the side's prefix.

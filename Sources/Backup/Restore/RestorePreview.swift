@@ -27,16 +27,16 @@ public struct RestorePreview: Codable, Sendable {
     public var retrieval: RetrievalEstimate?
 
     /// Plans the restore `parameters` describe (`list` the key list its `onlyKeys` came from, if any), keeping the
-    /// first `keep` keys to copy and to delete; `relayouts` is the queue's record of copies made with another part
-    /// layout, where there is a queue.
-    public static func plan(_ parameters: RunParameters, environment: [String: String], relayouts: (any TaskQueue)?,
+    /// first `keep` keys to copy and to delete; `catalog` is the queue whose catalog of copies decides objects whose
+    /// ETags differ, where there is a queue.
+    public static func plan(_ parameters: RunParameters, environment: [String: String], catalog: (any TaskQueue)?,
                             list: KeyList?, keep: Int) async throws -> RestorePreview {
         var preview = parameters
         // Keys only in the primary reach the sink as deletes only when the plan mirrors deletes; nothing is deleted
         // here either way (the sink only keeps keys).
         preview.mirrorDeletes = true
         var planner = try Planner(parameters: preview, environment: environment)
-        planner.relayouts = relayouts
+        planner.catalog = catalog
         // A key list's keys are all kept (as many as the list, which is in memory already): the rule needs each.
         let sink = PreviewSink(sampleSize: list == nil ? keep : Int.max)
         let findings = try await planner.planAll(into: sink)

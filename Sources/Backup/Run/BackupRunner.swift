@@ -93,7 +93,7 @@ public struct BackupRunner: Sendable {
         let record = try await queue.run(run)
         var planner = try Planner(parameters: try RunParameters.stored(in: record), environment: environment,
                                   observer: FleetPacer(queue: queue, log: log))
-        planner.relayouts = queue
+        planner.catalog = queue
         // Workers start with the first queued copy, so copying overlaps planning; a run with nothing to do
         // starts none.
         let assignment = WorkerAssignment(run: run, concurrency: options.concurrency, leaseSeconds: options.leaseSeconds,

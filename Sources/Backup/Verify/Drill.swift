@@ -46,7 +46,7 @@ public struct Drill: Sendable {
         }
     }
 
-    /// The planner whose diff compares the two sides (its `relayouts` the record of copies with another layout).
+    /// The planner whose diff compares the two sides (its `catalog` the queue's catalog of copies).
     public var planner: Planner
     /// How chosen objects archived in the backup are retrieved to be compared (`--sample-archived`); nil: they are
     /// counted as not sampled.

@@ -16,22 +16,33 @@ struct ObjectCopier: Sendable {
     let backupURL: S3URL
     let parameters: RunParameters
     let serverSide: Bool
-    /// Where copies made with another part layout than their source's are remembered (the queue).
-    var relayouts: @Sendable (RelayoutRecord) async throws -> Void
     /// Parts of one object copied at once.
     var partWidth = 4
 
     /// The largest object CopyObject takes. https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
     static let copyObjectLimit: Int64 = 5 * 1_000_000_000
 
-    /// Copies `item`, verifies the copy, and says how.
-    func copy(_ item: CopyItem, checkBackupFirst: Bool) async throws -> TaskOutcome {
-        let sourceKey = sourceURL.prefix + item.key, backupKey = backupURL.prefix + item.key
+    /// What one object came to: the counts, and the catalog row of the copy made or the pair adopted.
+    struct Copied {
         var outcome = TaskOutcome()
+        var entry: CatalogEntry?
+    }
+
+    /// Copies `item` (or adopts it, when it proves equal to the backup's object), verifies the copy, and says how.
+    func copy(_ item: CopyItem, checkBackupFirst: Bool) async throws -> Copied {
+        let sourceKey = sourceURL.prefix + item.key, backupKey = backupURL.prefix + item.key
+        var copied = Copied()
+        if let backupETag = item.backupETag, let entry = await adopt(item, backupETag: backupETag) {
+            copied.outcome.adopted = 1
+            copied.entry = entry
+            return copied
+        }
         if checkBackupFirst, let present = try? await backup.headObject(bucket: backupURL.bucket, key: backupKey),
            present.size == item.size, present.etag == item.etag {
-            outcome.alreadyPresent = 1
-            return outcome
+            copied.outcome.alreadyPresent = 1
+            copied.entry = entry(item.key, source: ObjectInfo(size: item.size, etag: item.etag, versionID: item.versionID),
+                                 written: WriteResult(etag: present.etag, versionID: present.versionID, checksum: present.checksum))
+            return copied
         }
         let version = item.versionID
         do {
@@ -40,27 +51,50 @@ struct ObjectCopier: Sendable {
                     from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey, versionID: version), to: backupURL.bucket, key: backupKey,
                     storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, sourceETag: item.etag)
                 try await confirmEncryption(of: result, key: backupKey)
-                try await verify(result.etag, expected: item.etag, size: item.size, sourceKey: sourceKey, version: version,
-                                 backupKey: backupKey, into: &outcome)
-                outcome.serverSide = 1
+                let source = ObjectInfo(size: item.size, etag: item.etag, versionID: version)
+                try await verify(result, expected: source, sourceKey: sourceKey, backupKey: backupKey, into: &copied)
+                copied.outcome.serverSide = 1
             } else {
-                try await copyAsItIsNowRestarting(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &outcome)
+                try await copyAsItIsNowRestarting(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &copied)
             }
         } catch let error as S3Error where sourceIsGone(error, sourceKey: sourceKey) {
             // Deleted after it was listed: the next run settles it.
-            return TaskOutcome(vanished: 1)
+            return Copied(outcome: TaskOutcome(vanished: 1))
         } catch let error as S3Error where error.code == "PreconditionFailed" {
             // The source changed since it was listed: copy the object as it is now.
-            try await copyAsItIsNowRestarting(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &outcome)
+            try await copyAsItIsNowRestarting(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &copied)
         } catch let error as S3Error where error.status == 400 {
             guard try await needsCustomerKey(error, sourceKey: sourceKey, version: version) else { throw error }
             var left = TaskOutcome()
             left.customerKeyNotCopied = [item.key]
-            return left
+            return Copied(outcome: left)
         }
-        outcome.copied = 1
-        outcome.copiedBytes = item.size
-        return outcome
+        copied.outcome.copied = 1
+        copied.outcome.copiedBytes = item.size
+        return copied
+    }
+
+    /// The catalog row of `key`'s copy: the source as copied, the copy as written. Where the source's checksum is not
+    /// known, the copy's stands for it: S3 keeps the source's checksum on a server-side copy, and a streamed one sent it.
+    private func entry(_ key: String, source: ObjectInfo, written: WriteResult, rule: CatalogEntry.Rule = .copied) -> CatalogEntry {
+        CatalogEntry(pair: parameters.pair, key: key, size: source.size, sourceETag: source.etag.value, sourceVersion: source.versionID,
+                     sourceChecksum: (source.checksum ?? written.checksum)?.description, backupETag: written.etag.value,
+                     backupVersion: written.readableVersion, rule: rule)
+    }
+
+    /// The pair adopted into the catalog when `item`, whose backup object lists at its size with another ETag
+    /// (`backupETag`), proves equal to it: both sides still as listed, and full-object checksums of the same
+    /// algorithm equal (HeadObject with checksum mode, one per side). Nil when that cannot be shown (no checksum, or
+    /// composite ones, or other algorithms, or a HeadObject refused): then the object is copied.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+    private func adopt(_ item: CopyItem, backupETag: ETag) async -> CatalogEntry? {
+        async let sourceHead = try? source.headObject(bucket: sourceURL.bucket, key: sourceURL.prefix + item.key, versionID: item.versionID)
+        async let backupHead = try? backup.headObject(bucket: backupURL.bucket, key: backupURL.prefix + item.key)
+        guard let source = await sourceHead, let copy = await backupHead, source.size == item.size, copy.size == item.size,
+              source.etag == item.etag, copy.etag == backupETag,
+              let left = source.checksum, let right = copy.checksum, left.provesEqual(right) else { return nil }
+        return entry(item.key, source: source, written: WriteResult(etag: copy.etag, versionID: copy.versionID, checksum: right),
+                     rule: .checksum)
     }
 
     /// Whether `error` says the source object is gone: S3's NoSuchKey (or, for a version asked by id, NoSuchVersion)
@@ -98,11 +132,11 @@ struct ObjectCopier: Sendable {
     /// retries, a copy that does not verify. S3's refusals (a missing or changed source, no permission) are not
     /// retried here.
     private func copyAsItIsNowRestarting(sourceKey: String, version: String?, backupKey: String,
-                                         into outcome: inout TaskOutcome) async throws {
+                                         into copied: inout Copied) async throws {
         var attempt = 1
         while true {
             do {
-                return try await copyAsItIsNow(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &outcome)
+                return try await copyAsItIsNow(sourceKey: sourceKey, version: version, backupKey: backupKey, into: &copied)
             } catch where attempt < Self.wholeCopyAttempts && Self.mendedByCopyingAgain(error) {
                 try await Task.sleep(for: .milliseconds(Int.random(in: 100...300) << attempt))
                 attempt += 1
@@ -111,17 +145,19 @@ struct ObjectCopier: Sendable {
     }
 
     /// Whether a new whole copy can mend `error`: anything but S3 refusing the object for good. InvalidPart on
-    /// CompleteMultipartUpload means the part list sent was wrong (a part's ETag came back damaged), which a new
-    /// copy mends too.
+    /// CompleteMultipartUpload means the part list sent was wrong (a part's ETag came back damaged), and BadDigest a
+    /// body that arrived other than its checksum says (damaged in flight): a new copy mends both.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList (BadDigest)
     static func mendedByCopyingAgain(_ error: any Error) -> Bool {
         if error is CancellationError { return false }
         guard let error = error as? S3Error else { return true }
         if error.kind == .configuration { return false }
         return error.status == nil || RetryClassifier.classify(error) != .fatal || error.code == "InvalidPart"
+            || error.code == "BadDigest"
     }
 
     /// Copies the source's current version (or `version`), reading its metadata, tags and part layout first.
-    private func copyAsItIsNow(sourceKey: String, version: String?, backupKey: String, into outcome: inout TaskOutcome) async throws {
+    private func copyAsItIsNow(sourceKey: String, version: String?, backupKey: String, into copied: inout Copied) async throws {
         let head = try await source.headObject(bucket: sourceURL.bucket, key: sourceKey, versionID: version)
         let tags = try await source.getObjectTagging(bucket: sourceURL.bucket, key: sourceKey, versionID: version)
         let options = WriteOptions(metadata: head.metadata, storageClass: parameters.storageClass,
@@ -131,49 +167,66 @@ struct ObjectCopier: Sendable {
         if let layout = try await layout(of: head, key: sourceKey, version: version) {
             written = try await copyParts(layout.ranges, head: head, sourceKey: sourceKey, version: version, backupKey: backupKey,
                                           options: options)
-            outcome.multipart = 1
+            copied.outcome.multipart = 1
             guessedLayout = !layout.isSources
         } else if serverSide {
             written = try await backup.copyObject(
                 from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey, versionID: version), to: backupURL.bucket, key: backupKey,
                 storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, sourceETag: head.etag)
         } else {
-            written = try await streamed(range: nil, size: head.size, etag: head.etag, sourceKey: sourceKey, version: version) { body in
-                try await backup.putObject(bucket: backupURL.bucket, key: backupKey, body: body, options: options)
-            }
+            written = try await streamedWhole(head, sourceKey: sourceKey, version: version, backupKey: backupKey, options: options)
         }
-        if serverSide { outcome.serverSide = 1 } else { outcome.streamed = 1 }
+        if serverSide { copied.outcome.serverSide = 1 } else { copied.outcome.streamed = 1 }
         try await confirmEncryption(of: written, key: backupKey)
-        let etag = written.etag
-        if guessedLayout && etag != head.etag {
-            return try await recordRelayout(etag, head: head, sourceKey: sourceKey, version: version, backupKey: backupKey,
-                                            into: &outcome)
+        if guessedLayout && written.etag != head.etag {
+            return try await recordRelayout(written, head: head, sourceKey: sourceKey, version: version, backupKey: backupKey,
+                                            into: &copied)
         }
-        try await verify(etag, expected: head.etag, size: head.size, sourceKey: sourceKey, version: version, backupKey: backupKey,
-                         into: &outcome)
+        try await verify(written, expected: head, sourceKey: sourceKey, backupKey: backupKey, into: &copied)
+    }
+
+    /// A single-part object streamed into PutObject with a checksum, so the body that arrives is the one read:
+    /// the source's full-object checksum where S3 told it (S3 refuses a body that does not match it, `BadDigest`,
+    /// and keeps it with the copy); otherwise the CRC64NVME of the bytes read, checked against the one S3 reports
+    /// for the upload where it reports one (AWS gives every upload without a checksum a CRC64NVME).
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+    private func streamedWhole(_ head: ObjectInfo, sourceKey: String, version: String?, backupKey: String,
+                               options: WriteOptions) async throws -> WriteResult {
+        let sent = head.checksum.flatMap { $0.isComposite ? nil : $0 }
+        let read = LockedBox(CRC64NVME())
+        let written = try await streamed(range: nil, size: head.size, etag: head.etag, sourceKey: sourceKey, version: version,
+                                         hashing: sent == nil ? read : nil) { body in
+            try await backup.putObject(bucket: backupURL.bucket, key: backupKey, body: body, options: options, checksum: sent)
+        }
+        if sent == nil, let told = written.checksum, !told.isComposite, told.algorithm == "CRC64NVME", told != read.value.checksum {
+            throw S3Error(.invalidResponse, "the backup's CRC64NVME \(told.value) is not that of the \(head.size) bytes read from "
+                            + "the source (\(read.value.checksum.value)): the body was damaged in flight; it is copied again",
+                          operation: "verify", bucket: backupURL.bucket, key: backupKey)
+        }
+        return written
     }
 
     /// A copy whose parts were guessed and whose ETag therefore differs from the source's: verified by its size and
     /// by the source being unchanged since its parts were read (every part asks for the source's ETag, but RGW
     /// ignores `x-amz-copy-source-if-match`: a source overwritten mid-copy would leave a copy of mixed parts),
     /// then the two ETags are recorded together, so the next run knows the pair as unchanged.
-    private func recordRelayout(_ etag: ETag, head: ObjectInfo, sourceKey: String, version: String?, backupKey: String,
-                                into outcome: inout TaskOutcome) async throws {
+    private func recordRelayout(_ written: WriteResult, head: ObjectInfo, sourceKey: String, version: String?, backupKey: String,
+                                into copied: inout Copied) async throws {
+        let etag = written.etag
         let now = try await source.headObject(bucket: sourceURL.bucket, key: sourceKey, versionID: version)
         guard now.etag == head.etag else {
             throw S3Error(.invalidResponse, "the source changed while it was copied with another part layout (ETag \(head.etag), "
                             + "now \(now.etag)): it is copied again", operation: "verify", bucket: sourceURL.bucket, key: sourceKey)
         }
-        let copied = try await backup.headObject(bucket: backupURL.bucket, key: backupKey)
-        guard copied.size == head.size, copied.etag == etag else {
-            throw S3Error(.invalidResponse, "the copy made with another part layout reads back as \(copied.size) bytes with ETag "
-                            + "\(copied.etag), where \(head.size) bytes with ETag \(etag) were written",
+        let copy = try await backup.headObject(bucket: backupURL.bucket, key: backupKey)
+        guard copy.size == head.size, copy.etag == etag else {
+            throw S3Error(.invalidResponse, "the copy made with another part layout reads back as \(copy.size) bytes with ETag "
+                            + "\(copy.etag), where \(head.size) bytes with ETag \(etag) were written",
                           operation: "verify", bucket: backupURL.bucket, key: backupKey)
         }
-        try await relayouts(RelayoutRecord(pair: parameters.pair, key: Planner.relative(sourceKey, to: sourceURL.prefix),
-                                           size: head.size, sourceETag: head.etag.value, backupETag: etag.value))
-        outcome.verifiedBySize = 1
-        outcome.relayouts = 1
+        copied.entry = entry(Planner.relative(sourceKey, to: sourceURL.prefix), source: head, written: written)
+        copied.outcome.verifiedBySize = 1
+        copied.outcome.relayouts = 1
     }
 
     /// How a multipart object's copy is cut into parts.
@@ -305,14 +358,16 @@ struct ObjectCopier: Sendable {
         }
     }
 
-    /// Streams `range` (or all) of the source into `upload` through a pipe: constant memory, both at once.
+    /// Streams `range` (or all) of the source into `upload` through a pipe: constant memory, both at once; the
+    /// bytes read go through `hashing` too, when given.
     private func streamed<T: Sendable>(range: ClosedRange<Int64>?, size: Int64, etag: ETag, sourceKey: String, version: String?,
+                                       hashing: LockedBox<CRC64NVME>? = nil,
                                        upload: @escaping @Sendable (PipeSource) async throws -> T) async throws -> T {
         let pipe = StreamPipe(capacity: 2 << 20)
         async let download: Void = {
             do {
                 _ = try await source.getObject(bucket: sourceURL.bucket, key: sourceKey, versionID: version, range: range, ifMatch: etag,
-                                               to: PipeSink(pipe: pipe))
+                                               to: PipeSink(pipe: pipe, hashing: hashing))
                 pipe.finishWriting()
             } catch {
                 pipe.fail("reading the source failed: \(error)")
@@ -332,37 +387,48 @@ struct ObjectCopier: Sendable {
         }
     }
 
-    /// A copy is verified by equal ETags. Where ETags are not comparable — SSE-KMS or SSE-C on either side makes an
-    /// ETag that is not the MD5 of the body, so a copy with other encryption gets another one — it is verified by
-    /// its size and the copy's success (S3 copied the version whose ETag was asked for), and the pair of ETags is
-    /// recorded, so the next run knows the two objects as equal instead of copying again every night.
+    /// A copy is verified by equal ETags, or by a full-object checksum equal to the source's (S3 keeps the source's on
+    /// a server-side copy; a streamed one sent it). Where ETags are not comparable — SSE-KMS or SSE-C on either side
+    /// makes an ETag that is not the MD5 of the body, so a copy with other encryption gets another one — and no
+    /// checksum decides, it is verified by its size and the copy's success (S3 copied the version whose ETag was
+    /// asked for). Either way the copy's row goes into the catalog, so the next run knows the two objects as equal.
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html (ETag)
-    private func verify(_ etag: ETag, expected: ETag, size: Int64, sourceKey: String, version: String?, backupKey: String,
-                        into outcome: inout TaskOutcome) async throws {
-        if etag == expected {
-            outcome.verifiedByETag = 1
+    private func verify(_ written: WriteResult, expected: ObjectInfo, sourceKey: String, backupKey: String,
+                        into copied: inout Copied) async throws {
+        let key = Planner.relative(sourceKey, to: sourceURL.prefix)
+        if written.etag == expected.etag {
+            copied.outcome.verifiedByETag = 1
+            copied.entry = entry(key, source: expected, written: written)
             return
         }
-        // The copy read back at the size written: the pair of ETags is recorded as one object.
-        func verifiedBySize() async throws -> Bool {
-            let copied = try await backup.headObject(bucket: backupURL.bucket, key: backupKey)
-            guard copied.size == size, copied.etag == etag else { return false }
-            try await relayouts(RelayoutRecord(pair: parameters.pair, key: Planner.relative(sourceKey, to: sourceURL.prefix),
-                                               size: size, sourceETag: expected.value, backupETag: etag.value))
-            outcome.verifiedBySize = 1
+        // The copy read back: at the size written, and with the source's checksum where both have one.
+        func verifiedByReading(_ original: ObjectInfo) async throws -> Bool {
+            let copy = try await backup.headObject(bucket: backupURL.bucket, key: backupKey, versionID: written.readableVersion)
+            guard copy.size == original.size, copy.etag == written.etag else { return false }
+            if let left = original.checksum, let right = copy.checksum, left.algorithm == right.algorithm,
+               !left.isComposite, !right.isComposite {
+                guard left.value == right.value else { return false }
+                copied.outcome.verifiedByChecksum = 1
+            } else {
+                copied.outcome.verifiedBySize = 1
+            }
+            copied.entry = entry(key, source: original, written: WriteResult(etag: written.etag, versionID: written.versionID,
+                                                                              checksum: copy.checksum))
             return true
         }
-        // Written with SSE-KMS: the copy's ETag says nothing of its body.
-        if parameters.encryption == "aws:kms", try await verifiedBySize() { return }
+        // Written with SSE-KMS (asked, or the bucket's default): the copy's ETag says nothing of its body.
+        if parameters.encryption == "aws:kms" || written.encryption?.hasPrefix("aws:kms") == true,
+           try await verifiedByReading(expected) { return }
         // The source may have changed while it was copied: then the copy must equal what the source is now. Or it
         // is encrypted so that its ETag is no MD5, and the copy's (with other encryption) differs.
-        let now = try await source.headObject(bucket: sourceURL.bucket, key: sourceKey, versionID: version)
-        if now.etag == etag {
-            outcome.verifiedByETag = 1
+        let now = try await source.headObject(bucket: sourceURL.bucket, key: sourceKey, versionID: expected.versionID)
+        if now.etag == written.etag {
+            copied.outcome.verifiedByETag = 1
+            copied.entry = entry(key, source: now, written: written)
             return
         }
-        if now.etag == expected, ObjectCopier.hidesMD5(now), try await verifiedBySize() { return }
-        throw S3Error(.invalidResponse, "the copy's ETag \(etag) does not match the source's \(expected)",
+        if now.etag == expected.etag, ObjectCopier.hidesMD5(now), try await verifiedByReading(now) { return }
+        throw S3Error(.invalidResponse, "the copy's ETag \(written.etag) does not match the source's \(expected.etag)",
                       operation: "verify", bucket: backupURL.bucket, key: backupKey)
     }
 

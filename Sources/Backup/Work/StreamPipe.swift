@@ -95,14 +95,21 @@ struct StreamPipeError: Error, CustomStringConvertible {
 /// The download's end of a pipe.
 struct PipeSink: BodySink {
     let pipe: StreamPipe
+    /// Where the bytes written are checksummed too, if anywhere.
+    var hashing: LockedBox<CRC64NVME>?
+
     func makeWriter() throws -> any BodyWriter {
         try pipe.checkFresh(.download)
-        return Writer(pipe: pipe)
+        return Writer(pipe: pipe, hashing: hashing)
     }
 
     private struct Writer: BodyWriter {
         let pipe: StreamPipe
-        mutating func write(_ bytes: UnsafeRawBufferPointer) throws { try pipe.write(bytes) }
+        let hashing: LockedBox<CRC64NVME>?
+        mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+            hashing?.mutate { $0.update(bytes) }
+            try pipe.write(bytes)
+        }
         mutating func finish() throws { pipe.finishWriting() }
     }
 }

@@ -130,13 +130,13 @@ public final class Worker: Sendable {
                 held.mutate { _ = $0.remove(task.lease) }
                 idle.wake()
             }
-            let done: Result<TaskOutcome, any Error>
+            let done: Result<Done, any Error>
             do { done = .success(try await execute(task, on: lanes)) } catch { done = .failure(error) }
             // Whatever the outcome: a failed attempt's request retries happened as much as a completed one's.
             await recordRequests(ofRuns: [task.run])
             do {
-                let outcome = try done.get()
-                if try await !queue.complete([(task.lease, try Payload.encode(outcome))]).isEmpty {
+                let (outcome, catalog) = try done.get()
+                if try await !queue.complete(task.lease, result: try Payload.encode(outcome), catalog: catalog) {
                     log("task \(task.lease.task): finished, but its lease had passed to another worker; that worker's result stands")
                 } else {
                     total.mutate { $0.add(outcome) }
@@ -191,10 +191,12 @@ public final class Worker: Sendable {
         return nil
     }
 
-    /// Parks `task` until its next check: the objects it waits for are being retrieved.
+    /// Parks `task` until its next check: the objects it waits for are being retrieved. What it copied so far is
+    /// in the catalog first.
     private func park(_ task: ClaimedTask, _ parked: TaskParked) async throws {
         let due = Date().addingTimeInterval(parked.after.seconds)
         do {
+            try await queue.record(parked.catalog, holding: task.lease)
             try await queue.park(task.lease, until: due, payload: parked.payload, result: parked.result, waitingFor: parked.objects)
             log("task \(task.lease.task): waiting for \(parked.objects) archived object(s) to be retrieved; checked again at "
                 + S3Time.string(due))
@@ -203,8 +205,10 @@ public final class Worker: Sendable {
         }
     }
 
+    /// Records a failed attempt; what it copied is in the catalog first.
     private func record(_ failure: TaskFailure, of task: ClaimedTask) async throws {
         do {
+            if let catalog = failure.catalog { try await queue.record(catalog, holding: task.lease) }
             try await queue.fail(task.lease, error: failure.message, permanent: failure.permanent,
                                  result: try failure.outcome.map { try Payload.encode($0) })
             log("task \(task.lease.task) attempt \(task.attempt)/\(task.maxAttempts) failed: \(failure.message)")
@@ -213,8 +217,11 @@ public final class Worker: Sendable {
         }
     }
 
+    /// What a task did, and what that changes in its pair's catalog.
+    private typealias Done = (outcome: TaskOutcome, catalog: CatalogChanges)
+
     /// Does one task.
-    private func execute(_ task: ClaimedTask, on lanes: Lanes) async throws -> TaskOutcome {
+    private func execute(_ task: ClaimedTask, on lanes: Lanes) async throws -> Done {
         let context = try await context(for: task.run)
         switch task.kind {
         case TaskKind.copy:
@@ -236,26 +243,34 @@ public final class Worker: Sendable {
     private struct CopyResults {
         var outcome = TaskOutcome()
         var failures: [(String, S3Error)] = []
+        /// Rows of the objects copied or adopted.
+        var catalog: [CatalogEntry] = []
         /// Objects being retrieved from an archive, to be checked again.
         var waiting: [CopyItem] = []
     }
 
-    private func copy(_ batch: CopyBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> TaskOutcome {
+    private func copy(_ batch: CopyBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> Done {
         let results = LockedBox(CopyResults())
         try await lanes.forEach(batch.objects) { [changes] item in
             let key = RunLog.quoted(context.backupURL.prefix + item.key)
             do {
                 guard let retrieved = try await self.admit(item, key: key, context: context, into: results) else { return }
                 // Any earlier attempt, of this round or one before a `retry`, may have copied the object.
-                var outcome = try await context.copier.copy(item, checkBackupFirst: task.attempt > 1 || task.earlierAttempts > 0)
-                if retrieved && outcome.copied == 1 { outcome.retrieved = 1 }
-                results.mutate { $0.outcome.add(outcome) }
+                var copied = try await context.copier.copy(item, checkBackupFirst: task.attempt > 1 || task.earlierAttempts > 0)
+                if retrieved && copied.outcome.copied == 1 { copied.outcome.retrieved = 1 }
+                let outcome = copied.outcome
+                results.mutate { results in
+                    results.outcome.add(outcome)
+                    if let entry = copied.entry { results.catalog.append(entry) }
+                }
                 if outcome.copied == 1 {
                     let how = outcome.streamed == 1 ? "streamed" : "server-side"
                     let parts = outcome.relayouts == 1 ? ", with another part layout (ETags recorded)"
                         : outcome.multipart == 1 ? ", multipart in the source's part layout" : ""
-                    changes("copied \(key) (\(item.size) bytes, \(how)\(parts), "
-                        + "verified by \(outcome.verifiedByETag == 1 ? "ETag" : "size")) in \(context.backupURL.bucket)")
+                    let verified = outcome.verifiedByETag == 1 ? "ETag" : outcome.verifiedByChecksum == 1 ? "checksum" : "size"
+                    changes("copied \(key) (\(item.size) bytes, \(how)\(parts), verified by \(verified)) in \(context.backupURL.bucket)")
+                } else if outcome.adopted == 1 {
+                    changes("not copied \(key): equal to the backup's object by full-object checksum (adopted into the catalog)")
                 } else if outcome.vanished == 1 {
                     changes("not copied \(key): \(Worker.goneSinceListed)")
                 } else if !outcome.customerKeyNotCopied.isEmpty {
@@ -269,16 +284,17 @@ public final class Worker: Sendable {
         let done = results.value
         var total = batch.done ?? TaskOutcome()
         total.add(done.outcome)
-        try await fail(ifAny: done.failures, task: task, total: batch.objects.count, outcome: total)
+        let catalog = CatalogChanges(pair: context.pair, recorded: done.catalog)
+        try await fail(ifAny: done.failures, task: task, total: batch.objects.count, outcome: total, catalog: catalog)
         let waiting = done.waiting
         guard waiting.isEmpty else {
             let checks = (batch.checks ?? 0) + 1
             let rest = CopyBatch(objects: waiting.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) },
                                  done: total, checks: checks)
             throw TaskParked(payload: try Payload.encode(rest), result: try Payload.encode(total), objects: waiting.count,
-                             after: ArchiveCheck.nextCheck(after: checks, first: options.retrievalCheck))
+                             after: ArchiveCheck.nextCheck(after: checks, first: options.retrievalCheck), catalog: catalog)
         }
-        return total
+        return (total, catalog)
     }
 
     /// Whether `item` (`key` in the backup, quoted for the log) can be copied now, and whether that took a retrieval
@@ -307,7 +323,8 @@ public final class Worker: Sendable {
         return nil
     }
 
-    private func delete(_ batch: DeleteBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> TaskOutcome {
+    /// Deletes a batch from the backup; the catalog forgets the keys deleted.
+    private func delete(_ batch: DeleteBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> Done {
         let refs = batch.keys.map { ObjectVersionRef(key: context.backupURL.prefix + $0) }
         let result: DeleteResult
         do {
@@ -318,23 +335,25 @@ public final class Worker: Sendable {
         for deleted in result.deleted { changes("deleted \(RunLog.quoted(deleted.key)) from \(context.backupURL.bucket)") }
         for failed in result.errors { changes("failed to delete \(failed.object.key.debugDescription): \(failed.code): \(failed.message)") }
         try await recordFailures(result.errors.map { ($0.object.key, "\($0.code): \($0.message)") }, task: task)
+        let catalog = CatalogChanges(pair: context.pair, removed: result.deleted.map { Planner.relative($0.key, to: context.backupURL.prefix) })
         if !result.errors.isEmpty {
             throw TaskFailure(message: "\(result.errors.count) of \(refs.count) deletes failed, e.g. "
                 + "\(result.errors[0].object.key.debugDescription): \(result.errors[0].code)", permanent: false,
-                              outcome: TaskOutcome(deleted: result.deleted.count))
+                              outcome: TaskOutcome(deleted: result.deleted.count), catalog: catalog)
         }
-        return TaskOutcome(deleted: result.deleted.count)
+        return (TaskOutcome(deleted: result.deleted.count), catalog)
     }
 
     /// Records each failed object with the task and fails the task: permanently when S3 refused every object in
     /// a way another attempt cannot change (access denied, a bucket gone); a broken connection or stream, a copy
     /// that did not verify, a transient error are tried again.
-    private func fail(ifAny failures: [(String, S3Error)], task: ClaimedTask, total: Int, outcome: TaskOutcome) async throws {
+    private func fail(ifAny failures: [(String, S3Error)], task: ClaimedTask, total: Int, outcome: TaskOutcome,
+                      catalog: CatalogChanges) async throws {
         guard let first = failures.first else { return }
         try await recordFailures(failures.map { ($0.0, "\($0.1)") }, task: task)
         throw TaskFailure(message: "\(failures.count) of \(total) objects failed, e.g. \(first.0.debugDescription): \(first.1)",
                           permanent: failures.allSatisfy { !ObjectCopier.mendedByCopyingAgain($0.1) },
-                          outcome: outcome)
+                          outcome: outcome, catalog: catalog)
     }
 
     /// Records per-object failures with the task; a lost lease ends the recording (the new holder records its own).
@@ -363,7 +382,7 @@ public final class Worker: Sendable {
         } catch let error as BackupError {
             throw TaskFailure(message: "\(error)", permanent: true)
         }
-        let context = try RunContext(parameters: parameters, stores: stores, observer: pacer, queue: queue)
+        let context = try RunContext(parameters: parameters, stores: stores, observer: pacer)
         // Slots that asked at once keep the first context made, so the process has one set of clients per run
         // (each learns a bucket's region once).
         return contexts.mutate { contexts in
@@ -376,6 +395,8 @@ public final class Worker: Sendable {
 
 /// What a worker needs for the tasks of one run.
 struct RunContext: Sendable {
+    /// The run's pair of locations, as its catalog rows name it.
+    let pair: String
     let backup: any ObjectStore
     let backupURL: S3URL
     let sourceURL: S3URL
@@ -399,16 +420,16 @@ struct RunContext: Sendable {
         }
     }
 
-    init(parameters: RunParameters, stores: Stores, observer: FleetPacer, queue: any TaskQueue) throws {
+    init(parameters: RunParameters, stores: Stores, observer: FleetPacer) throws {
         requests = RunRequestCounter(pacer: observer)
+        pair = parameters.pair
         let (source, backup, serverSide) = try stores(parameters, requests)
         self.backup = backup
         backupURL = try parameters.backup.location()
         sourceURL = try parameters.source.location()
         archives = ArchiveCheck(source: source, sourceURL: sourceURL, retrieval: parameters.retrieval)
         copier = ObjectCopier(source: source, backup: backup, sourceURL: sourceURL,
-                              backupURL: backupURL, parameters: parameters, serverSide: serverSide,
-                              relayouts: { try await queue.recordRelayout($0) })
+                              backupURL: backupURL, parameters: parameters, serverSide: serverSide)
     }
 }
 
@@ -457,6 +478,8 @@ struct TaskParked: Error {
     let result: [UInt8]
     let objects: Int
     let after: Duration
+    /// Rows of the objects copied so far.
+    let catalog: CatalogChanges
 }
 
 /// A task that failed: retried later, or dead when `permanent`; `outcome` is what it still did.
@@ -464,4 +487,6 @@ struct TaskFailure: Error {
     let message: String
     let permanent: Bool
     var outcome: TaskOutcome?
+    /// Rows of what the attempt still copied or deleted.
+    var catalog: CatalogChanges?
 }

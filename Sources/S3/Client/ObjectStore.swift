@@ -29,9 +29,9 @@ public protocol ObjectStore: Sendable {
     func getObject(bucket: String, key: String, versionID: String?, range: ClosedRange<Int64>?, ifMatch: ETag?,
                    to sink: any BodySink) async throws -> ObjectInfo
 
-    /// PutObject: uploads `body` with `options`.
+    /// PutObject: uploads `body` with `options`; with `checksum`, refused (`BadDigest`) unless the body matches it.
     @discardableResult
-    func putObject(bucket: String, key: String, body: any BodySource, options: WriteOptions) async throws -> WriteResult
+    func putObject(bucket: String, key: String, body: any BodySource, options: WriteOptions, checksum: Checksum?) async throws -> WriteResult
 
     /// DeleteObject: a delete marker (versioned bucket), the object (unversioned), or with `versionID` that version.
     func deleteObject(bucket: String, key: String, versionID: String?) async throws
@@ -107,6 +107,12 @@ extension ObjectStore {
     @discardableResult
     public func getObject(bucket: String, key: String, versionID: String? = nil, to sink: any BodySink) async throws -> ObjectInfo {
         try await getObject(bucket: bucket, key: key, versionID: versionID, range: nil, ifMatch: nil, to: sink)
+    }
+
+    /// PutObject with `options` and no checksum of s3backup's (S3 computes its default one).
+    @discardableResult
+    public func putObject(bucket: String, key: String, body: any BodySource, options: WriteOptions) async throws -> WriteResult {
+        try await putObject(bucket: bucket, key: key, body: body, options: options, checksum: nil)
     }
 
     /// PutObject with S3's defaults.

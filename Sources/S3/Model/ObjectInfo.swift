@@ -28,11 +28,14 @@ public struct ObjectInfo: Sendable, Equatable {
     /// The Intelligent-Tiering archive tier it is in (`x-amz-archive-status`: `ARCHIVE_ACCESS`,
     /// `DEEP_ARCHIVE_ACCESS`); nil when it is in none.
     public var archiveStatus: String?
+    /// The additional checksum S3 keeps with it; told only when asked with checksum mode, and not for a range.
+    public var checksum: Checksum?
 
     /// What a store says of an object, from its parts (S3Client reads them from the answer's headers).
     public init(size: Int64, etag: ETag, lastModified: String? = nil, versionID: String? = nil, storageClass: String = "STANDARD",
                 metadata: ObjectMetadata = ObjectMetadata(), partsCount: Int? = nil, serverSideEncryption: String? = nil,
-                kmsKeyID: String? = nil, tagCount: Int = 0, retrieval: RetrievalState? = nil, archiveStatus: String? = nil) {
+                kmsKeyID: String? = nil, tagCount: Int = 0, retrieval: RetrievalState? = nil, archiveStatus: String? = nil,
+                checksum: Checksum? = nil) {
         self.size = size
         self.etag = etag
         self.lastModified = lastModified
@@ -45,6 +48,7 @@ public struct ObjectInfo: Sendable, Equatable {
         self.tagCount = tagCount
         self.retrieval = retrieval
         self.archiveStatus = archiveStatus
+        self.checksum = checksum
         customerKeyAlgorithm = nil
     }
 
@@ -62,5 +66,6 @@ public struct ObjectInfo: Sendable, Equatable {
         tagCount = headers["x-amz-tagging-count"].flatMap { Int($0) } ?? 0
         retrieval = headers["x-amz-restore"].flatMap(RetrievalState.init(header:))
         archiveStatus = headers["x-amz-archive-status"]
+        checksum = Checksum(headers: headers)
     }
 }

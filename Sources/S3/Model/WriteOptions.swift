@@ -80,12 +80,15 @@ public struct WriteResult: Sendable, Equatable {
     public var versionID: String?
     /// How S3 says it encrypted the object (`x-amz-server-side-encryption`); nil when the answer says nothing.
     public var encryption: String?
+    /// The checksum S3 kept for the new object, where the answer tells it (a copy keeps the source's).
+    public var checksum: Checksum?
 
     /// A result from its parts.
-    public init(etag: ETag, versionID: String? = nil, encryption: String? = nil) {
+    public init(etag: ETag, versionID: String? = nil, encryption: String? = nil, checksum: Checksum? = nil) {
         self.etag = etag
         self.versionID = versionID
         self.encryption = encryption
+        self.checksum = checksum
     }
 
     /// The version to read the written object back by: nil for none or the null version (an unversioned or

@@ -40,7 +40,7 @@ extension S3Client {
             throw S3Error(.invalidResponse, "CopyObject's answer has no ETag", operation: "CopyObject", bucket: bucket, key: key)
         }
         return WriteResult(etag: etag, versionID: response.headers["x-amz-version-id"],
-                           encryption: response.headers["x-amz-server-side-encryption"])
+                           encryption: response.headers["x-amz-server-side-encryption"], checksum: Checksum(xml: result))
     }
 }
 

@@ -8,7 +8,9 @@ extension S3Client {
         var query: [(String, String)] = []
         if let partNumber { query.append(("partNumber", String(partNumber))) }
         if let versionID { query.append(("versionId", versionID)) }
-        let response = try await send(S3Request("HeadObject", "HEAD", bucket: bucket, key: key, query: query))
+        var request = S3Request("HeadObject", "HEAD", bucket: bucket, key: key, query: query)
+        request.headers.append(checksumMode)
+        let response = try await send(request)
         return ObjectInfo(headers: response.headers)
     }
 
@@ -22,16 +24,26 @@ extension S3Client {
                                 query: versionID.map { [("versionId", $0)] } ?? [])
         if let range { request.headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
         if let ifMatch { request.headers.append(("if-match", ifMatch.quoted)) }
+        if range == nil { request.headers.append(checksumMode) }
         request.sink = sink
         return ObjectInfo(headers: try await send(request).headers)
     }
 
-    /// PutObject: uploads `body` (streamed, exact Content-Length) with `options`.
+    /// Asks HeadObject and GetObject to tell the object's checksum. https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html#API_HeadObject_RequestSyntax
+    private var checksumMode: (String, String) { ("x-amz-checksum-mode", "ENABLED") }
+
+    /// PutObject: uploads `body` (streamed, exact Content-Length) with `options`. With `checksum`, S3 refuses a
+    /// body that does not match it (`BadDigest`) and keeps it with the object.
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
     @discardableResult
-    public func putObject(bucket: String, key: String, body: any BodySource, options: WriteOptions = WriteOptions()) async throws -> WriteResult {
+    public func putObject(bucket: String, key: String, body: any BodySource, options: WriteOptions,
+                          checksum: Checksum?) async throws -> WriteResult {
         var request = S3Request("PutObject", "PUT", bucket: bucket, key: key)
         request.headers = options.metadata.headers + options.settingHeaders
+        if let checksum {
+            precondition(!checksum.isComposite, "a single-part upload carries a full-object checksum")
+            request.headers += [("x-amz-sdk-checksum-algorithm", checksum.algorithm), (checksum.header, checksum.value)]
+        }
         if options.metadata.contentType == nil { request.headers.append(("content-type", "application/octet-stream")) }
         request.body = body
         return WriteResult(headers: try await send(request).headers)
@@ -48,7 +60,7 @@ extension S3Client {
 extension WriteResult {
     init(headers: [String: String]) {
         self.init(etag: ETag(headers["etag"] ?? ""), versionID: headers["x-amz-version-id"],
-                  encryption: headers["x-amz-server-side-encryption"])
+                  encryption: headers["x-amz-server-side-encryption"], checksum: Checksum(headers: headers))
     }
 }
 

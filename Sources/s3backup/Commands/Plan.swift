@@ -31,7 +31,7 @@ extension S3Backup {
             let queue = try SQLiteQueue(path: db!)
             var planner = try Planner(parameters: parameters, environment: environment,
                                       observer: FleetPacer(queue: queue, log: Log.standardError))
-            planner.relayouts = queue
+            planner.catalog = queue
             // A run whose tasks are all done is finished, so that it is not taken for one to go on with.
             try await queue.finishIdleRuns()
             let (run, _) = try await RunOpening(queue: queue, parameters: parameters).unfinishedOrNew()

@@ -48,7 +48,7 @@ extension S3Backup {
             if !noVerify {
                 var planner = try Planner(parameters: try RunParameters.stored(in: try await store.run(id)),
                                           environment: ProcessInfo.processInfo.environment)
-                planner.relayouts = store
+                planner.catalog = store
                 try await report.verify(with: planner, since: report.startedAt ?? Date())
             }
             if let html {

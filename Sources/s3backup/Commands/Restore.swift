@@ -90,7 +90,7 @@ extension S3Backup {
                 let records = FileManager.default.fileExists(atPath: db) ? try SQLiteQueue(path: db) : nil
                 let keep = dryrun && json ? KeySample.jsonLimit : KeySample.textLimit
                 for parameters in plans {
-                    previews.append(try await RestorePreview.plan(parameters, environment: environment, relayouts: records,
+                    previews.append(try await RestorePreview.plan(parameters, environment: environment, catalog: records,
                                                                   list: list, keep: keep))
                 }
             }

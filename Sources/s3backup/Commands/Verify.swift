@@ -37,7 +37,7 @@ extension S3Backup {
             _ = try parameters.source.location()
             _ = try parameters.backup.location()
             var drill = try Drill(parameters: parameters, environment: environment)
-            if let db { drill.planner.relayouts = try QueueOptions.openExisting(db) }
+            if let db { drill.planner.catalog = try QueueOptions.openExisting(db) }
             if sampleArchived {
                 drill.sampleArchived = Drill.ArchivedSampling(firstCheck: try Worker.Options.retrievalCheck(environment: environment),
                                                               log: Log.standardError)
