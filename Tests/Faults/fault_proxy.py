@@ -4,7 +4,13 @@ the ways S3 and networks break them.
 
 Prints its loopback port on the first line of stdout, then serves until its standard input closes.
 
-usage: fault_proxy.py UPSTREAM_URL [--seed N] [--stall-seconds S] [FAULT=RATE ...]
+usage: fault_proxy.py UPSTREAM_URL [--seed N] [--stall-seconds S] [--aws-etags] [FAULT=RATE ...]
+
+--aws-etags plays what AWS does and moto does not (moto gives every object the MD5 of its body as ETag, and keeps
+checksums without checking them): an object written through the proxy with SSE-KMS (asked, or its bucket's default
+encryption) gets an ETag that is not its MD5, different for each object and version, in every answer that names it
+(writes, HeadObject, GetObject, listings), and `If-Match` headers are translated back; an upload whose
+`x-amz-checksum-*` does not match its body is refused with 400 BadDigest, as S3 does.
 
 Faults (RATE is the share of the requests the fault applies to, 0 to 1):
   slowdown      503 SlowDown, not forwarded
@@ -26,10 +32,14 @@ While it runs, HTTP on the same port controls it (bucket names cannot start with
                                                 "/bucket/key?versionId=…", and each forwarded or
                                                 faulted request's start time (seconds since the proxy started)
 """
+import base64
+import hashlib
+import html
 import http.client
 import http.server
 import json
 import random
+import re
 import socket
 import socketserver
 import struct
@@ -37,6 +47,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import zlib
 
 FAULTS = ["slowdown", "internal", "error200", "reset-before", "reset-mid", "stall", "truncate", "bad-etag",
           "expired-token", "tamper-path", "tamper-body"]
@@ -58,6 +69,7 @@ class State:
         self.injected = {fault: 0 for fault in FAULTS}
         self.times = []
         self.restores = {}
+        self.aws_etags = None  # an AwsETags when --aws-etags
 
     def choose(self, candidates, path):
         """Draws a fault among those that apply to this request, or None."""
@@ -71,6 +83,88 @@ class State:
                     self.injected[fault] += 1
                     return fault
         return None
+
+
+def crc_table(polynomial, width):
+    table = []
+    for index in range(256):
+        value = index
+        for _ in range(8):
+            value = (value >> 1) ^ polynomial if value & 1 else value >> 1
+        table.append(value)
+    return table, (1 << width) - 1
+
+
+CRC32C = crc_table(0x82F63B78, 32)
+CRC64NVME = crc_table(0x9A6C9329AC4BC9B5, 64)
+
+
+def reflected_crc(body, spec, size):
+    table, mask = spec
+    crc = mask
+    for byte in body:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return (crc ^ mask).to_bytes(size, "big")
+
+
+CHECKSUMS = {
+    "crc32": lambda body: zlib.crc32(body).to_bytes(4, "big"),
+    "crc32c": lambda body: reflected_crc(body, CRC32C, 4),
+    "crc64nvme": lambda body: reflected_crc(body, CRC64NVME, 8),
+    "sha1": lambda body: hashlib.sha1(body).digest(),
+    "sha256": lambda body: hashlib.sha256(body).digest(),
+}
+
+
+class AwsETags:
+    """Which objects were written with SSE-KMS, and the ETags AWS would give them."""
+
+    def __init__(self):
+        self.kms_buckets = set()
+        self.uploads = {}  # upload id → written with SSE-KMS
+        self.kms = {}  # (bucket, key, version) → the ETag AWS would give it
+        self.latest = {}  # (bucket, key) → the version written last through the proxy
+        self.original = {}  # an ETag given → the one moto knows
+
+    def is_kms(self, bucket, headers):
+        asked = headers.get("x-amz-server-side-encryption")
+        return asked.startswith("aws:kms") if asked else bucket in self.kms_buckets
+
+    def written(self, bucket, key, version, etag, kms):
+        version = version or "null"
+        self.latest[(bucket, key)] = version
+        if not kms:
+            self.kms.pop((bucket, key, version), None)
+            return etag
+        plain = etag.strip('"')
+        suffix = plain[plain.index("-"):] if "-" in plain else ""
+        given = hashlib.md5(f"kms|{bucket}|{key}|{version}|{plain}".encode()).hexdigest() + suffix
+        self.kms[(bucket, key, version)] = given
+        self.original[given] = plain
+        return f'"{given}"'
+
+    def told(self, bucket, key, version, etag):
+        given = self.kms.get((bucket, key, version or self.latest.get((bucket, key), "null")))
+        return f'"{given}"' if given else etag
+
+    def back(self, etag):
+        plain = etag.strip('"')
+        return f'"{self.original[plain]}"' if plain in self.original else etag
+
+
+def replace_etags(xml, block, told):
+    """Each `block` element of a listing with its ETag as `told(key, version, etag)` says."""
+    def one(match):
+        text = match.group(0)
+        key = re.search(r"<Key>(.*?)</Key>", text, re.S)
+        version = re.search(r"<VersionId>(.*?)</VersionId>", text, re.S)
+        etag = re.search(r"<ETag>(.*?)</ETag>", text, re.S)
+        if not key or not etag:
+            return text
+        given = told(html.unescape(key.group(1)), html.unescape(version.group(1)) if version else None,
+                     html.unescape(etag.group(1)))
+        return text[:etag.start(1)] + html.escape(given, quote=True) + text[etag.end(1):]
+    return re.sub(rf"<{block}>.*?</{block}>", one, xml, flags=re.S)
 
 
 def parse_rates(pairs):
@@ -118,6 +212,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         segments = [s for s in parsed.path.split("/") if s]
         has_key = len(segments) > 1
         copy = self.method_is("PUT") and "x-amz-copy-source" in self.headers
+        aws = self.state.aws_etags
+        if aws and self.method_is("PUT") and has_key and not copy:
+            for name, compute in CHECKSUMS.items():
+                sent = self.headers.get(f"x-amz-checksum-{name}")
+                if sent is not None and base64.b64encode(compute(body)).decode() != sent:
+                    return self.reply(400, error_body("BadDigest", f"The {name.upper()} you specified did not match the "
+                                                                   "calculated checksum."))
         candidates = ["slowdown", "internal", "reset-before", "stall", "expired-token", "tamper-path"]
         if body:
             candidates.append("tamper-body")
@@ -130,6 +231,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if has_key and not (set(query) - {"versionId", "partNumber"}):
                 candidates.append("truncate")
         fault = self.state.choose(candidates, parsed.path)
+        if aws:
+            for name in ("If-Match", "x-amz-copy-source-if-match"):
+                if name in self.headers:
+                    value = aws.back(self.headers[name])
+                    del self.headers[name]
+                    self.headers[name] = value
 
         if fault == "slowdown":
             return self.reply(503, error_body("SlowDown", "Please reduce your request rate."))
@@ -150,6 +257,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault == "tamper-body":
             body = body[:-1] + bytes([body[-1] ^ 1])
         status, headers, payload = self.forward(path, body)
+        if aws and 200 <= status < 300:
+            headers, payload = self.as_aws(aws, parsed, segments, query, copy, headers, payload, body)
         if fault == "error200" and status == 200:
             return self.reply(200, error_body("InternalError", "We encountered an internal error. Please try again."))
         if fault == "bad-etag":
@@ -161,7 +270,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for name, value in headers:
             if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
                 self.send_header(name, value)
-        self.send_header("Content-Length", headers_value(headers, "content-length", str(len(payload))))
+        # A HEAD announces the object's length; a body rewritten with other ETags may have changed its own.
+        self.send_header("Content-Length", headers_value(headers, "content-length", "0") if self.method_is("HEAD")
+                         else str(len(payload)))
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
@@ -176,6 +287,46 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             return
         self.wfile.write(payload)
+
+    def as_aws(self, aws, parsed, segments, query, copy, headers, payload, body):
+        """The answer with the ETags AWS would give objects written with SSE-KMS; learns what each write did."""
+        bucket = urllib.parse.unquote(segments[0]) if segments else ""
+        key = urllib.parse.unquote("/".join(parsed.path.split("/")[2:])) if len(segments) > 1 else None
+        named = {n.lower(): v for n, v in headers}
+        version = named.get("x-amz-version-id")
+        with self.state.lock:
+            if key is None:
+                if self.method_is("PUT") and "encryption" in query:
+                    (aws.kms_buckets.add if b"aws:kms" in body else aws.kms_buckets.discard)(bucket)
+                elif self.method_is("DELETE") and "encryption" in query:
+                    aws.kms_buckets.discard(bucket)
+                elif self.method_is("GET") and ("list-type" in query or "versions" in query):
+                    block = "Version" if "versions" in query else "Contents"
+                    text = replace_etags(payload.decode(), block, lambda k, v, e: aws.told(bucket, k, v, e))
+                    payload = text.encode()
+                return headers, payload
+            kms = aws.is_kms(bucket, self.headers)
+            if self.method_is("POST") and "uploads" in query:
+                upload = re.search(rb"<UploadId>(.*?)</UploadId>", payload)
+                if upload:
+                    aws.uploads[upload.group(1).decode()] = kms
+            elif self.method_is("POST") and "uploadId" in query:
+                kms = aws.uploads.get(query["uploadId"][0], False)
+                payload = re.sub(rb"<ETag>(.*?)</ETag>", lambda m: b"<ETag>" + html.escape(aws.written(
+                    bucket, key, version, html.unescape(m.group(1).decode()), kms)).encode() + b"</ETag>", payload)
+            elif copy:
+                payload = re.sub(rb"<ETag>(.*?)</ETag>", lambda m: b"<ETag>" + html.escape(aws.written(
+                    bucket, key, version, html.unescape(m.group(1).decode()), kms)).encode() + b"</ETag>", payload)
+            elif self.method_is("PUT") and not (set(query) - {"versionId"}):
+                headers = [(n, aws.written(bucket, key, version, v, kms) if n.lower() == "etag" else v) for n, v in headers]
+            elif self.method_is("GET") or self.method_is("HEAD"):
+                if not (set(query) - {"versionId", "partNumber"}):
+                    version = query.get("versionId", [version])[0]
+                    given = aws.told(bucket, key, version, named.get("etag", ""))
+                    if given != named.get("etag"):
+                        headers = [(n, v) for n, v in headers if n.lower() not in ("etag", "x-amz-server-side-encryption")]
+                        headers += [("ETag", given), ("x-amz-server-side-encryption", "aws:kms")]
+        return headers, payload
 
     def method_is(self, method):
         return self.command == method
@@ -267,16 +418,19 @@ def main():
     if not arguments:
         raise SystemExit(__doc__)
     upstream, options = arguments[0], arguments[1:]
-    seed, stall, pairs = 1, 30.0, []
+    seed, stall, pairs, aws = 1, 30.0, [], None
     while options:
         option = options.pop(0)
         if option == "--seed":
             seed = int(options.pop(0))
         elif option == "--stall-seconds":
             stall = float(options.pop(0))
+        elif option == "--aws-etags":
+            aws = AwsETags()
         else:
             pairs.append(option)
     Handler.state = State(upstream, seed, stall, parse_rates(pairs))
+    Handler.state.aws_etags = aws
     server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(server.server_address[1], flush=True)

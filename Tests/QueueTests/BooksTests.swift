@@ -157,7 +157,7 @@ struct BooksTests {
                  SELECT id, parameters, state, note, created_at, updated_at, finished_at, planner, planner_expires_at FROM runs ORDER BY id
                  """).rows { row in (0..<9).map { row.optionalText(Int32($0)) ?? "NULL" }.joined(separator: "|") })
         }
-        #expect(schema.version == 6)
+        #expect(schema.version == Migrations.latest)
         #expect(schema.foreignKeys == 1, "enforced again after the migration")
         #expect(schema.integrity == ["ok"])
         #expect(schema.runsSQL.contains("AUTOINCREMENT") && schema.runsSQL.contains("STRICT"))

@@ -23,11 +23,13 @@ struct FaultProxy {
     var endpoint: String { server.endpoint }
     private let transport = CurlTransport()
 
-    /// A proxy to `upstream` injecting faults at `rates` (fault name → share of the requests it applies to).
-    init(upstream: String, rates: [String: Double] = [:], seed: Int = 1, stallSeconds: Double = 30) async throws {
+    /// A proxy to `upstream` injecting faults at `rates` (fault name → share of the requests it applies to); with
+    /// `awsETags`, SSE-KMS objects written through it get ETags that are not their MD5, and uploads whose checksum
+    /// does not match their body are refused with BadDigest, as on AWS.
+    init(upstream: String, rates: [String: Double] = [:], seed: Int = 1, stallSeconds: Double = 30, awsETags: Bool = false) async throws {
         server = try await HelperServer(script: "Tests/Faults/fault_proxy.py",
                                   arguments: [upstream, "--seed", String(seed), "--stall-seconds", String(stallSeconds)]
-                                      + rates.map { "\($0.key)=\($0.value)" })
+                                      + (awsETags ? ["--aws-etags"] : []) + rates.map { "\($0.key)=\($0.value)" })
     }
 
     /// Replaces every rate; with `only`, faults hit only request paths containing it.
