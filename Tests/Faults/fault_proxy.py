@@ -213,12 +213,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         has_key = len(segments) > 1
         copy = self.method_is("PUT") and "x-amz-copy-source" in self.headers
         aws = self.state.aws_etags
-        if aws and self.method_is("PUT") and has_key and not copy:
-            for name, compute in CHECKSUMS.items():
-                sent = self.headers.get(f"x-amz-checksum-{name}")
-                if sent is not None and base64.b64encode(compute(body)).decode() != sent:
-                    return self.reply(400, error_body("BadDigest", f"The {name.upper()} you specified did not match the "
-                                                                   "calculated checksum."))
         candidates = ["slowdown", "internal", "reset-before", "stall", "expired-token", "tamper-path"]
         if body:
             candidates.append("tamper-body")
@@ -256,6 +250,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             path = urllib.parse.urlunsplit(parsed._replace(path=parsed.path + "x"))
         if fault == "tamper-body":
             body = body[:-1] + bytes([body[-1] ^ 1])
+        if aws and self.method_is("PUT") and has_key and not copy:
+            # As S3 does, on the body as it arrived (a tampered one too).
+            for name, compute in CHECKSUMS.items():
+                sent = self.headers.get(f"x-amz-checksum-{name}")
+                if sent is not None and base64.b64encode(compute(body)).decode() != sent:
+                    return self.reply(400, error_body("BadDigest", f"The {name.upper()} you specified did not match the "
+                                                                   "calculated checksum."))
         status, headers, payload = self.forward(path, body)
         if aws and 200 <= status < 300:
             headers, payload = self.as_aws(aws, parsed, segments, query, copy, headers, payload, body)

@@ -60,3 +60,35 @@ struct AWSETagsTests {
         try await fixture.expectEqual(sample: keys, backupClass: nil)
     }
 }
+
+/// A streamed copy (the backup on another server) carries the source's checksum, so a body damaged on its way is
+/// refused by the server (BadDigest, here the proxy in front of the backup playing S3) and copied again.
+@Suite("streamed copies carry their checksum", .timeLimit(.minutes(10)))
+struct StreamedChecksumTests {
+    @Test(arguments: Provider.allCases)
+    func aBodyDamagedInFlightIsRefusedAndCopiedAgain(backupOn provider: Provider) async throws {
+        let other = provider == .moto ? try await HelperServer(script: "emulator.py") : try await provider.server()
+        var fixture = try await BackupFixture("damaged", backupServer: (other, provider))
+        defer { fixture.remove() }
+        let proxy = try await FaultProxy(upstream: other.endpoint, awsETags: true)
+        fixture.flags = fixture.flags.map { $0 == other.endpoint ? proxy.endpoint : $0 }
+        let keys = (0..<6).map { "damaged/file-\($0).bin" }
+        for key in keys {
+            let bytes = Array("object \(key), streamed".utf8)
+            try await fixture.sourceClient.putObject(bucket: fixture.primary, key: key, body: BytesBody(bytes), options: WriteOptions(),
+                                                     checksum: Checksum.crc64nvme(bytes))
+        }
+        try await proxy.set(["tamper-body": 0.4], only: "/\(fixture.backup)/damaged/")
+        let result = try await fixture.run()
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(result.reports.last)
+        #expect(report.int("work", "copied") == 6 && report.int("work", "streamed") == 6, "\(report)")
+        let injected = try await proxy.stats().injected["tamper-body"] ?? 0
+        #expect(injected > 0, "some bodies were damaged on their way")
+        try await fixture.expectEqual(sample: keys, backupClass: nil)
+        for key in keys {
+            let copy = try await fixture.backupClient.headObject(bucket: fixture.backup, key: key)
+            #expect(provider == .rgw || copy.checksum?.algorithm == "CRC64NVME", "the copy keeps the source's checksum")
+        }
+    }
+}
