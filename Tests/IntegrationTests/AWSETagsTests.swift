@@ -58,6 +58,8 @@ struct AWSETagsTests {
         let restored = try await fixture.restore(["--yes"] + (primaryKMS ? ["--sse", "aws:kms"] : []))
         #expect(restored.status == 0, "\(restored.stderr)")
         try await fixture.expectEqual(sample: keys, backupClass: nil)
+        let after = try await fixture.run()
+        #expect(after.status == 0 && after.reports.last?.int("work", "copied") == 0, "the restored primary is backed up: \(after.reports)")
     }
 }
 

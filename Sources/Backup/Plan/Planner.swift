@@ -309,15 +309,15 @@ public struct Planner: Sendable {
     static func compare(_ object: ListedObject, backup: ListedObject,
                         by rows: (this: CatalogWindow, reversed: CatalogWindow)?) async throws -> CatalogVerdict {
         guard let rows else { return object.size == backup.size ? .unproven : .changed }
-        if let row = try await rows.this.row(for: object.key) {
-            if row.matches(size: object.size, source: object.etag.value, backup: backup.etag.value) { return .same }
-            if row.sourceMatches(size: object.size, etag: object.etag.value) { return .changedInBackup }
-            return .changed
-        }
-        if let row = try await rows.reversed.row(for: object.key),
-           row.matches(size: object.size, source: backup.etag.value, backup: object.etag.value) {
+        let row = try await rows.this.row(for: object.key)
+        if row?.matches(size: object.size, source: object.etag.value, backup: backup.etag.value) == true { return .same }
+        // A restore into the primary the backup was copied from wrote a row the other way round (the backup's row,
+        // written before, still names the primary's ETags of then).
+        if let reversed = try await rows.reversed.row(for: object.key),
+           reversed.matches(size: object.size, source: backup.etag.value, backup: object.etag.value) {
             return .same
         }
+        if let row { return row.sourceMatches(size: object.size, etag: object.etag.value) ? .changedInBackup : .changed }
         return object.size == backup.size ? .unproven : .changed
     }
 

@@ -188,17 +188,19 @@ public struct BackupReport: Codable, Sendable {
             "  planned: \(plan.missing + plan.changed) to copy (\(bytes(plan.copyBytes)): \(plan.missing) not in the \(to), "
                 + "\(plan.changed) different), \(plan.same) unchanged, \(plan.extra) to delete",
             "  rules: copy when missing (\(plan.missing)), when the size differs (\(plan.changedSize)), when the size is equal "
-                + "but the ETag differs (\(plan.changed - plan.changedSize)); skip when size and ETag are equal "
-                + "(\(plan.same - plan.sameByRecord)) or are a recorded pair of ETags (\(plan.sameByRecord)); "
-                + "delete when only in the \(to) (\(plan.extra))",
+                + "but the ETag differs (\(plan.changed - plan.changedSize), \(plan.unproven) of them with no catalog row: compared "
+                + "by checksum first); skip when size and ETag are equal (\(plan.same - plan.sameByRecord)) or both sides list as "
+                + "the catalog recorded the copy (\(plan.sameByRecord)); delete when only in the \(to) (\(plan.extra))",
             "  done: \(work.copied) copied (\(bytes(work.copiedBytes)); \(work.serverSide) server-side, \(work.streamed) streamed, "
                 + "\(work.multipart) multipart in the \(from)'s part layout, \(work.relayouts) in another part layout), "
                 + "\(work.deleted) deleted, \(work.vanished) gone from the \(from) since listed, \(work.alreadyPresent) already there",
-            "  verified: \(work.verifiedByETag) by ETag, \(work.verifiedBySize) by size; \(retries) task retries, "
+            "  verified: \(work.verifiedByETag) by ETag, \(work.verifiedByChecksum) by checksum, \(work.verifiedBySize) by size; "
+                + "\(retries) task retries, "
                 + "\(work.requestRetries) request retries (\(work.throttled) throttled); "
                 + String(format: "%.1f objects/s, ", Double(work.copied + work.deleted) / elapsed)
                 + ByteCount.rate(Double(work.copiedBytes) / elapsed),
         ]
+        lines += catalogLines.map { "  " + $0 }
         if let retrievals = retrievalSummary { lines.append("  archives: " + retrievals) }
         for left in notCopied {
             lines.append("  \(left.what): \(left.keys.count) (\(left.advice))")
@@ -216,6 +218,22 @@ public struct BackupReport: Codable, Sendable {
             lines += Self.unexplainedLines(check, sides: sides)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// What the catalog found, for the text and the page: copies changed or removed in the destination behind
+    /// s3backup's back, and pairs without a row adopted by their checksums. Empty when neither happened.
+    public var catalogLines: [String] {
+        let to = sides.to
+        var lines: [String] = []
+        if plan.changedInBackup > 0 {
+            lines.append("changed in the \(to): \(plan.changedInBackup) object(s) changed or removed in the \(to) since s3backup "
+                + "copied them, copied again")
+        }
+        if plan.unproven > 0 || work.adopted > 0 {
+            lines.append("adopted: \(work.adopted) of \(plan.unproven) same-size object(s) with other ETags and no catalog row were "
+                + "equal by full-object checksum (one HeadObject per side) and entered into the catalog; the rest were copied")
+        }
+        return lines
     }
 
     /// The retrievals of archived objects, one line for the text and the page; nil for a run that asked none.

@@ -25,15 +25,17 @@ public enum ReportPage {
             ("Listed in the \(to)", "\(plan.backupObjects) objects, \(bytes(plan.backupBytes))"),
             ("Planned", "\(plan.missing + plan.changed) to copy (\(bytes(plan.copyBytes)): \(plan.missing) not in the \(to), "
                 + "\(plan.changed) different), \(plan.same) unchanged, \(plan.extra) to delete"),
-            ("Rules", "copy: \(plan.missing) missing, \(plan.changedSize) size differs, \(plan.changed - plan.changedSize) ETag differs; "
-                + "skip: \(plan.same) same size and ETag; delete: \(plan.extra) only in the \(to)"),
+            ("Rules", "copy: \(plan.missing) missing, \(plan.changedSize) size differs, \(plan.changed - plan.changedSize) ETag differs "
+                + "(\(plan.unproven) compared by checksum first); skip: \(plan.same - plan.sameByRecord) same size and ETag, "
+                + "\(plan.sameByRecord) as the catalog recorded the copy; delete: \(plan.extra) only in the \(to)"),
             ("Copied", "\(work.copied) objects, \(bytes(work.copiedBytes)) (\(work.serverSide) server-side, \(work.streamed) streamed, "
                 + "\(work.multipart) multipart in the \(from)'s part layout, \(work.relayouts) in another part layout)"),
-            ("Verified", "\(work.verifiedByETag) by ETag, \(work.verifiedBySize) by size"),
+            ("Verified", "\(work.verifiedByETag) by ETag, \(work.verifiedByChecksum) by checksum, \(work.verifiedBySize) by size"),
             ("Deleted", "\(work.deleted) objects"),
             ("Tasks", TaskCounts.text(report.tasks) + ", \(report.retries) retried"),
             ("Requests retried", "\(report.work.requestRetries) (\(report.work.throttled) throttled by S3)"),
-        ] + (report.retrievalSummary.map { [("Archives", $0)] } ?? [])
+        ] + report.catalogLines.map { line in ("Catalog", line) }
+          + (report.retrievalSummary.map { [("Archives", $0)] } ?? [])
           + report.notCopied.map { left in
               (left.what.prefix(1).uppercased() + left.what.dropFirst(), "\(left.keys.count) (\(left.advice)): "
                 + left.keys.prefix(failedObjectsShown).map(\.debugDescription).joined(separator: ", ")

@@ -36,6 +36,8 @@ public struct Drill: Sendable {
                 "  keys: \(c.same) equal, \(c.missing) missing in the backup, \(c.changed) different, \(c.extra) only in the backup",
             ]
             lines += differingKeys.lines().map { "    " + $0 }
+            lines.append("  compared: \(c.same - c.sameByRecord) equal by size and ETag, \(c.sameByRecord) as the catalog recorded "
+                + "their copy; \(c.unproven) of the different have the same size, other ETags and no catalog row")
             lines.append("  bodies: \(sampled.count) sampled, \(bodyMismatches.count) different"
                 + (bodyMismatches.isEmpty ? "" : ": " + bodyMismatches.prefix(10).map(\.debugDescription).joined(separator: ", "))
                 + (archivedSampled == 0 ? "" : "; \(archivedSampled) of them archived in the backup, retrieved to be compared "

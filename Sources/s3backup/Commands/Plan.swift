@@ -26,7 +26,12 @@ extension S3Backup {
         func execute() async throws {
             let parameters = options.parameters
             let environment = ProcessInfo.processInfo.environment
-            if dryrun { return try await preview(try Planner(parameters: parameters, environment: environment)) }
+            if dryrun {
+                // A dry run changes nothing, but compares by the catalog of the queue named, if any.
+                var planner = try Planner(parameters: parameters, environment: environment)
+                if let db, FileManager.default.fileExists(atPath: db) { planner.catalog = try SQLiteQueue(path: db) }
+                return try await preview(planner)
+            }
             try await parameters.validate(environment: environment, allowUnversioned: options.allowUnversioned)
             let queue = try SQLiteQueue(path: db!)
             var planner = try Planner(parameters: parameters, environment: environment,
@@ -74,6 +79,8 @@ extension S3Backup {
 enum PlanText {
     static func summary(_ findings: PlanFindings) -> String {
         "source \(findings.sourceObjects) objects, backup \(findings.backupObjects) objects: \(findings.missing) new, "
-            + "\(findings.changed) changed, \(findings.same) unchanged, \(findings.extra) only in the backup"
+            + "\(findings.changed) changed (\(findings.unproven) of the same size with other ETags and no catalog row, compared by "
+            + "checksum before copying; \(findings.changedInBackup) changed in the backup), \(findings.same) unchanged "
+            + "(\(findings.sameByRecord) by the catalog), \(findings.extra) only in the backup"
     }
 }
