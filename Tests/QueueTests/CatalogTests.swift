@@ -51,6 +51,11 @@ struct CatalogTests {
         #expect(try await queue.complete(delete.lease, result: nil, catalog: CatalogChanges(pair: pair, removed: ["a"])))
         #expect(try await queue.catalog(pair: pair, from: "", limit: 10).map(\.key) == ["b"])
         #expect(try await queue.runs(limit: 1).first?.tasks["succeeded"] == 2)
+
+        // Pruning the run leaves its rows: the backup still holds the key.
+        try await queue.setRunState(run, .finished, note: nil)
+        #expect(try await queue.prune(finishedBefore: Date().addingTimeInterval(86_400)) == 1)
+        #expect(try await queue.catalog(pair: pair, from: "", limit: 10).map(\.key) == ["b"])
     }
 
     /// Schema 6's records of copies with another part layout become catalog rows.
