@@ -205,7 +205,7 @@ struct CatalogWindowTests {
             CatalogEntry(pair: "p", key: $0, size: 1, sourceETag: "s", backupETag: "b")
         }))
         let reads = LockedBox(0)
-        let pairs = CatalogWindow(window: 1_000) { from, window in
+        let pairs = CatalogWindow(pair: "p", window: 1_000) { from, window in
             reads.mutate { $0 += 1 }
             return try await queue.catalog(pair: "p", from: from, limit: window)
         }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Planning by the catalog at scale: a primary and a backup whose every object has the same size and another ETag
 (as SSE-KMS on either side makes them), with a catalog row for each, planned with `s3backup plan --dryrun --db`.
-Prints, per size, the planner's wall seconds, its maximum resident set and what it found; the rows are read a
+Prints, per size, the planner's wall and CPU seconds, its maximum resident set and what it found; the rows are read a
 window of 1,000 at a time, so memory should not grow with the bucket.
 
 usage: catalog.py --bin .build/release/s3backup [--objects 10000,100000]
@@ -63,14 +63,15 @@ def plan(binary, endpoint, src, dst, db):
     environment = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
                        AWS_REGION="us-east-1")
     started = time.monotonic()
-    done = subprocess.run(["/usr/bin/time", "-f", "maxrss_kib=%M", binary, "plan", "--dryrun", "--source", f"s3://{src}",
+    done = subprocess.run(["/usr/bin/time", "-f", "maxrss_kib=%M cpu=%U+%S", binary, "plan", "--dryrun", "--source", f"s3://{src}",
                            "--backup", f"s3://{dst}", "--db", db], capture_output=True, text=True, env=environment)
     wall = time.monotonic() - started
     if done.returncode != 0:
         raise SystemExit(f"plan failed: {done.stderr}")
     rss = int(re.search(r"maxrss_kib=(\d+)", done.stderr).group(1))
+    user, system = re.search(r"cpu=([\d.]+)\+([\d.]+)", done.stderr).groups()
     summary = next(line for line in done.stdout.splitlines() if line.startswith("source "))
-    return wall, rss, summary
+    return wall, float(user) + float(system), rss, summary
 
 
 def main():
@@ -84,8 +85,8 @@ def main():
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
                       aws_secret_access_key="test", config=Config(max_pool_connections=32))
     try:
-        print("| objects | plan wall s | max RSS KiB | found |")
-        print("|---:|---:|---:|---|")
+        print("| objects | plan wall s | plan cpu s | max RSS KiB | found |")
+        print("|---:|---:|---:|---:|---|")
         for count in [int(n) for n in arguments.objects.split(",")]:
             src, dst = f"primary-{count}", f"backup-{count}"
             for bucket in (src, dst):
@@ -96,8 +97,8 @@ def main():
             with tempfile.TemporaryDirectory() as directory:
                 db = os.path.join(directory, "queue.db")
                 catalogue(db, f"s3://{src}/ -> s3://{dst}/", listing(s3, src), listing(s3, dst))
-                wall, rss, summary = plan(arguments.bin, endpoint, src, dst, db)
-            print(f"| {count:,} | {wall:.2f} | {rss:,} | {summary} |", flush=True)
+                wall, cpu, rss, summary = plan(arguments.bin, endpoint, src, dst, db)
+            print(f"| {count:,} | {wall:.2f} | {cpu:.2f} | {rss:,} | {summary} |", flush=True)
     finally:
         os.killpg(server.pid, 15)
 

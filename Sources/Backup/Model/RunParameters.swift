@@ -169,11 +169,12 @@ public struct RunParameters: Codable, Sendable, Equatable {
     }
 
     /// The source and backup as one name, `source -> backup` (endpoints included, `s3://b` and `s3://b/` the same
-    /// location): what a record of copies between them is kept under. A record's keys are relative to both
-    /// prefixes, so a restore by `--prefix` (other prefixes) does not read its backup's records.
+    /// location): what the catalog of copies between them is kept under. A row's key is relative to both prefixes,
+    /// so a restore by `--prefix` (other prefixes) does not read its backup's rows: it compares objects whose ETags
+    /// differ by their checksums instead.
     public var pair: String { RunParameters.pair(source, backup) }
 
-    /// The pair the other way round: a restore's records are its backup's, read backwards.
+    /// The pair the other way round: a restore reads its backup's rows backwards, and a backup its restores'.
     public var reversedPair: String { RunParameters.pair(backup, source) }
 
     private static func pair(_ from: Side, _ to: Side) -> String {

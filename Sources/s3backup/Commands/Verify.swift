@@ -19,7 +19,7 @@ extension S3Backup {
         @Option(help: "Download this many random objects from both sides and compare their bodies.") var sample = 0
         @Flag(help: "Retrieve the chosen objects that are archived in the backup (Bulk: hours) and compare them when they arrive, so the drill proves the archive too; without it they are counted as not sampled.")
         var sampleArchived = false
-        @Option(help: "The backup's queue database: its record of copies made with another part layout (providers that do not tell a multipart object's parts) explains their differing ETags.")
+        @Option(help: "The backup's queue database: its catalog of copies explains ETags that differ (other encryption on either side, another part layout).")
         var db: String?
         @Flag(help: "Print the result as JSON.") var json = false
         @OptionGroup var connection: ConnectionOptions
