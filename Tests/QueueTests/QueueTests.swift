@@ -217,15 +217,17 @@ struct OperatorQueryTests {
         try await queue.fail(claimed[2].lease, error: "SlowDown", permanent: false)
         clock.advance(.seconds(5))
         #expect(try await queue.claim(worker: "w", limit: 1).first?.attempt == 2)
+        try await queue.record(CatalogChanges(pair: "s3://a/ -> s3://b/", recorded: [
+            CatalogEntry(pair: "s3://a/ -> s3://b/", key: "k", size: 1, sourceETag: "s", backupETag: "b")]))
 
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("sql/queries")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }
-        #expect(files.count >= 5)
+        #expect(files.count >= 6)
         for file in files {
             let sql = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
             let rows = try await queue.perform { db in try db.prepare(sql).rows { _ in 1 }.count }
-            #expect(rows > 0, "\(file) returns rows on a queue with ready, running, succeeded and dead tasks")
+            #expect(rows > 0, "\(file) returns rows on a queue with ready, running, succeeded and dead tasks and a catalog row")
         }
     }
 }
