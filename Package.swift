@@ -16,6 +16,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // What the process asks of Linux in C: prctl (variadic) and the stop signals' handler (async-signal-safe).
         .target(name: "CLinux"),
 
@@ -30,7 +31,7 @@ let package = Package(
         // Planner, workers, run summary: the product's logic, over S3 and the queue.
         .target(name: "Backup", dependencies: ["Failures", "S3", "Queue", "Mail", "SigV4", "CLinux"]),
         // The durable task queue; its schema migrations (sql/, linked as Migrations/) are compiled in.
-        .target(name: "Queue", dependencies: ["Failures", "CSQLite"], exclude: ["Migrations/queries"],
+        .target(name: "Queue", dependencies: ["Failures", "CSQLite", "CPostgres"], exclude: ["Migrations/queries"],
                 resources: [.embedInCode("Migrations/0001_init.sql"), .embedInCode("Migrations/0002_planning.sql"),
                             .embedInCode("Migrations/0003_throttle.sql"),
                             .embedInCode("Migrations/0004_relayouts.sql"),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing s3backup needs, and only what is missing:
-#   system: libcurl (OpenSSL flavour), libcrypto, libsqlite3 headers and pkg-config (Debian/Ubuntu packages);
+#   system: libcurl (OpenSSL flavour), libcrypto, libsqlite3 and libpq headers and pkg-config (Debian/Ubuntu packages),
+#   Debian's PostgreSQL server (the tests initdb throwaway clusters);
 #   Python: moto's S3 emulator with its server extras, boto3 (the reference client the tests compare with) and
 #   aiosmtpd (the SMTP server the mail tests send to); Debian's chromium (renders the HTML report in a test) and
 #   logrotate (rotates with the shipped file in a test);
@@ -13,6 +14,12 @@ if ! pkg-config --exists libcurl libcrypto sqlite3 2>/dev/null; then
   echo "installing system libraries (libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config)…" >&2
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config >/dev/null
+fi
+
+if ! pkg-config --exists libpq 2>/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "installing PostgreSQL (libpq-dev to build the queue's PostgreSQL adapter; the server for the throwaway clusters the tests start)…" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libpq-dev postgresql >/dev/null
 fi
 
 if ! [[ -x /usr/sbin/logrotate ]]; then

@@ -7,6 +7,9 @@ public struct QueueError: CategorizedError, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// SQLite refused; `code` is its extended result code.
         case sqlite(code: Int32)
+        /// PostgreSQL refused, or its connection failed; `state` is the SQLSTATE (`08006` for a connection that
+        /// could not be made or was lost). https://www.postgresql.org/docs/current/errcodes-appendix.html
+        case postgres(state: String)
         /// The database was written by a newer s3backup.
         case newerSchema(found: Int, supported: Int)
         /// The file is on a network file system, where WAL's shared memory cannot work.
@@ -47,7 +50,10 @@ public struct QueueError: CategorizedError, Sendable, CustomStringConvertible {
         case .newerSchema, .unsafeLocation: .configuration
         case .notFound: .usage
         case .sqlite(let code) where [SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM].contains(code & 0xff): .configuration
-        case .sqlite, .leaseLost: .failed
+        case .postgres(let state) where state.hasPrefix("08"): .unreachable
+        case .postgres(let state) where state.hasPrefix("28"): .credentials
+        case .postgres(let state) where state == "3D000" || state == "42501": .configuration
+        case .sqlite, .postgres, .leaseLost: .failed
         }
     }
 

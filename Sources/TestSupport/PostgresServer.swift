@@ -1,0 +1,102 @@
+import Foundation
+
+/// A throwaway PostgreSQL cluster from Debian's server: `initdb`ed in a temporary directory (as the `postgres` user
+/// when this process is root: initdb refuses root), listening only on a Unix socket in that directory, stopped by
+/// the pid of its postmaster and removed with its directory.
+/// https://www.postgresql.org/docs/current/app-initdb.html, https://www.postgresql.org/docs/current/app-postgres.html
+public final class PostgresServer: @unchecked Sendable {
+    // @unchecked: `process` changes only in `start` and `stop`, which a test calls from one task.
+
+    /// The directory holding the cluster (`data/`) and the socket.
+    public var directory: String { temporary.path }
+    private let temporary: TemporaryDirectory
+    /// The port the socket is named after (`.s.PGSQL.<port>`); nothing listens on TCP.
+    public let port: Int
+    private let binaries: String
+    private var process: Process?
+
+    /// A libpq connection string for `database` as the superuser.
+    public func conninfo(database: String = "postgres") -> String {
+        "host=\(directory) port=\(port) dbname=\(database) user=postgres connect_timeout=5"
+    }
+
+    /// The pid of the running postmaster; nil when stopped.
+    public var pid: Int32? { process?.isRunning == true ? process?.processIdentifier : nil }
+
+    /// A new cluster, started. Throws when Debian's PostgreSQL is not installed (`ops/install-deps.sh` installs it).
+    public init() throws {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        guard let newest = versions.compactMap(Int.init).max(),
+              FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(newest)/bin/initdb") else {
+            throw PostgresServerError("no PostgreSQL server under /usr/lib/postgresql: run ops/install-deps.sh")
+        }
+        binaries = "/usr/lib/postgresql/\(newest)/bin"
+        temporary = try TemporaryDirectory()
+        port = Int.random(in: 20_000...60_000)
+        if getuid() == 0 {
+            try FileManager.default.setAttributes([.ownerAccountName: "postgres", .groupOwnerAccountName: "postgres"],
+                                                  ofItemAtPath: directory)
+        }
+        let initdb = try launch("\(binaries)/initdb", ["-D", "\(directory)/data", "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                                                       "--locale=C", "--no-sync"], quiet: true)
+        initdb.waitUntilExit()
+        guard initdb.terminationStatus == 0 else {
+            throw PostgresServerError("initdb exited \(initdb.terminationStatus) in \(directory)")
+        }
+        try start()
+    }
+
+    deinit { stop() }
+
+    /// Starts the postmaster (again, after `stop`) and waits until it accepts connections (at most 30 s).
+    public func start() throws {
+        precondition(pid == nil, "the server is already running")
+        // fsync off: a throwaway cluster; a test that kills the server kills it by pid, not the machine.
+        process = try launch("\(binaries)/postgres", ["-D", "\(directory)/data", "-k", directory, "-p", String(port),
+                                                       "-c", "listen_addresses=", "-c", "fsync=off", "-c", "max_connections=200"],
+                             quiet: true)
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let ready = try launch("\(binaries)/pg_isready", ["-h", directory, "-p", String(port), "-q"], quiet: true)
+            ready.waitUntilExit()
+            if ready.terminationStatus == 0 { return }
+            guard pid != nil else { throw PostgresServerError("postgres exited while starting in \(directory)") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        stop()
+        throw PostgresServerError("postgres did not accept connections within 30 s in \(directory)")
+    }
+
+    /// Stops the postmaster (SIGINT: a fast shutdown, clients disconnected) and waits for it.
+    public func stop() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// Starts `path` with `arguments`, as `postgres` when this process is root (`setpriv` executes it in place, so
+    /// the pid is the program's own).
+    private func launch(_ path: String, _ arguments: [String], quiet: Bool) throws -> Process {
+        let process = Process()
+        if getuid() == 0 {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", path] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+        }
+        if quiet {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        return process
+    }
+}
+
+/// Why a throwaway PostgreSQL could not be made.
+public struct PostgresServerError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
