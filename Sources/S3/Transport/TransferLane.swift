@@ -28,8 +28,12 @@ public final class TransferLane: TaskExecutor, Sendable {
     private let thread: ThreadQueue<(UnownedJob, UnownedTaskExecutor)>
     private let seat: Seat
 
-    /// A lane; its thread starts when the first task runs on it.
+    /// A lane; its thread starts when the first task runs on it. libcurl's global state is set up here, on the
+    /// caller's thread, not by the lane's thread as it starts: a process that exits while a lane's thread is still
+    /// in `curl_global_init` has OpenSSL's exit handlers free the locks that init is using (a worker stopped
+    /// during its start-up crashed so, 1 in 200).
     public init() {
+        EasyHandle.initializeLibcurl()
         let seat = Seat()
         self.seat = seat
         thread = ThreadQueue(name: "s3backup-lane", limit: 1) { next in
