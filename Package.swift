@@ -30,14 +30,12 @@ let package = Package(
         .target(name: "Mail", dependencies: ["Failures", "CCurl"]),
         // Planner, workers, run summary: the product's logic, over S3 and the queue.
         .target(name: "Backup", dependencies: ["Failures", "S3", "Queue", "Mail", "SigV4", "CLinux"]),
-        // The durable task queue; its schema migrations (sql/, linked as Migrations/) are compiled in.
-        .target(name: "Queue", dependencies: ["Failures", "CSQLite", "CPostgres"], exclude: ["Migrations/queries"],
-                resources: [.embedInCode("Migrations/0001_init.sql"), .embedInCode("Migrations/0002_planning.sql"),
-                            .embedInCode("Migrations/0003_throttle.sql"),
-                            .embedInCode("Migrations/0004_relayouts.sql"),
-                            .embedInCode("Migrations/0005_books.sql"),
-                            .embedInCode("Migrations/0006_retrievals.sql"),
-                            .embedInCode("Migrations/0007_catalog.sql")]),
+        // The durable task queue; each backend's schema migrations (sql/sqlite, sql/postgres, linked as Migrations/)
+        // are compiled in.
+        .target(name: "Queue", dependencies: ["Failures", "Settings", "CSQLite", "CPostgres"], exclude: ["Migrations/sqlite/queries"],
+                resources: ["0001_init", "0002_planning", "0003_throttle", "0004_relayouts", "0005_books", "0006_retrievals",
+                            "0007_catalog"].map { .embedInCode("Migrations/sqlite/\($0).sql") }
+                    + ["0001_queue"].map { .embedInCode("Migrations/postgres/\($0).sql") }),
         // Settings from a config file (a TOML subset) and the environment, layered under the command line.
         .target(name: "Settings", dependencies: ["Failures"]),
         // The command line: parsing and wiring only (the C libraries only to print their versions).
@@ -47,7 +45,7 @@ let package = Package(
         ),
 
         // Test-only: an in-memory object store that answers as S3 does where the backup's rules depend on it.
-        .target(name: "TestSupport", dependencies: ["S3", "SigV4"]),
+        .target(name: "TestSupport", dependencies: ["S3", "SigV4", "Queue"]),
 
         // Real processes on the queue: the benchmark (ops/bench) and the multi-process tests.
         .executableTarget(

@@ -160,6 +160,9 @@ public struct QueueSettings: Sendable {
     public var retryCap: Duration = .seconds(600)
     /// Waiting for another process's write lock gives up after this long.
     public var busyTimeout: Duration = .seconds(30)
+    /// A PostgreSQL queue that lost its server keeps reconnecting, with backoff, for this long before it fails:
+    /// long enough for a restart or a failover to a standby.
+    public var reconnectWithin: Duration = .seconds(300)
 
     /// The defaults above.
     public init() {}

@@ -100,3 +100,37 @@ public struct PostgresServerError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension PostgresServer {
+    /// One cluster for the whole test process, made at first use and stopped, by its pid, as the process exits.
+    public static func shared() throws -> PostgresServer { try sharedServer.get() }
+
+    private static let sharedServer: Result<PostgresServer, any Error> = {
+        let made = Result { try PostgresServer() }
+        if case .success(let server) = made, let pid = server.pid {
+            sharedPid = pid
+            sharedDirectory = server.directory
+            atexit {
+                // A fast shutdown, waited for (at most 10 s) so the directory can go with the cluster.
+                kill(PostgresServer.sharedPid, SIGINT)
+                for _ in 0..<200 where kill(PostgresServer.sharedPid, 0) == 0 { usleep(50_000) }
+                try? FileManager.default.removeItem(atPath: PostgresServer.sharedDirectory)
+            }
+        }
+        return made
+    }()
+    // Read only by the exit handler, which cannot capture; written once, before it is registered.
+    nonisolated(unsafe) private static var sharedPid: Int32 = 0
+    nonisolated(unsafe) private static var sharedDirectory = ""
+
+    /// A new, empty schema owned by the superuser, and a connection string whose search_path puts it first, so a
+    /// queue opened with it makes its tables there: one cluster serves many tests side by side.
+    public func newSchema() throws -> String {
+        let name = "q_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let psql = try launch("\(binaries)/psql", ["-h", directory, "-p", String(port), "-U", "postgres", "-d", "postgres",
+                                                   "-v", "ON_ERROR_STOP=1", "-q", "-c", "CREATE SCHEMA \(name)"], quiet: true)
+        psql.waitUntilExit()
+        guard psql.terminationStatus == 0 else { throw PostgresServerError("psql could not create schema \(name) in \(directory)") }
+        return conninfo() + " options='-c search_path=\(name)'"
+    }
+}

@@ -7,7 +7,7 @@ import Queue
 struct QueueBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue-bench",
-        abstract: "Measure and exercise the SQLite task queue with real processes.",
+        abstract: "Measure and exercise the task queue (SQLite or PostgreSQL) with real processes.",
         subcommands: [Seed.self, Drain.self, Bench.self]
     )
 }
@@ -23,7 +23,7 @@ struct Seed: AsyncParsableCommand {
     @Option(help: "Payloads that make a worker kill itself (repeatable), e.g. to test poison tasks.") var poison: [Int] = []
 
     func run() async throws {
-        let queue = try SQLiteQueue(path: db)
+        let queue = try QueueLocation(db).open()
         let run = try await queue.createRun(kind: "bench", source: "s3://bench-src", destination: "s3://bench-dst", parameters: "{}")
         let started = ContinuousClock.now
         for start in stride(from: 0, to: tasks, by: batch) {
@@ -51,11 +51,12 @@ struct Drain: AsyncParsableCommand {
     @Flag(help: "Claim one batch, print its ids, then wait to be killed.") var hold = false
     @Option(help: "Stop after this many seconds without anything to claim (tasks may still be leased by others).")
     var idleSeconds = 0.0
+    @Option(help: "Stop after completing this many tasks.") var max: Int?
 
     func run() async throws {
         var settings = QueueSettings()
         settings.leaseDuration = .milliseconds(leaseMs)
-        let queue = try SQLiteQueue(path: db, settings: settings)
+        let queue = try QueueLocation(db).open(settings: settings)
         var logHandle: FileHandle?
         if let log {
             if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
@@ -64,8 +65,8 @@ struct Drain: AsyncParsableCommand {
         }
         var completed = 0, lost = 0
         var idleSince = ContinuousClock.now
-        while true {
-            let claimed = try await queue.claim(worker: worker, limit: batch)
+        while completed < max ?? .max {
+            let claimed = try await queue.claim(worker: worker, limit: Swift.min(batch, (max ?? .max) - completed))
             if claimed.isEmpty {
                 if ContinuousClock.now - idleSince >= .seconds(idleSeconds) { break }
                 try await Task.sleep(for: .milliseconds(20))
@@ -89,34 +90,49 @@ struct Drain: AsyncParsableCommand {
     }
 }
 
-/// `bench`: seed, then drain with P processes, for enqueue and claim+complete rates.
+/// `bench`: seed a backlog, then claim and complete part of it with P processes, for enqueue and claim+complete rates
+/// at that backlog.
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print enqueue and claim+complete rates for 1, 2 and 4 processes.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print enqueue and claim+complete rates for each backlog, process count and batch size.")
 
-    @Option var tasks = 20_000
-    @Option(parsing: .upToNextOption) var processes: [Int] = [1, 2, 4]
+    @Option(parsing: .upToNextOption, help: "Tasks in the queue while the rate is measured.") var backlogs: [Int] = [5_000, 100_000]
+    @Option(parsing: .upToNextOption) var processes: [Int] = [1, 4, 16]
     @Option(parsing: .upToNextOption) var batches: [Int] = [1, 100]
-    @Option(help: "Directory for the temporary databases.") var directory = NSTemporaryDirectory()
+    @Option(help: "Tasks claimed and completed per case with batch 1 (batch 100: ten times as many), at most the backlog.")
+    var measure = 5_000
+    @Option(help: "Directory for the temporary SQLite databases.") var directory = NSTemporaryDirectory()
+    @Option(help: "A PostgreSQL database to measure instead of SQLite files; each case prunes what it made.")
+    var postgres: String?
 
     func run() async throws {
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        print("| processes | batch | enqueue/s | claim+complete/s |")
-        print("|---:|---:|---:|---:|")
-        for batch in batches {
-            for count in processes {
-                let db = (directory as NSString).appendingPathComponent("queue-bench-\(UUID().uuidString).db")
-                defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
-                let tasks = batch == 1 ? min(self.tasks, 20_000) : self.tasks
-                let seeded = ContinuousClock.now
-                try runAndWait(me, ["seed", "--db", db, "--tasks", String(tasks)])
-                let enqueueRate = Double(tasks) / (ContinuousClock.now - seeded).seconds
-                let started = ContinuousClock.now
-                let workers = try (0..<count).map { index in
-                    try launch(me, ["drain", "--db", db, "--worker", "w\(index)", "--batch", String(batch)])
+        print("| queue | backlog | processes | batch | enqueue/s | claim+complete/s |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for backlog in backlogs {
+            for batch in batches {
+                for count in processes {
+                    let db = postgres ?? (directory as NSString).appendingPathComponent("queue-bench-\(UUID().uuidString).db")
+                    defer {
+                        for suffix in ["", "-wal", "-shm"] where postgres == nil { try? FileManager.default.removeItem(atPath: db + suffix) }
+                    }
+                    let seeded = ContinuousClock.now
+                    try runAndWait(me, ["seed", "--db", db, "--tasks", String(backlog)])
+                    let enqueueRate = Double(backlog) / (ContinuousClock.now - seeded).seconds
+                    let share = min(backlog, measure * (batch == 1 ? 1 : 10)) / count
+                    let started = ContinuousClock.now
+                    let workers = try (0..<count).map { index in
+                        try launch(me, ["drain", "--db", db, "--worker", "w\(index)", "--batch", String(batch), "--max", String(share)])
+                    }
+                    for worker in workers { worker.waitUntilExit() }
+                    let rate = Double(share * count) / (ContinuousClock.now - started).seconds
+                    print("| \(postgres == nil ? "SQLite" : "PostgreSQL") | \(backlog) | \(count) | \(batch) | \(Int(enqueueRate)) | \(Int(rate)) |")
+                    if postgres != nil {
+                        let queue = try QueueLocation(db).open()
+                        if let measured = try await queue.runs(limit: 1).first { _ = try await queue.cancel(run: measured.id, note: "measured") }
+                        _ = try await queue.prune(finishedBefore: .distantFuture)
+                    }
                 }
-                for worker in workers { worker.waitUntilExit() }
-                let rate = Double(tasks) / (ContinuousClock.now - started).seconds
-                print("| \(count) | \(batch) | \(Int(enqueueRate)) | \(Int(rate)) |")
             }
         }
     }

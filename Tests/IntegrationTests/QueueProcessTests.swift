@@ -1,47 +1,69 @@
 import Foundation
 @testable import Queue
+import TestSupport
 import Testing
 
-/// The queue under real processes: spawned `queue-bench` binaries, SIGKILL, one SQLite file.
-@Suite("Queue across processes", .timeLimit(.minutes(10)))
+/// The queue under real processes, on both backends: spawned `queue-bench` binaries, SIGKILL, one SQLite file or one
+/// PostgreSQL schema.
+@Suite("Queue across processes, on SQLite and PostgreSQL", .timeLimit(.minutes(10)))
 struct QueueProcessTests {
-    let directory: URL
-    let database: String
-    let bench = Repository.binary.deletingLastPathComponent().appendingPathComponent("queue-bench")
+    /// One test's queue and the drainers' logs.
+    struct Bench {
+        let place: QueuePlace
+        let directory: URL
+        /// What `--db` names.
+        let database: String
+        let binary = Repository.binary.deletingLastPathComponent().appendingPathComponent("queue-bench")
 
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-procs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        database = directory.appendingPathComponent("queue.db").path
-    }
-
-    private func seed(_ tasks: Int, maxAttempts: Int = 5, poison: [Int] = []) async throws {
-        let result = try await run(bench, ["seed", "--db", database, "--tasks", String(tasks), "--max-attempts",
-                                           String(maxAttempts)] + poison.flatMap { ["--poison", String($0)] },
-                                   environment: isolatedEnvironment([:]))
-        #expect(result.status == 0, "seed: \(result.stderr)")
-    }
-
-    private func drainer(_ name: String, _ extra: [String] = []) throws -> Process {
-        let process = Process()
-        process.executableURL = bench
-        process.arguments = ["drain", "--db", database, "--worker", name, "--log", directory.appendingPathComponent("\(name).log").path] + extra
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
-    private func completedIDs() throws -> [Int64] {
-        try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".log") }.flatMap {
-            try String(contentsOf: directory.appendingPathComponent($0), encoding: .utf8).split(separator: "\n").compactMap { Int64($0) }
+        init(_ backend: Backend) throws {
+            place = try QueuePlace(backend)
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-procs-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            switch place.location {
+            case .sqlite: database = directory.appendingPathComponent("queue.db").path
+            case .postgres(let conninfo): database = conninfo
+            }
         }
-    }
 
-    /// attempts by task id, read from the file.
-    private func attempts() async throws -> [Int64: Int] {
-        let queue = try SQLiteQueue(path: database)
-        return try await queue.perform { db in
-            Dictionary(uniqueKeysWithValues: try db.prepare("SELECT id, attempts FROM tasks").rows { ($0.int64(0), Int($0.int64(1))) })
+        func remove() { try? FileManager.default.removeItem(at: directory) }
+
+        /// The queue, as another process opens it.
+        func queue() throws -> any TaskQueue { try QueueLocation(database).open() }
+
+        func seed(_ tasks: Int, maxAttempts: Int = 5, poison: [Int] = []) async throws {
+            let result = try await run(binary, ["seed", "--db", database, "--tasks", String(tasks), "--max-attempts",
+                                                String(maxAttempts)] + poison.flatMap { ["--poison", String($0)] },
+                                       environment: isolatedEnvironment([:]))
+            #expect(result.status == 0, "seed: \(result.stderr)")
+        }
+
+        func drainer(_ name: String, _ extra: [String] = []) throws -> Process {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["drain", "--db", database, "--worker", name, "--log",
+                                 directory.appendingPathComponent("\(name).log").path] + extra
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+
+        func completedIDs() throws -> [Int64] {
+            try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".log") }.flatMap {
+                try String(contentsOf: directory.appendingPathComponent($0), encoding: .utf8).split(separator: "\n").compactMap { Int64($0) }
+            }
+        }
+
+        /// attempts by task id, read from the queue's table.
+        func attempts() async throws -> [Int64: Int] {
+            switch QueueLocation(database) {
+            case .sqlite(let path):
+                return try await SQLiteQueue(path: path).perform { db in
+                    Dictionary(uniqueKeysWithValues: try db.prepare("SELECT id, attempts FROM tasks").rows { ($0.int64(0), Int($0.int64(1))) })
+                }
+            case .postgres(let conninfo):
+                let rows = try PGConnection(conninfo: conninfo, location: "test").execute("SELECT id, attempts FROM tasks")
+                return Dictionary(uniqueKeysWithValues: (0..<rows.rows).map { (rows.integer($0, 0)!, Int(rows.integer($0, 1)!)) })
+            }
         }
     }
 
@@ -56,26 +78,28 @@ struct QueueProcessTests {
         }
     }
 
-    @Test func fourProcessesFinishEveryTaskExactlyOnce() async throws {
-        defer { try? FileManager.default.removeItem(at: directory) }
+    @Test(arguments: Backend.allCases) func fourProcessesFinishEveryTaskExactlyOnce(_ backend: Backend) async throws {
+        let bench = try Bench(backend)
+        defer { bench.remove() }
         let total = 6_000
-        try await seed(total)
-        let workers = try (0..<4).map { try drainer("w\($0)", ["--batch", String([1, 7, 50, 200][$0])]) }
+        try await bench.seed(total)
+        let workers = try (0..<4).map { try bench.drainer("w\($0)", ["--batch", String([1, 7, 50, 200][$0])]) }
         try await waitForExit(workers)
         #expect(workers.allSatisfy { $0.terminationStatus == 0 })
-        let ids = try completedIDs()
+        let ids = try bench.completedIDs()
         #expect(ids.count == total, "completions logged")
         #expect(Set(ids).count == total, "no task completed twice")
-        let summary = try #require(try await SQLiteQueue(path: database).runs(limit: 1).first)
+        let summary = try #require(try await bench.queue().runs(limit: 1).first)
         #expect(summary.tasks == ["ready": 0, "running": 0, "succeeded": total, "dead": 0])
     }
 
-    @Test func aKilledWorkersLeasesComeBackAndAreFinishedByOthers() async throws {
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try await seed(300)
+    @Test(arguments: Backend.allCases) func aKilledWorkersLeasesComeBackAndAreFinishedByOthers(_ backend: Backend) async throws {
+        let bench = try Bench(backend)
+        defer { bench.remove() }
+        try await bench.seed(300)
         let holder = Process()
-        holder.executableURL = bench
-        holder.arguments = ["drain", "--db", database, "--worker", "doomed", "--batch", "40", "--lease-ms", "1000", "--hold"]
+        holder.executableURL = bench.binary
+        holder.arguments = ["drain", "--db", bench.database, "--worker", "doomed", "--batch", "40", "--lease-ms", "1000", "--hold"]
         let output = Pipe()
         holder.standardOutput = output
         try holder.run()
@@ -86,30 +110,31 @@ struct QueueProcessTests {
         holder.waitUntilExit()
 
         // The others keep polling past the dead worker's lease, then finish everything.
-        let workers = try (0..<2).map { try drainer("survivor\($0)", ["--batch", "25", "--idle-seconds", "2"]) }
+        let workers = try (0..<2).map { try bench.drainer("survivor\($0)", ["--batch", "25", "--idle-seconds", "2"]) }
         try await waitForExit(workers)
-        let ids = try completedIDs()
+        let ids = try bench.completedIDs()
         #expect(ids.count == 300)
         #expect(Set(ids).count == 300)
         #expect(held.isSubset(of: Set(ids)))
-        let attempts = try await attempts()
+        let attempts = try await bench.attempts()
         #expect(held.allSatisfy { attempts[$0] == 2 }, "the killed claim counts as an attempt")
         #expect(attempts.filter { !held.contains($0.key) }.values.allSatisfy { $0 == 1 })
     }
 
-    @Test func aTaskThatKeepsKillingItsWorkerEndsDead() async throws {
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try await seed(30, maxAttempts: 3, poison: [7])
+    @Test(arguments: Backend.allCases) func aTaskThatKeepsKillingItsWorkerEndsDead(_ backend: Backend) async throws {
+        let bench = try Bench(backend)
+        defer { bench.remove() }
+        try await bench.seed(30, maxAttempts: 3, poison: [7])
         var rounds = 0
         while rounds < 12 {
             rounds += 1
-            let worker = try drainer("round\(rounds)", ["--batch", "1", "--lease-ms", "300", "--idle-seconds", "0.6"])
+            let worker = try bench.drainer("round\(rounds)", ["--batch", "1", "--lease-ms", "300", "--idle-seconds", "0.6"])
             try await waitForExit([worker])
             if worker.terminationStatus == 0 && worker.terminationReason == .exit { break }
             #expect(worker.terminationReason == .uncaughtSignal)
         }
         #expect(rounds == 4, "three workers die on the poison task, the fourth finds it dead")
-        let queue = try SQLiteQueue(path: database)
+        let queue = try bench.queue()
         let dead = try await queue.deadTasks(run: nil)
         #expect(dead.count == 1)
         #expect(dead.first?.attempts == 3)
@@ -120,12 +145,10 @@ struct QueueProcessTests {
 
 @Suite("Operator views on a killed run's queue", .timeLimit(.minutes(10)))
 struct OperatorViewTests {
-    @Test func statusFailedAndRetryWorkOnWhatAKilledRunLeftBehind() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-views-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let database = directory.appendingPathComponent("queue.db").path
-        let bench = Repository.binary.deletingLastPathComponent().appendingPathComponent("queue-bench")
+    @Test(arguments: Backend.allCases) func statusFailedAndRetryWorkOnWhatAKilledRunLeftBehind(_ backend: Backend) async throws {
+        let setup = try QueueProcessTests.Bench(backend)
+        defer { setup.remove() }
+        let database = setup.database, bench = setup.binary
         let environment = isolatedEnvironment([:])
         _ = try await run(bench, ["seed", "--db", database, "--tasks", "50", "--max-attempts", "1", "--poison", "3"],
                           environment: environment)
@@ -137,11 +160,17 @@ struct OperatorViewTests {
         // A survivor sweeps the expired lease (the poison task is out of attempts: dead) and finishes the rest.
         _ = try await run(bench, ["drain", "--db", database, "--worker", "survivor"], environment: environment)
         // One object failure recorded the way a worker records it.
-        let queue = try SQLiteQueue(path: database)
-        let deadID = try #require(try await queue.deadTasks(run: nil).first?.id)
-        try await queue.perform { db in
-            try db.prepare("INSERT INTO task_failures (task_id, subject, error, at) VALUES (?1, 'clients/a b.txt', 'AccessDenied', 0)")
-                .bind(.integer(deadID)).run()
+        let deadID = try #require(try await setup.queue().deadTasks(run: nil).first?.id)
+        switch QueueLocation(database) {
+        case .sqlite(let path):
+            try await SQLiteQueue(path: path).perform { db in
+                try db.prepare("INSERT INTO task_failures (task_id, subject, error, at) VALUES (?1, 'clients/a b.txt', 'AccessDenied', 0)")
+                    .bind(.integer(deadID)).run()
+            }
+        case .postgres(let conninfo):
+            try PGConnection(conninfo: conninfo, location: "test").execute("""
+                INSERT INTO task_failures (task_id, subject, error, at, attempt) VALUES ($1::bigint, 'clients/a b.txt', 'AccessDenied', 0, 1)
+                """, [.integer(deadID)])
         }
 
         let status = try await run(Repository.binary, ["status", "--db", database, "--json"], environment: environment)
@@ -167,11 +196,12 @@ struct OperatorViewTests {
         let after = try await run(Repository.binary, ["failed", "--db", database], environment: environment)
         #expect(after.stdoutText == "no failed tasks\n")
 
-        let missing = try await run(Repository.binary, ["status", "--db", directory.appendingPathComponent("nope.db").path],
-                                    environment: environment)
+        let nowhere = backend == .sqlite ? setup.directory.appendingPathComponent("nope.db").path
+            : try PostgresServer.shared().conninfo() + " options='-c search_path=nope'"
+        let missing = try await run(Repository.binary, ["status", "--db", nowhere], environment: environment)
         #expect(missing.status == 64)
-        #expect(missing.stderr.contains("there is no queue at"))
-        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("nope.db").path))
+        #expect(missing.stderr.contains("there is no queue"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: setup.directory.appendingPathComponent("nope.db").path))
         let both = try await run(Repository.binary, ["retry", "--db", database, "--run", "1", "--task", "2"], environment: environment)
         #expect(both.status == 64)
     }

@@ -6,7 +6,7 @@ import Testing
 
 /// The queue keeps true books: run ids are never handed out twice, `retry` keeps the attempts it gives back, each
 /// failed object is named once, and request retries add up per run whatever became of their tasks.
-@Suite("Queue books", .timeLimit(.minutes(2)))
+@Suite("Queue books, on SQLite and PostgreSQL", .timeLimit(.minutes(2)))
 struct BooksTests {
     let directory: TemporaryDirectory
     let clock = TestClock()
@@ -16,15 +16,16 @@ struct BooksTests {
     func open() throws -> SQLiteQueue { try SQLiteQueue(path: directory.file("queue.db"), clock: clock.function) }
 
     /// Finishes `run` by claiming and completing each of its tasks.
-    private func finish(_ queue: SQLiteQueue, _ run: RunID) async throws {
+    private func finish(_ queue: any TaskQueue, _ run: RunID) async throws {
         for task in try await queue.claim(worker: "w", limit: 100, run: run) { try await queue.complete(task.lease) }
         try await queue.setRunState(run, .finished, note: nil)
     }
 
     /// Pruning every run leaves no row to take the next id from; the next run still gets a new one (SQLite's
     /// `INTEGER PRIMARY KEY` alone would give "run 1" again, a number reports and mails have already used).
-    @Test func runIdsAreNeverReusedAfterPruningEveryRun() async throws {
-        let queue = try open()
+    @Test(arguments: Backend.allCases) func runIdsAreNeverReusedAfterPruningEveryRun(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try place.open(clock: clock)
         var ids: [RunID] = []
         for _ in 0..<3 {
             let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
@@ -38,14 +39,15 @@ struct BooksTests {
         let next = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         #expect(next > ids.max()!, "run \(next) after runs \(ids) were pruned")
         // Another process (its own connection) sees the same sequence.
-        let other = try open()
+        let other = try place.open(clock: clock)
         #expect(try await other.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}") == next + 1)
     }
 
     /// A round given back by `retry` stays on the books: the run's retries count its attempts, the task's attempts
     /// add up over the rounds, and the worker learns of the earlier round (so it checks the backup first).
-    @Test func retryKeepsTheAttemptsItGivesBack() async throws {
-        let queue = try open()
+    @Test(arguments: Backend.allCases) func retryKeepsTheAttemptsItGivesBack(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try place.open(clock: clock)
         let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         try await queue.enqueue(tasks(1, maxAttempts: 2), run: run)
         try await queue.setRunState(run, .running, note: nil)
@@ -74,8 +76,9 @@ struct BooksTests {
     /// Each object is named once per dead task, with the attempts it failed in and its last error; an object an
     /// earlier attempt failed on and a later one copied is not named; keys are told apart byte for byte (NFC and
     /// NFD forms are two objects); a round after `retry` adds to what the earlier rounds recorded.
-    @Test func eachFailedObjectIsNamedOnceWithItsAttempts() async throws {
-        let queue = try open()
+    @Test(arguments: Backend.allCases) func eachFailedObjectIsNamedOnceWithItsAttempts(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try place.open(clock: clock)
         let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         try await queue.enqueue(tasks(1, maxAttempts: 3), run: run)
         let nfc = "caf\u{E9}", nfd = "cafe\u{301}"
@@ -107,12 +110,13 @@ struct BooksTests {
 
     /// Request retries add up per run, from any number of workers and tasks, and do not leak into other runs;
     /// a run pruned meanwhile is no error.
-    @Test func requestRetriesAddUpPerRun() async throws {
-        let queue = try open()
+    @Test(arguments: Backend.allCases) func requestRetriesAddUpPerRun(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try place.open(clock: clock)
         let counted = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         let other = try await queue.createRun(kind: "backup", source: "s3://c", destination: "s3://d", parameters: "{}")
         try await queue.addRequestCounts(run: counted, retries: 3, throttled: 1)
-        try await open().addRequestCounts(run: counted, retries: 4, throttled: 2)
+        try await place.open(clock: clock).addRequestCounts(run: counted, retries: 4, throttled: 2)
         try await queue.addRequestCounts(run: counted, retries: 0, throttled: 0)
         try await queue.addRequestCounts(run: 9_999, retries: 5, throttled: 0)
         let runs = Dictionary(uniqueKeysWithValues: try await queue.runs(limit: 10).map { ($0.id, $0) })
@@ -157,7 +161,7 @@ struct BooksTests {
                  SELECT id, parameters, state, note, created_at, updated_at, finished_at, planner, planner_expires_at FROM runs ORDER BY id
                  """).rows { row in (0..<9).map { row.optionalText(Int32($0)) ?? "NULL" }.joined(separator: "|") })
         }
-        #expect(schema.version == Migrations.latest)
+        #expect(schema.version == SQLiteMigrations.latest)
         #expect(schema.foreignKeys == 1, "enforced again after the migration")
         #expect(schema.integrity == ["ok"])
         #expect(schema.runsSQL.contains("AUTOINCREMENT") && schema.runsSQL.contains("STRICT"))
@@ -212,7 +216,7 @@ struct BooksTests {
     static func makeSchema4(at path: String, rows: (Connection) throws -> Void) throws {
         let db = try Connection(path: path)
         try db.execute("PRAGMA auto_vacuum = INCREMENTAL")
-        for migration in Migrations.all.prefix(4) { try db.execute(migration.sql) }
+        for migration in SQLiteMigrations.all.prefix(4) { try db.execute(migration.sql) }
         try db.execute("PRAGMA user_version = 4")
         try rows(db)
     }

@@ -10,8 +10,9 @@ struct CatalogTests {
 
     init() throws { directory = try TemporaryDirectory() }
 
-    @Test func aRowIsFoundByPairAndKeyAndReplacedByTheNext() async throws {
-        let queue = try SQLiteQueue(path: directory.file("queue.db"))
+    @Test(arguments: Backend.allCases) func aRowIsFoundByPairAndKeyAndReplacedByTheNext(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try place.open(clock: TestClock())
         let key = "clients/007/caf\u{E9} NFC/big.bin"
         #expect(try await queue.catalogEntry(pair: pair, key: key) == nil)
         let first = CatalogEntry(pair: pair, key: key, size: 10_486_994, sourceETag: "0123abcd-3", sourceVersion: "v1",
@@ -27,13 +28,13 @@ struct CatalogTests {
         second.sourceVersion = nil
         second.rule = .checksum
         try await queue.record(CatalogChanges(pair: pair, recorded: [second]))
-        #expect(try await SQLiteQueue(path: directory.file("queue.db")).catalogEntry(pair: pair, key: key) == second)
+        #expect(try await place.open(clock: TestClock()).catalogEntry(pair: pair, key: key) == second)
     }
 
     /// A copy task's rows are written by the transaction that completes it, and only if it does: a worker whose lease
     /// passed to another writes nothing. A delete task's keys leave the catalog the same way.
-    @Test func rowsChangeWithTheTaskThatCompletes() async throws {
-        let queue = try SQLiteQueue(path: directory.file("queue.db"))
+    @Test(arguments: Backend.allCases) func rowsChangeWithTheTaskThatCompletes(_ backend: Backend) async throws {
+        let queue = try QueuePlace(backend).open(clock: TestClock(Date()))
         let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         try await queue.enqueue([NewTask(kind: "copy", uniqueKey: "c", payload: [0]), NewTask(kind: "delete", uniqueKey: "d", payload: [0])],
                                 run: run)
@@ -63,7 +64,7 @@ struct CatalogTests {
         let path = directory.file("queue.db")
         do {
             let db = try Connection(path: path)
-            for migration in Migrations.all.prefix(6) { try db.execute(migration.sql) }
+            for migration in SQLiteMigrations.all.prefix(6) { try db.execute(migration.sql) }
             try db.execute("PRAGMA user_version = 6")
             try db.execute("""
                 INSERT INTO relayouts (pair, key, size, source_etag, backup_etag, recorded_at)

@@ -8,7 +8,7 @@ func tasks(_ count: Int, maxAttempts: Int = 3) -> [NewTask] {
     (0..<count).map { NewTask(kind: "copy", uniqueKey: "k\($0)", payload: Array("p\($0)".utf8), maxAttempts: maxAttempts) }
 }
 
-@Suite("Queue state transitions", .timeLimit(.minutes(2)))
+@Suite("Queue state transitions, on SQLite and PostgreSQL", .timeLimit(.minutes(2)))
 struct QueueTests {
     let directory: TemporaryDirectory
     let clock = TestClock()
@@ -20,6 +20,7 @@ struct QueueTests {
     }
 
     func open() throws -> SQLiteQueue { try SQLiteQueue(path: directory.file("queue.db"), settings: settings, clock: clock.function) }
+    func open(_ place: QueuePlace) throws -> any TaskQueue { try place.open(settings: settings, clock: clock) }
 
     @Test func schemaIsMigratedWithIncrementalVacuumAndWAL() async throws {
         let queue = try open()
@@ -27,33 +28,50 @@ struct QueueTests {
             (try db.integer("PRAGMA user_version"), try db.integer("PRAGMA auto_vacuum"),
              try db.prepare("PRAGMA journal_mode").rows { $0.text(0) }.first)
         }
-        #expect(version == Int64(Migrations.latest))
+        #expect(version == Int64(SQLiteMigrations.latest))
         #expect(vacuum == 2, "INCREMENTAL")
         #expect(journal == "wal")
         _ = try open()  // opening again migrates nothing and fails nothing
     }
 
-    @Test func everyMigrationFileIsCompiledIn() throws {
+    @Test(arguments: Backend.allCases) func everyMigrationFileIsCompiledIn(_ backend: Backend) throws {
         let sql = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("sql")
+            .deletingLastPathComponent().appendingPathComponent("sql/\(backend.rawValue)")
         let files = try FileManager.default.contentsOfDirectory(atPath: sql.path)
             .filter { $0.range(of: #"^\d{4}_.*\.sql$"#, options: .regularExpression) != nil }.sorted()
-        #expect(files == Migrations.all.map(\.name))
+        let compiled = backend == .sqlite ? SQLiteMigrations.all : PostgresMigrations.all
+        #expect(files == compiled.map(\.name))
         for (index, file) in files.enumerated() {
-            #expect(try String(contentsOf: sql.appendingPathComponent(file), encoding: .utf8) == Migrations.all[index].sql)
+            #expect(try String(contentsOf: sql.appendingPathComponent(file), encoding: .utf8) == compiled[index].sql)
         }
     }
 
-    @Test func refusesADatabaseFromANewerVersion() async throws {
-        let queue = try open()
-        try await queue.perform { try $0.execute("PRAGMA user_version = 99") }
-        let error = #expect(throws: QueueError.self) { try open() }
-        #expect(error?.kind == .newerSchema(found: 99, supported: Migrations.latest))
+    @Test(arguments: Backend.allCases) func refusesADatabaseFromANewerVersion(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try open(place)
+        if let db = try place.connection() {
+            try db.execute("UPDATE schema_version SET version = 99")
+        } else {
+            try await (queue as! SQLiteQueue).perform { try $0.execute("PRAGMA user_version = 99") }
+        }
+        let error = #expect(throws: QueueError.self) { try open(place) }
+        let latest = backend == .sqlite ? SQLiteMigrations.latest : PostgresMigrations.latest
+        #expect(error?.kind == .newerSchema(found: 99, supported: latest))
         #expect(error?.description.contains("upgrade s3backup") == true)
     }
 
-    @Test func enqueueIsIdempotentPerRun() async throws {
-        let queue = try open()
+    @Test(arguments: Backend.allCases) func aPlaceWithoutAQueueIsRefusedUnlessCreating(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let error = #expect(throws: QueueError.self) { try place.location.open(create: false) }
+        #expect(error?.kind == .notFound)
+        #expect(error?.category == .usage)
+        _ = try place.location.open()
+        _ = try place.location.open(create: false)
+    }
+
+    @Test(arguments: Backend.allCases) func enqueueIsIdempotentPerRun(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try open(place)
         let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         #expect(try await queue.enqueue(tasks(10), run: run) == 10)
         #expect(try await queue.enqueue(tasks(12), run: run) == 2)
@@ -62,8 +80,9 @@ struct QueueTests {
         #expect(try await queue.runs(limit: 10).first { $0.id == run }?.tasks["ready"] == 12)
     }
 
-    @Test func claimCompleteAndCounts() async throws {
-        let queue = try open()
+    @Test(arguments: Backend.allCases) func claimCompleteAndCounts(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try open(place)
         let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         try await queue.enqueue(tasks(5), run: run)
         let first = try await queue.claim(worker: "w1", limit: 3)
@@ -79,14 +98,15 @@ struct QueueTests {
         #expect(summary.tasksPerMinute == 1)
     }
 
-    @Test func aStaleWorkerCannotCompleteOrFail() async throws {
-        let queue = try open()
+    @Test(arguments: Backend.allCases) func aStaleWorkerCannotCompleteOrFail(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try open(place)
         let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         try await queue.enqueue(tasks(1), run: run)
         let stale = try #require(try await queue.claim(worker: "slow", limit: 1).first)
         clock.advance(.seconds(31))
         // Another process (its own connection) sweeps the expired lease and claims the task anew.
-        let other = try open()
+        let other = try open(place)
         let fresh = try #require(try await other.claim(worker: "fast", limit: 1).first)
         #expect(fresh.lease.token == stale.lease.token + 1)
         #expect(fresh.attempt == 2)
@@ -101,8 +121,9 @@ struct QueueTests {
         #expect(try await queue.runs(limit: 1).first?.tasks["succeeded"] == 1)
     }
 
-    @Test func failuresBackOffThenDie() async throws {
-        let queue = try open()
+    @Test(arguments: Backend.allCases) func failuresBackOffThenDie(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try open(place)
         let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         try await queue.enqueue(tasks(1, maxAttempts: 3), run: run)
         for attempt in 1...3 {
@@ -139,8 +160,9 @@ struct QueueTests {
         #expect(settings.retryDelay(afterAttempt: 40, random: 0) == .seconds(300))
     }
 
-    @Test func releaseGivesTheAttemptBack() async throws {
-        let queue = try open()
+    @Test(arguments: Backend.allCases) func releaseGivesTheAttemptBack(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try open(place)
         let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         try await queue.enqueue(tasks(2), run: run)
         let claimed = try await queue.claim(worker: "w", limit: 2)
@@ -150,8 +172,9 @@ struct QueueTests {
         #expect(try await queue.renew(again.map(\.lease)).isEmpty)
     }
 
-    @Test func pruneRemovesOldFinishedRunsAndGivesSpaceBack() async throws {
-        let queue = try open()
+    @Test(arguments: Backend.allCases) func pruneRemovesOldFinishedRunsAndGivesSpaceBack(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try open(place)
         let payload = [UInt8](repeating: 7, count: 2_000)
         let old = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         try await queue.enqueue((0..<3_000).map { NewTask(kind: "copy", uniqueKey: "\($0)", payload: payload) }, run: old)
@@ -160,16 +183,23 @@ struct QueueTests {
         let recent = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         try await queue.enqueue(tasks(5), run: recent)
         try await queue.setRunState(recent, .finished, note: nil)
-        let before = try queue.fileSizes()
+        let sqlite = queue as? SQLiteQueue
+        let before = try sqlite?.fileSizes()
         #expect(try await queue.prune(finishedBefore: clock.date.addingTimeInterval(-30 * 86_400)) == 1)
-        let after = try queue.fileSizes()
         #expect(try await queue.runs(limit: 10).map(\.id) == [recent])
-        #expect(after.wal == 0, "the WAL is truncated")
-        #expect(after.database < before.database / 2, "\(before) → \(after)")
+        #expect(try await queue.deadTasks(run: old).isEmpty)
+        #expect(try await queue.results(run: old).isEmpty)
+        // SQLite gives the pages back to the file system; PostgreSQL's autovacuum keeps them for new rows.
+        if let sqlite, let before {
+            let after = try sqlite.fileSizes()
+            #expect(after.wal == 0, "the WAL is truncated")
+            #expect(after.database < before.database / 2, "\(before) → \(after)")
+        }
     }
 
-    @Test func tasksOfStoppedRunsAreNotClaimed() async throws {
-        let queue = try open()
+    @Test(arguments: Backend.allCases) func tasksOfStoppedRunsAreNotClaimed(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try open(place)
         let cancelled = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         try await queue.enqueue(tasks(2), run: cancelled)
         try await queue.setRunState(cancelled, .cancelled, note: "operator")
@@ -178,8 +208,9 @@ struct QueueTests {
         #expect(try await queue.claim(worker: "w", limit: 10).map(\.run) == [live])
     }
 
-    @Test func setRunStateOfAMissingRunIsAnError() async throws {
-        let queue = try open()
+    @Test(arguments: Backend.allCases) func setRunStateOfAMissingRunIsAnError(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try open(place)
         await #expect(throws: QueueError.self) { try await queue.setRunState(42, .finished, note: nil) }
     }
 
@@ -202,7 +233,7 @@ struct QueueTests {
     }
 }
 
-@Suite("Operator queries in sql/queries", .timeLimit(.minutes(2)))
+@Suite("Operator queries in sql/sqlite/queries", .timeLimit(.minutes(2)))
 struct OperatorQueryTests {
     @Test func everyQueryRunsAgainstALiveQueue() async throws {
         let directory = try TemporaryDirectory()
@@ -221,7 +252,7 @@ struct OperatorQueryTests {
             CatalogEntry(pair: "s3://a/ -> s3://b/", key: "k", size: 1, sourceETag: "s", backupETag: "b")]))
 
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("sql/queries")
+            .deletingLastPathComponent().appendingPathComponent("sql/sqlite/queries")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }
         #expect(files.count >= 6)
         for file in files {

@@ -5,12 +5,8 @@ import Testing
 
 @Suite("The fleet's shared backoff", .timeLimit(.minutes(2)))
 struct ThrottleTests {
-    let directory: TemporaryDirectory
     let clock = TestClock()
 
-    init() throws { directory = try TemporaryDirectory() }
-
-    func open() throws -> SQLiteQueue { try SQLiteQueue(path: directory.file("queue.db"), clock: clock.function) }
 
     @Test func theLevelRisesOncePerBurstAndDecaysByItself() {
         let start = Date(timeIntervalSince1970: 1_000)
@@ -36,8 +32,9 @@ struct ThrottleTests {
         #expect(FleetThrottle.interval(level: 60) == .milliseconds(640))
     }
 
-    @Test func everyConnectionSeesOneSharedLevel() async throws {
-        let first = try open(), second = try open()
+    @Test(arguments: Backend.allCases) func everyConnectionSeesOneSharedLevel(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let first = try place.open(clock: clock), second = try place.open(clock: clock)
         #expect(try await first.throttle() == nil)
         async let a = first.raiseThrottle()
         async let b = second.raiseThrottle()

@@ -1,12 +1,39 @@
 import CPostgres
 import Foundation
 
-/// A value bound to a statement parameter: text, a 64-bit integer, bytes, or NULL.
+/// A value bound to a statement parameter: text, a 64-bit integer, bytes, NULL, or an array of those (sent in
+/// the text form of an array, so one statement can carry a batch: `unnest($1::bigint[], …)`).
 enum PGValue: Sendable, Equatable {
     case text(String)
     case integer(Int64)
     case bytes([UInt8])
     case null
+    case array([PGValue])
+
+    /// An optional text, NULL when nil.
+    static func text(_ text: String?) -> PGValue { text.map { .text($0) } ?? .null }
+    /// An optional integer, NULL when nil.
+    static func integer(_ number: Int64?) -> PGValue { number.map { .integer($0) } ?? .null }
+    /// Optional bytes, NULL when nil.
+    static func bytes(_ bytes: [UInt8]?) -> PGValue { bytes.map { .bytes($0) } ?? .null }
+
+    /// The text form of an array: elements in double quotes with `"` and `\` escaped, bytes as `\x` and hex.
+    /// https://www.postgresql.org/docs/current/arrays.html#ARRAYS-IO
+    var arrayLiteral: String {
+        guard case .array(let elements) = self else { preconditionFailure("not an array") }
+        func quoted(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return "{" + elements.map { element in
+            switch element {
+            case .null: "NULL"
+            case .integer(let number): String(number)
+            case .text(let text): quoted(text)
+            case .bytes(let bytes): quoted("\\x" + hex(bytes))
+            case .array: preconditionFailure("arrays of arrays are not sent")
+            }
+        }.joined(separator: ",") + "}"
+    }
 }
 
 /// One PostgreSQL connection through libpq. Not thread-safe: its owner confines it to one thread or serial queue.
@@ -20,9 +47,20 @@ final class PGConnection {
 
     /// Connects with `conninfo` (a `postgresql://` URI, `key=value` pairs or `service=NAME`).
     /// https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING
+    /// Unless `conninfo` says otherwise: named `s3backup` in `pg_stat_activity`, connecting gives up after 10 s, and a
+    /// TCP peer that stops answering (a cut link) fails the connection within about 20 s instead of TCP's 15 minutes.
     init(conninfo: String, location: String) throws {
         self.location = location
-        guard let handle = PQconnectdb(conninfo) else {
+        // Keywords are processed in order and the last value stays, so ours come before the expanded connection
+        // string (expand_dbname = 1: the first dbname is the whole string), which may override each.
+        // https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PQCONNECTDBPARAMS
+        let defaults = [("fallback_application_name", "s3backup"), ("connect_timeout", "10"), ("keepalives_idle", "10"),
+                        ("keepalives_interval", "5"), ("keepalives_count", "2"), ("tcp_user_timeout", "20000")]
+        let keywords = defaults.map(\.0) + ["dbname"], values = defaults.map(\.1) + [conninfo]
+        let connected = withCStrings(keywords) { keywords in
+            withCStrings(values) { values in PQconnectdbParams(keywords + [nil], values + [nil], 1) }
+        }
+        guard let handle = connected else {
             throw QueueError(.postgres(state: "08006"), "cannot connect: out of memory", path: location)
         }
         guard PQstatus(handle) == CONNECTION_OK else {
@@ -59,6 +97,7 @@ final class PGConnection {
             case .integer(let number): owned.append(Array(String(number).utf8CString)); lengths.append(0); formats.append(0)
             case .bytes(let bytes): owned.append(bytes.map { CChar(bitPattern: $0) }); lengths.append(Int32(bytes.count)); formats.append(1)
             case .null: owned.append(nil); lengths.append(0); formats.append(0)
+            case .array: owned.append(Array(parameter.arrayLiteral.utf8CString)); lengths.append(0); formats.append(0)
             }
         }
         let result: OpaquePointer? = withPointers(to: owned) { values in
@@ -67,14 +106,28 @@ final class PGConnection {
         guard let result else {
             throw QueueError(.postgres(state: "08006"), PGConnection.message(PQerrorMessage(handle)), path: location, sql: sql)
         }
-        let answer = PGResult(result)
-        switch PQresultStatus(result) {
+        return try check(PGResult(result), sql: sql)
+    }
+
+    /// `result` when it succeeded; else its error, with its SQLSTATE (`08006` when it has none: the connection broke).
+    private func check(_ result: PGResult, sql: String) throws -> PGResult {
+        switch PQresultStatus(result.handle) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
-            return answer
+            return result
         default:
-            let state = PQresultErrorField(result, sqlStateField).map { String(cString: $0) } ?? "08006"
-            throw QueueError(.postgres(state: state), PGConnection.message(PQresultErrorMessage(result)), path: location, sql: sql)
+            let state = PQresultErrorField(result.handle, sqlStateField).map { String(cString: $0) } ?? "08006"
+            throw QueueError(.postgres(state: state), PGConnection.message(PQresultErrorMessage(result.handle)),
+                             path: location, sql: sql)
         }
+    }
+
+    /// Runs `sql`, which may hold several statements and no parameters (`PQexec`), and returns the last result.
+    @discardableResult
+    func script(_ sql: String) throws -> PGResult {
+        guard let result = PQexec(handle, sql) else {
+            throw QueueError(.postgres(state: "08006"), PGConnection.message(PQerrorMessage(handle)), path: location, sql: sql)
+        }
+        return try check(PGResult(result), sql: sql)
     }
 
     /// Runs `body` in a transaction, committed when it returns and rolled back when it throws.
@@ -99,6 +152,23 @@ final class PGConnection {
 /// `PG_DIAG_SQLSTATE`, the field of an error result that holds its SQLSTATE (a character macro, `'C'`).
 private let sqlStateField = Int32(UInt8(ascii: "C"))
 
+/// `bytes` as lowercase hex digits, two a byte.
+private func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+        for (index, byte) in bytes.enumerated() {
+            buffer[2 * index] = digits[Int(byte >> 4)]
+            buffer[2 * index + 1] = digits[Int(byte & 0x0f)]
+        }
+        return bytes.count * 2
+    }
+}
+
+/// Calls `body` with C strings of `strings`, valid for the call.
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    withPointers(to: strings.map { Array($0.utf8CString) }, body)
+}
+
 /// Calls `body` with C pointers to each buffer (nil for NULL), valid for the call.
 private func withPointers<R>(to buffers: [[CChar]?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
     func next(_ index: Int, _ pointers: [UnsafePointer<CChar>?]) -> R {
@@ -111,7 +181,7 @@ private func withPointers<R>(to buffers: [[CChar]?], _ body: ([UnsafePointer<CCh
 
 /// One result of libpq (`PGresult`), freed with it. Values are read as text, the format results are asked in.
 final class PGResult {
-    private let handle: OpaquePointer
+    fileprivate let handle: OpaquePointer
 
     init(_ handle: OpaquePointer) { self.handle = handle }
     deinit { PQclear(handle) }

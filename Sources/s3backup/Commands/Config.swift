@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Queue
 import Settings
 
 extension S3Backup {
@@ -79,7 +80,13 @@ extension S3Backup {
                     guard let shown = value.value else {
                         return value.spec.isRequired ? ("# \(value.spec.name) = …", "required, not set") : nil
                     }
-                    return ("\(value.spec.name) = \(SecretMask.shown(value.spec.name, shown).toml)", value.origin.description)
+                    // A PostgreSQL queue's location may hold a password as a URI's, a query's or a keyword's.
+                    let masked = if value.spec.name == "db", case .string(let text) = shown {
+                        ConfigValue.string(QueueLocation(text).description)
+                    } else {
+                        SecretMask.shown(value.spec.name, shown)
+                    }
+                    return ("\(value.spec.name) = \(masked.toml)", value.origin.description)
                 }
                 let width = min(lines.map(\.0.count).max() ?? 0, 60)
                 return "[\(command)]\n" + lines.map { setting, origin in

@@ -15,7 +15,7 @@ extension S3Backup {
         )
 
         @OptionGroup var options: BackupOptions
-        @Option(help: "The queue database (required unless --dryrun).") var db: String?
+        @Option(help: "The queue, a SQLite file or a PostgreSQL database (required unless --dryrun).") var db: String?
         @Flag(help: "Print what would be copied and deleted, change nothing.") var dryrun = false
         @Flag(help: "Print the outcome as JSON.") var json = false
 
@@ -29,11 +29,11 @@ extension S3Backup {
             if dryrun {
                 // A dry run changes nothing, but compares by the catalog of the queue named, if any.
                 var planner = try Planner(parameters: parameters, environment: environment)
-                if let db, FileManager.default.fileExists(atPath: db) { planner.catalog = try SQLiteQueue(path: db) }
+                planner.catalog = try existingQueue(db)
                 return try await preview(planner)
             }
             try await parameters.validate(environment: environment, allowUnversioned: options.allowUnversioned)
-            let queue = try SQLiteQueue(path: db!)
+            let queue = try QueueLocation(db!).open()
             var planner = try Planner(parameters: parameters, environment: environment,
                                       observer: FleetPacer(queue: queue, log: Log.standardError))
             planner.catalog = queue

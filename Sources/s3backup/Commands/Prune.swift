@@ -21,13 +21,11 @@ extension S3Backup {
 
         func execute() async throws {
             let store = try queue.openExisting()
-            let before = try store.fileSizes()
+            let before = try await store.storedBytes()
             let removed = try await store.prune(finishedBefore: Date().addingTimeInterval(-Double(olderThanDays) * 86_400))
-            let after = try store.fileSizes()
-            let report = PruneReport(removedRuns: removed, bytesBefore: before.database + before.wal,
-                                     bytesAfter: after.database + after.wal)
+            let report = PruneReport(removedRuns: removed, bytesBefore: before, bytesAfter: try await store.storedBytes())
             try queue.emit(report) {
-                "removed \(removed) run\(removed == 1 ? "" : "s"); queue file \(report.bytesBefore) → \(report.bytesAfter) bytes"
+                "removed \(removed) run\(removed == 1 ? "" : "s"); queue \(report.bytesBefore) → \(report.bytesAfter) bytes"
             }
         }
     }

@@ -43,7 +43,7 @@ extension S3Backup {
 
         func execute() async throws {
             let store = try queue.openExisting()
-            let id = try await BackupReport.subject(run, in: store, path: queue.db)
+            let id = try await BackupReport.subject(run, in: store, path: queue.shownLocation)
             var report = try await BackupReport.load(queue: store, run: id)
             if !noVerify {
                 var planner = try Planner(parameters: try RunParameters.stored(in: try await store.run(id)),

@@ -21,7 +21,7 @@ extension S3Backup {
 
         @Option(help: "The backup to restore from: s3://BUCKET[/PREFIX].") var from: String
         @Option(help: "The primary to restore into: s3://BUCKET[/PREFIX].") var to: String
-        @Option(help: "The queue database.") var db: String
+        @Option(help: "The queue: a SQLite file, or a PostgreSQL database (postgresql://…).") var db: String
         @Option(name: .customLong("prefix"), help: "Restore only keys under this folder (repeatable; clients/007 is clients/007/).") var prefixes: [String] = []
         @Option(help: "Restore only the keys listed in this file, one per line, byte for byte (relative to the --from and --to prefixes); a listed key the backup lacks is named and makes the restore partial (exit 2).")
         var keysFrom: String?
@@ -87,7 +87,7 @@ extension S3Backup {
             var previews: [RestorePreview] = []
             if dryrun || !yes || list != nil {
                 // The queue, when there is one already, knows the copies made with another part layout.
-                let records = FileManager.default.fileExists(atPath: db) ? try SQLiteQueue(path: db) : nil
+                let records = try existingQueue(db)
                 let keep = dryrun && json ? KeySample.jsonLimit : KeySample.textLimit
                 for parameters in plans {
                     previews.append(try await RestorePreview.plan(parameters, environment: environment, catalog: records,

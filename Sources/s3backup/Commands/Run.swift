@@ -15,7 +15,7 @@ extension S3Backup {
         )
 
         @OptionGroup var options: BackupOptions
-        @Option(help: "The queue database (SQLite, on a local disk).") var db: String
+        @Option(help: "The queue: a SQLite file on a local disk, or a PostgreSQL database (postgresql://…) for many hosts.") var db: String
         @Option(help: "Worker processes (default: the number of cores, at least 2).") var workers = BackupRunner.Options().workers
         @Option(help: "Objects transferred at once by each worker.") var concurrency = Worker.Options.defaultConcurrency
         @Option(help: "How long a claimed task stays a worker's without a heartbeat.") var leaseSeconds = 60

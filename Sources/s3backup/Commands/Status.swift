@@ -18,7 +18,7 @@ extension S3Backup {
         func execute() async throws {
             let runs = try await queue.openExisting().runs(limit: limit)
             try queue.emit(["runs": runs]) {
-                runs.isEmpty ? "no runs in \(queue.db)" : runs.map(Status.describe).joined(separator: "\n")
+                runs.isEmpty ? "no runs in \(queue.shownLocation)" : runs.map(Status.describe).joined(separator: "\n")
             }
         }
 

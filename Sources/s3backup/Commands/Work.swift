@@ -14,7 +14,7 @@ extension S3Backup {
                 + ExitStatus.helpText(for: ExitStatus.everyCommand)
         )
 
-        @Option(help: "The queue database.") var db: String
+        @Option(help: "The queue: a SQLite file, or a PostgreSQL database (postgresql://…).") var db: String
         @Option(help: "Objects transferred at once by this process.") var concurrency = Worker.Options.defaultConcurrency
         @Flag(help: "Exit when no task is left to do or to wait for.") var untilIdle = false
         @Option(help: "Only this run's tasks (default: any run's).") var run: RunID?

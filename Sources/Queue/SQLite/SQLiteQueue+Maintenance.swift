@@ -36,7 +36,16 @@ extension SQLiteQueue {
         }
     }
 
+    /// The database file.
+    public var location: String { path }
+
     /// Bytes the database file and its write-ahead log take on disk now.
+    public func storedBytes() async throws -> Int64 {
+        let sizes = try fileSizes()
+        return sizes.database + sizes.wal
+    }
+
+    /// Bytes the database file and its write-ahead log take on disk now, each.
     public func fileSizes() throws -> (database: Int64, wal: Int64) {
         func size(_ path: String) -> Int64 {
             ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0

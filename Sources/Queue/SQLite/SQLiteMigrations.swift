@@ -1,8 +1,8 @@
 import CSQLite
 
-/// The schema migrations, `sql/NNNN_name.sql`, embedded in the binary at build time (Sources/Queue/Migrations
+/// The schema migrations, `sql/sqlite/NNNN_name.sql`, embedded in the binary at build time (Sources/Queue/Migrations
 /// is a link to sql/). Migration N brings `PRAGMA user_version` from N-1 to N.
-enum Migrations {
+enum SQLiteMigrations {
     /// Every migration in order; the index + 1 is the version it produces.
     static let all: [(name: String, sql: String)] = [
         ("0001_init.sql", String(decoding: PackageResources._001_init_sql, as: UTF8.self)),

@@ -40,7 +40,7 @@ public final class SQLiteQueue: TaskQueue {
             PRAGMA foreign_keys = ON;
             PRAGMA journal_size_limit = 67108864;
             """)
-        try Migrations.apply(to: connection)
+        try SQLiteMigrations.apply(to: connection)
         self.path = path
         self.settings = settings
         self.clock = clock

@@ -1,0 +1,43 @@
+/// The schema migrations on PostgreSQL, `sql/postgres/NNNN_name.sql`, embedded in the binary at build time
+/// (Sources/Queue/Migrations is a link to sql/). Migration N brings `schema_version` from N-1 to N.
+enum PostgresMigrations {
+    /// Every migration in order; the index + 1 is the version it produces.
+    static let all: [(name: String, sql: String)] = [
+        ("0001_queue.sql", String(decoding: PackageResources._001_queue_sql, as: UTF8.self)),
+    ]
+
+    /// The schema version this build writes.
+    static var latest: Int { all.count }
+
+    /// The advisory lock every s3backup takes while migrating, so the first starts of many hosts take turns.
+    private static let lockKey: Int64 = 0x5333_6261_636b_7570  // "S3backup"
+
+    /// Brings the queue's schema to `latest` in one transaction, hosts taking turns on a transaction-scoped advisory
+    /// lock (released by the COMMIT, so it needs no session to outlive); refuses a schema from a newer build, and,
+    /// unless `create`, a database without a queue.
+    /// https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
+    static func apply(to db: PGConnection, create: Bool) throws {
+        try db.transaction {
+            try db.execute("SELECT pg_advisory_xact_lock($1::bigint)", [.integer(lockKey)])
+            if try db.execute("SELECT to_regclass('schema_version') IS NOT NULL").text(0, 0) != "t" {
+                guard create else {
+                    throw QueueError(.notFound, "there is no queue in this database (schema "
+                                         + "\(try db.execute("SELECT current_schema()").text(0, 0) ?? "none")): pass the --db "
+                                         + "the planner used", path: db.location)
+                }
+                try db.execute("CREATE TABLE schema_version (version integer NOT NULL)")
+                try db.execute("INSERT INTO schema_version VALUES (0)")
+            }
+            let current = Int(try db.execute("SELECT version FROM schema_version").integer(0, 0) ?? 0)
+            if current > latest {
+                throw QueueError(.newerSchema(found: current, supported: latest),
+                                 "written by a newer s3backup (schema \(current); this one knows up to \(latest)): "
+                                     + "upgrade s3backup, or point --db at another database", path: db.location)
+            }
+            for index in current..<latest {
+                try db.script(all[index].sql)
+                try db.execute("UPDATE schema_version SET version = $1::integer", [.integer(Int64(index + 1))])
+            }
+        }
+    }
+}
