@@ -18,11 +18,11 @@ public struct QueuePlace: Sendable {
     /// The PostgreSQL connection string (nil for SQLite).
     public let conninfo: String?
 
-    /// A new place of `backend`.
-    public init(_ backend: Backend) throws {
+    /// A new place of `backend` (a PostgreSQL schema on `server`, by default the test process's cluster).
+    public init(_ backend: Backend, server: PostgresServer? = nil) throws {
         self.backend = backend
         directory = try TemporaryDirectory()
-        conninfo = backend == .postgres ? try PostgresServer.shared().newSchema() : nil
+        conninfo = backend == .postgres ? try (server ?? PostgresServer.shared()).newSchema() : nil
     }
 
     /// The location a command line would name (`--db`, `S3BACKUP_DB`).

@@ -272,8 +272,8 @@ struct BackupRunTests {
         try await fixture.expectEqual(sample: [])
     }
 
-    @Test func killedPlannersAndWorkersLoseNothing() async throws {
-        let fixture = try await BackupFixture("killed")
+    @Test(arguments: Backend.allCases) func killedPlannersAndWorkersLoseNothing(queue: Backend) async throws {
+        let fixture = try await BackupFixture("killed", queue: queue)
         defer { fixture.remove() }
         try await fixture.seed(1_200)
         try await fixture.seedAwkward()
@@ -292,15 +292,14 @@ struct BackupRunTests {
             // The last round waits (on a loaded machine) until some task has finished, so redoing can be seen.
             let deadline = ContinuousClock.now + .seconds(120)
             while delay == 3.0, finished.isEmpty, process.isRunning, ContinuousClock.now < deadline {
-                if FileManager.default.fileExists(atPath: fixture.database), try await !fixture.succeededTasks().isEmpty { break }
+                if try fixture.queueExists(), try await !fixture.succeededTasks().isEmpty { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
             // kill -9 the workers, then the planner (the `run` process itself).
             _ = shellRun("pkill -9 -P \(process.processIdentifier)")
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            _ = shellRun("pkill -9 -f 'work --db \(fixture.database)'")
-            if FileManager.default.fileExists(atPath: fixture.database) {
+            if try fixture.queueExists() {
                 finished.merge(try await fixture.succeededTasks()) { $1 }
             }
         }

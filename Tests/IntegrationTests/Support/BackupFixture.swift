@@ -12,8 +12,11 @@ struct BackupFixture {
     let sourceClient: S3Client
     let primary: String
     let backup: String
+    /// What `--db` names: a SQLite file in `directory`, or a PostgreSQL schema of the test process's cluster.
     let database: String
     let directory: URL
+    /// The queue's place, when it is a PostgreSQL schema.
+    private let place: QueuePlace?
     /// Extra flags for `run` (endpoints, caps).
     var flags: [String] = []
     /// The environment the binary gets.
@@ -29,14 +32,15 @@ struct BackupFixture {
     /// one, of the provider named with it); the backup is `versioned` as `setup` leaves it. Waits for a place among
     /// the backup tests running (`running`).
     init(_ label: String, provider: Provider = .moto, backupServer: (server: HelperServer, provider: Provider)? = nil,
-         versioned: Bool = true) async throws {
+         versioned: Bool = true, queue: Backend = .sqlite, queueServer: PostgresServer? = nil) async throws {
         slot = await Self.running.acquire()
         emulator = try await Emulator(provider)
         sourceClient = emulator.client
         primary = try await emulator.makeBucket("\(label)-p", region: "us-east-2")
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        database = directory.appendingPathComponent("queue.db").path
+        place = queue == .postgres ? try QueuePlace(.postgres, server: queueServer) : nil
+        database = place?.conninfo ?? directory.appendingPathComponent("queue.db").path
         environment = isolatedEnvironment(["AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "test-secret",
                                            "AWS_ENDPOINT_URL": emulator.server.endpoint])
         // RGW 16.2 has no SSE-S3: it refuses AES256 on uploads (and ignores it on CopyObject), so copies into it are
@@ -135,12 +139,26 @@ struct BackupFixture {
                                        environment: environment, timeout: timeout)
     }
 
+    /// Whether the queue has been made (by a first `run`).
+    func queueExists() throws -> Bool {
+        switch QueueLocation(database) {
+        case .sqlite(let path): FileManager.default.fileExists(atPath: path)
+        case .postgres(let conninfo):
+            try PGConnection(conninfo: conninfo, location: "test").execute("SELECT to_regclass('tasks') IS NOT NULL").text(0, 0) == "t"
+        }
+    }
+
     /// The queue's succeeded tasks: id → updated_at, to tell later whether one was done again.
     func succeededTasks() async throws -> [Int64: Int64] {
-        let queue = try SQLiteQueue(path: database)
-        return try await queue.perform { db in
-            Dictionary(uniqueKeysWithValues: try db.prepare("SELECT id, updated_at FROM tasks WHERE state = 'succeeded'")
-                .rows { ($0.int64(0), $0.int64(1)) })
+        let sql = "SELECT id, updated_at FROM tasks WHERE state = 'succeeded'"
+        switch QueueLocation(database) {
+        case .sqlite(let path):
+            return try await SQLiteQueue(path: path).perform { db in
+                Dictionary(uniqueKeysWithValues: try db.prepare(sql).rows { ($0.int64(0), $0.int64(1)) })
+            }
+        case .postgres(let conninfo):
+            let rows = try PGConnection(conninfo: conninfo, location: "test").execute(sql)
+            return Dictionary(uniqueKeysWithValues: (0..<rows.rows).map { (rows.integer($0, 0)!, rows.integer($0, 1)!) })
         }
     }
 
