@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing s3backup needs, and only what is missing:
 #   system: libcurl (OpenSSL flavour), libcrypto, libsqlite3 and libpq headers and pkg-config (Debian/Ubuntu packages),
-#   Debian's PostgreSQL server (the tests initdb throwaway clusters);
+#   Debian's PostgreSQL server (the tests initdb throwaway clusters), libfaketime (a host whose clock is wrong) and
+#   iproute2 (hosts as network namespaces);
 #   Python: moto's S3 emulator with its server extras, boto3 (the reference client the tests compare with) and
 #   aiosmtpd (the SMTP server the mail tests send to); Debian's chromium (renders the HTML report in a test) and
 #   logrotate (rotates with the shipped file in a test);
@@ -20,6 +21,12 @@ if ! pkg-config --exists libpq 2>/dev/null || ! ls /usr/lib/postgresql/*/bin/ini
   echo "installing PostgreSQL (libpq-dev to build the queue's PostgreSQL adapter; the server for the throwaway clusters the tests start)…" >&2
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libpq-dev postgresql >/dev/null
+fi
+
+if ! ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || ! command -v ip >/dev/null; then
+  echo "installing libfaketime and iproute2 (a worker whose host clock is wrong; hosts as network namespaces)…" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libfaketime iproute2 >/dev/null
 fi
 
 if ! [[ -x /usr/sbin/logrotate ]]; then

@@ -37,14 +37,32 @@ struct QueueProcessTests {
             #expect(result.status == 0, "seed: \(result.stderr)")
         }
 
-        func drainer(_ name: String, _ extra: [String] = []) throws -> Process {
+        /// A `drain` process named `name`, its completions logged to `name.log` and its output to `name.out`; with a
+        /// `clock` offset (libfaketime's, e.g. "-2h") its host clock is that far off.
+        func drainer(_ name: String, _ extra: [String] = [], clock: String? = nil) throws -> Process {
             let process = Process()
             process.executableURL = binary
             process.arguments = ["drain", "--db", database, "--worker", name, "--log",
                                  directory.appendingPathComponent("\(name).log").path] + extra
-            process.standardOutput = FileHandle.nullDevice
+            let out = directory.appendingPathComponent("\(name).out")
+            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: out)
+            if let clock {
+                let library = try #require(try FileManager.default.contentsOfDirectory(atPath: "/usr/lib").lazy
+                    .map { "/usr/lib/\($0)/faketime/libfaketime.so.1" }.first(where: FileManager.default.fileExists),
+                                           "libfaketime (ops/install-deps.sh installs it)")
+                process.environment = ProcessInfo.processInfo.environment.merging(
+                    ["LD_PRELOAD": library, "FAKETIME": clock, "FAKETIME_DONT_FAKE_MONOTONIC": "1"]) { $1 }
+            }
             try process.run()
             return process
+        }
+
+        /// What `drain` printed last, as JSON.
+        func output(of name: String) throws -> [String: Any] {
+            let text = try String(contentsOf: directory.appendingPathComponent("\(name).out"), encoding: .utf8)
+            let line = try #require(text.split(separator: "\n").last, "\(name) printed nothing")
+            return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         }
 
         func completedIDs() throws -> [Int64] {
@@ -140,6 +158,51 @@ struct QueueProcessTests {
         #expect(dead.first?.attempts == 3)
         #expect(dead.first?.lastError?.contains("expired") == true)
         #expect(try await queue.runs(limit: 1).first?.tasks == ["ready": 0, "running": 0, "succeeded": 29, "dead": 1])
+    }
+}
+
+extension QueueProcessTests {
+    /// Hosts whose clocks are two hours apart (faked per process by libfaketime) share one PostgreSQL queue. Only the
+    /// server's clock times a lease: the host that runs ahead cannot take the tasks of the one that runs behind before
+    /// their lease is up, and gets them once it is, on the server's time.
+    @Test func hostClocksHoursApartNeitherStealNorLoseLeases() async throws {
+        let bench = try Bench(.postgres)
+        defer { bench.remove() }
+        try await bench.seed(100)
+        let behind = Process()
+        behind.executableURL = bench.binary
+        let library = try #require(try FileManager.default.contentsOfDirectory(atPath: "/usr/lib").lazy
+            .map { "/usr/lib/\($0)/faketime/libfaketime.so.1" }.first(where: FileManager.default.fileExists))
+        behind.environment = ProcessInfo.processInfo.environment.merging(
+            ["LD_PRELOAD": library, "FAKETIME": "-2h", "FAKETIME_DONT_FAKE_MONOTONIC": "1"]) { $1 }
+        behind.arguments = ["drain", "--db", bench.database, "--worker", "behind", "--batch", "10", "--lease-ms", "10000", "--hold"]
+        let output = Pipe()
+        behind.standardOutput = output
+        try behind.run()
+        defer { if behind.isRunning { kill(behind.processIdentifier, SIGKILL) } }
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let held = Set(line.split(whereSeparator: \.isWhitespace).compactMap { Int64($0) })
+        #expect(held.count == 10)
+        let db = try PGConnection(conninfo: try #require(bench.place.conninfo), location: "test")
+        let claimedBy = try #require(db.execute("SELECT max(lease_expires_at) FROM tasks WHERE lease_owner = 'behind'").integer(0, 0))
+
+        let ahead = try bench.drainer("ahead", ["--batch", "5", "--idle-seconds", "1"], clock: "+2h")
+        try await waitForExit([ahead])
+        let hostTime = try #require(try bench.output(of: "ahead")["host_time"] as? Double)
+        #expect(abs(hostTime - Date().timeIntervalSince1970 - 7_200) < 600, "the worker's clock ran two hours ahead")
+        let early = Set(try bench.completedIDs())
+        #expect(early.count == 90 && early.isDisjoint(with: held), "none of the held tasks was taken before its lease was up")
+
+        kill(behind.processIdentifier, SIGKILL)
+        behind.waitUntilExit()
+        let late = try bench.drainer("late", ["--batch", "5", "--idle-seconds", "15"], clock: "+2h")
+        try await waitForExit([late])
+        let ids = try bench.completedIDs()
+        #expect(ids.count == 100 && Set(ids).count == 100)
+        let taken = try db.execute("SELECT min(finished_at) FROM tasks WHERE id = ANY ($1::bigint[])",
+                                   [.array(held.map { .integer($0) })]).integer(0, 0) ?? 0
+        #expect(taken >= claimedBy, "taken over \(taken - claimedBy) ms after the lease ended on the server's clock")
+        #expect(try await bench.attempts().filter { held.contains($0.key) }.values.allSatisfy { $0 == 2 })
     }
 }
 
