@@ -15,16 +15,21 @@ public final class PostgresServer: @unchecked Sendable {
     private let binaries: String
     private var process: Process?
 
-    /// A libpq connection string for `database` as the superuser.
-    public func conninfo(database: String = "postgres") -> String {
-        "host=\(directory) port=\(port) dbname=\(database) user=postgres connect_timeout=5"
+    /// The address it also listens on over TCP (every client of it trusted), if any.
+    public let tcpAddress: String?
+
+    /// A libpq connection string for `database` as the superuser, over the socket (or TCP to `tcpAddress`).
+    public func conninfo(database: String = "postgres", overTCP: Bool = false) -> String {
+        "host=\(overTCP ? tcpAddress! : directory) port=\(port) dbname=\(database) user=postgres connect_timeout=5"
     }
 
     /// The pid of the running postmaster; nil when stopped.
     public var pid: Int32? { process?.isRunning == true ? process?.processIdentifier : nil }
 
-    /// A new cluster, started. Throws when Debian's PostgreSQL is not installed (`ops/install-deps.sh` installs it).
-    public init() throws {
+    /// A new cluster, started, listening on a socket and, with `tcpAddress`, on that address (trusting every client:
+    /// a test's own network). Throws when Debian's PostgreSQL is not installed (`ops/install-deps.sh` installs it).
+    public init(tcpAddress: String? = nil) throws {
+        self.tcpAddress = tcpAddress
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         guard let newest = versions.compactMap(Int.init).max(),
               FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(newest)/bin/initdb") else {
@@ -43,6 +48,13 @@ public final class PostgresServer: @unchecked Sendable {
         guard initdb.terminationStatus == 0 else {
             throw PostgresServerError("initdb exited \(initdb.terminationStatus) in \(directory)")
         }
+        if tcpAddress != nil {
+            // https://www.postgresql.org/docs/current/auth-pg-hba-conf.html
+            let rules = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/data/pg_hba.conf"))
+            try rules.seekToEnd()
+            try rules.write(contentsOf: Data("host all all 0.0.0.0/0 trust\n".utf8))
+            try rules.close()
+        }
         try start()
     }
 
@@ -53,14 +65,17 @@ public final class PostgresServer: @unchecked Sendable {
         precondition(pid == nil, "the server is already running")
         // fsync off: a throwaway cluster; a test that kills the server kills it by pid, not the machine.
         process = try launch("\(binaries)/postgres", ["-D", "\(directory)/data", "-k", directory, "-p", String(port),
-                                                       "-c", "listen_addresses=", "-c", "fsync=off", "-c", "max_connections=200"],
-                             quiet: true)
+                                                       "-c", "listen_addresses=\(tcpAddress ?? "")", "-c", "fsync=off", "-c", "max_connections=200"],
+                             quiet: true, log: "\(directory)/postgres.log")
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let ready = try launch("\(binaries)/pg_isready", ["-h", directory, "-p", String(port), "-q"], quiet: true)
             ready.waitUntilExit()
             if ready.terminationStatus == 0 { return }
-            guard pid != nil else { throw PostgresServerError("postgres exited while starting in \(directory)") }
+            guard pid != nil else {
+                let log = (try? String(contentsOfFile: "\(directory)/postgres.log", encoding: .utf8)) ?? ""
+                throw PostgresServerError("postgres exited while starting in \(directory): \(log.suffix(1_000))")
+            }
             Thread.sleep(forTimeInterval: 0.05)
         }
         stop()
@@ -75,9 +90,9 @@ public final class PostgresServer: @unchecked Sendable {
         self.process = nil
     }
 
-    /// Starts `path` with `arguments`, as `postgres` when this process is root (`setpriv` executes it in place, so
-    /// the pid is the program's own).
-    private func launch(_ path: String, _ arguments: [String], quiet: Bool) throws -> Process {
+    /// Starts `path` with `arguments` (its standard error appended to `log`, if given), as `postgres` when this process
+    /// is root (`setpriv` executes it in place, so the pid is the program's own).
+    private func launch(_ path: String, _ arguments: [String], quiet: Bool, log: String? = nil) throws -> Process {
         let process = Process()
         if getuid() == 0 {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
@@ -89,6 +104,13 @@ public final class PostgresServer: @unchecked Sendable {
         if quiet {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
+        }
+        if let log {
+            // Appended to across restarts; read when the server does not start.
+            if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            try handle.seekToEnd()
+            process.standardError = handle
         }
         try process.run()
         return process
@@ -125,12 +147,12 @@ extension PostgresServer {
 
     /// A new, empty schema owned by the superuser, and a connection string whose search_path puts it first, so a
     /// queue opened with it makes its tables there: one cluster serves many tests side by side.
-    public func newSchema() throws -> String {
+    public func newSchema(overTCP: Bool = false) throws -> String {
         let name = "q_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let psql = try launch("\(binaries)/psql", ["-h", directory, "-p", String(port), "-U", "postgres", "-d", "postgres",
                                                    "-v", "ON_ERROR_STOP=1", "-q", "-c", "CREATE SCHEMA \(name)"], quiet: true)
         psql.waitUntilExit()
         guard psql.terminationStatus == 0 else { throw PostgresServerError("psql could not create schema \(name) in \(directory)") }
-        return conninfo() + " options='-c search_path=\(name)'"
+        return conninfo(overTCP: overTCP) + " options='-c search_path=\(name)'"
     }
 }

@@ -49,6 +49,7 @@ final class PGConnection {
     /// https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING
     /// Unless `conninfo` says otherwise: named `s3backup` in `pg_stat_activity`, connecting gives up after 10 s, and a
     /// TCP peer that stops answering (a cut link) fails the connection within about 20 s instead of TCP's 15 minutes.
+    /// The server, for its part, ends the session of a client gone quiet inside a transaction (`sessionSetup`).
     init(conninfo: String, location: String) throws {
         self.location = location
         // Keywords are processed in order and the last value stays, so ours come before the expanded connection
@@ -69,9 +70,20 @@ final class PGConnection {
             throw QueueError(.postgres(state: "08006"), "cannot connect: \(message)", path: location)
         }
         self.handle = handle
+        try script(Self.sessionSetup)
     }
 
     deinit { PQfinish(handle) }
+
+    /// Run on every new connection. A host that vanishes mid-transaction (a cut link, a killed VM) would keep its row
+    /// locks until the server's TCP keepalive notices, two hours by default; the queue's transactions never wait
+    /// for their client, so 20 s of silence inside one ends the session and frees its rows, and the server probes a
+    /// quiet peer after 10 s. https://www.postgresql.org/docs/current/runtime-config-client.html,
+    /// https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-TCP-KEEPALIVES-IDLE
+    static let sessionSetup = """
+        SET idle_in_transaction_session_timeout = 20000; SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5;
+        SET tcp_keepalives_count = 2
+        """
 
     /// Whether the connection is up (as of the last exchange).
     var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
@@ -83,6 +95,7 @@ final class PGConnection {
             throw QueueError(.postgres(state: "08006"), "cannot reconnect: \(PGConnection.message(PQerrorMessage(handle)))",
                              path: location)
         }
+        try script(Self.sessionSetup)
     }
 
     /// Runs `sql` with `parameters` (`$1`, `$2`, …) and returns its result: rows for a query, the count of rows

@@ -32,9 +32,10 @@ struct BackupFixture {
     /// one, of the provider named with it); the backup is `versioned` as `setup` leaves it. Waits for a place among
     /// the backup tests running (`running`).
     init(_ label: String, provider: Provider = .moto, backupServer: (server: HelperServer, provider: Provider)? = nil,
-         versioned: Bool = true, queue: Backend = .sqlite, queueServer: PostgresServer? = nil) async throws {
+         versioned: Bool = true, queue: Backend = .sqlite, queueServer: PostgresServer? = nil,
+         emulatorServer: HelperServer? = nil) async throws {
         slot = await Self.running.acquire()
-        emulator = try await Emulator(provider)
+        if let emulatorServer { emulator = Emulator(server: emulatorServer) } else { emulator = try await Emulator(provider) }
         sourceClient = emulator.client
         primary = try await emulator.makeBucket("\(label)-p", region: "us-east-2")
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3backup-\(label)-\(UUID().uuidString)")

@@ -61,6 +61,13 @@ struct Emulator {
         client = Emulator.client(endpoint: server.endpoint, region: region)
     }
 
+    /// A moto `server` of the test's own, with a client signing for `region`.
+    init(server: HelperServer, region: String = "us-east-1") {
+        provider = .moto
+        self.server = server
+        client = Emulator.client(endpoint: server.endpoint, region: region)
+    }
+
     /// A client for `endpoint` with the suite's credentials (moto takes any; RGW has this user) and fast retries.
     static func client(endpoint: String, region: String = "us-east-1", maxAttempts: Int = 3) -> S3Client {
         S3Client(configuration: S3Configuration(

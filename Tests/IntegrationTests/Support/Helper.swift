@@ -4,16 +4,18 @@ import TestSupport
 /// A helper server for tests (the S3 emulator, a metadata stand-in): a script under ops/test that prints its
 /// loopback port and lives until its standard input closes, so it cannot outlive the test process.
 final class HelperServer: Sendable {
-    /// The loopback port it listens on.
+    /// The port it listens on.
     let port: Int
-    /// `http://127.0.0.1:PORT`.
-    var endpoint: String { "http://127.0.0.1:\(port)" }
+    /// The address it listens on: loopback unless told otherwise.
+    let host: String
+    /// `http://HOST:PORT`.
+    var endpoint: String { "http://\(host):\(port)" }
     private let process: Process
     private let stdin: Pipe
 
     /// Starts `ops/test/<script>` (a script given with a folder is relative to the checkout) with `arguments` and
-    /// waits (at most `startTimeout` seconds) for its port.
-    init(script: String, arguments: [String] = [], startTimeout: Double = 30) async throws {
+    /// waits (at most `startTimeout` seconds) for its port; `host` is the address the arguments told it to listen on.
+    init(script: String, arguments: [String] = [], host: String = "127.0.0.1", startTimeout: Double = 30) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Repository.root.appendingPathComponent(script.contains("/") ? script : "ops/test/\(script)").path] + arguments
@@ -37,6 +39,7 @@ final class HelperServer: Sendable {
                 + "command, which installs them. Its output: \(output.suffix(2_000))")
         }
         self.port = port
+        self.host = host
         self.process = process
         self.stdin = stdin
     }
