@@ -58,4 +58,31 @@ struct PGConnectionTests {
         try db.reconnect()
         #expect(try db.execute("SELECT 2").integer(0, 0) == 2)
     }
+
+    /// The README's least privilege: a role that owns only its schema runs the queue there, and without one it is
+    /// told what to create.
+    @Test func aRoleThatOwnsOnlyItsSchemaRunsTheQueue() async throws {
+        let admin = try PGConnection(conninfo: server.conninfo(), location: "admin")
+        for statement in ["CREATE ROLE s3backup LOGIN", "CREATE DATABASE s3backup", "REVOKE ALL ON DATABASE s3backup FROM PUBLIC",
+                          "GRANT CONNECT ON DATABASE s3backup TO s3backup"] { try admin.script(statement) }
+        let database = try PGConnection(conninfo: server.conninfo(database: "s3backup"), location: "admin")
+        try database.script("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        let role = "host=\(server.directory) port=\(server.port) dbname=s3backup user=s3backup"
+        let refused = #expect(throws: QueueError.self) { try PostgresQueue(conninfo: role, location: "fleet") }
+        #expect(refused?.category == .configuration && refused?.description.contains("CREATE SCHEMA") == true,
+                "\(String(describing: refused))")
+
+        try database.script("CREATE SCHEMA s3backup AUTHORIZATION s3backup")
+        let queue = try PostgresQueue(conninfo: role, location: "fleet")
+        let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
+        try await queue.enqueue(tasks(3), run: run)
+        #expect(try await queue.complete(queue.claim(worker: "w", limit: 3).map { ($0.lease, nil) }).isEmpty)
+        let tables = try database.execute("SELECT schemaname, count(*) FROM pg_tables WHERE tableowner = 's3backup' GROUP BY 1")
+        #expect(tables.rows == 1 && tables.text(0, 0) == "s3backup" && tables.integer(0, 1) == 7)
+        try admin.script("CREATE ROLE stranger LOGIN")
+        let stranger = #expect(throws: QueueError.self) {
+            try PostgresQueue(conninfo: "host=\(server.directory) port=\(server.port) dbname=s3backup user=stranger", location: "fleet")
+        }
+        #expect(stranger?.message.contains("permission denied for database") == true, "\(String(describing: stranger))")
+    }
 }

@@ -37,13 +37,15 @@ enum PGValue: Sendable, Equatable {
 }
 
 /// One PostgreSQL connection through libpq. Not thread-safe: its owner confines it to one thread or serial queue.
-/// Statements are sent with their parameters apart (`PQexecParams`), never spliced into the SQL.
-/// https://www.postgresql.org/docs/current/libpq-exec.html
+/// Statements are prepared once per connection and sent with their parameters apart (`PQexecPrepared`), never
+/// spliced into the SQL. https://www.postgresql.org/docs/current/libpq-exec.html
 final class PGConnection {
     /// The connection string as given, for messages; libpq keeps passwords out of it when they come from
     /// `PGPASSWORD`, `~/.pgpass` or a service file. https://www.postgresql.org/docs/current/libpq-envars.html
     let location: String
     private let handle: OpaquePointer
+    /// The statements prepared on this connection, by their SQL; a new connection (after `reconnect`) has none.
+    private var prepared: [String: String] = [:]
 
     /// Connects with `conninfo` (a `postgresql://` URI, `key=value` pairs or `service=NAME`).
     /// https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING
@@ -90,6 +92,7 @@ final class PGConnection {
 
     /// Reconnects with the same parameters after the connection was lost; throws when the server cannot be reached.
     func reconnect() throws {
+        prepared.removeAll()
         PQreset(handle)
         guard isConnected else {
             throw QueueError(.postgres(state: "08006"), "cannot reconnect: \(PGConnection.message(PQerrorMessage(handle)))",
@@ -102,6 +105,7 @@ final class PGConnection {
     /// changed for a command. Integers and text travel as text, bytes in binary; results come back as text.
     @discardableResult
     func execute(_ sql: String, _ parameters: [PGValue] = []) throws -> PGResult {
+        let name = try statement(sql, parameters: parameters.count)
         var owned: [[CChar]?] = []
         var lengths: [Int32] = [], formats: [Int32] = []
         for parameter in parameters {
@@ -114,7 +118,7 @@ final class PGConnection {
             }
         }
         let result: OpaquePointer? = withPointers(to: owned) { values in
-            PQexecParams(handle, sql, Int32(parameters.count), nil, values, lengths, formats, 0)
+            PQexecPrepared(handle, name, Int32(parameters.count), values, lengths, formats, 0)
         }
         guard let result else {
             throw QueueError(.postgres(state: "08006"), PGConnection.message(PQerrorMessage(handle)), path: location, sql: sql)
@@ -132,6 +136,20 @@ final class PGConnection {
             throw QueueError(.postgres(state: state), PGConnection.message(PQresultErrorMessage(result.handle)),
                              path: location, sql: sql)
         }
+    }
+
+    /// The name of `sql` prepared on this connection, preparing it the first time: the server parses and plans it
+    /// once, not at every execution (custom plans for the first executions, then a generic one when it costs no
+    /// more). https://www.postgresql.org/docs/current/sql-prepare.html
+    private func statement(_ sql: String, parameters: Int) throws -> String {
+        if let name = prepared[sql] { return name }
+        let name = "s\(prepared.count + 1)"
+        guard let result = PQprepare(handle, name, sql, Int32(parameters), nil) else {
+            throw QueueError(.postgres(state: "08006"), PGConnection.message(PQerrorMessage(handle)), path: location, sql: sql)
+        }
+        _ = try check(PGResult(result), sql: sql)
+        prepared[sql] = name
+        return name
     }
 
     /// Runs `sql`, which may hold several statements and no parameters (`PQexec`), and returns the last result.

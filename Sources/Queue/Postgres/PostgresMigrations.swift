@@ -25,7 +25,13 @@ enum PostgresMigrations {
                                          + "\(try db.execute("SELECT current_schema()").text(0, 0) ?? "none")): pass the --db "
                                          + "the planner used", path: db.location)
                 }
-                try db.execute("CREATE TABLE schema_version (version integer NOT NULL)")
+                do {
+                    try db.execute("CREATE TABLE schema_version (version integer NOT NULL)")
+                } catch let error as QueueError where [.postgres(state: "42501"), .postgres(state: "3F000")].contains(error.kind) {
+                    throw QueueError(error.kind, "\(error.message): the queue's role needs a schema of its own to create its "
+                                         + "tables in, first in its search_path (CREATE SCHEMA s3backup AUTHORIZATION s3backup; "
+                                         + "README, \"Past one host\")", path: db.location, sql: error.sql)
+                }
                 try db.execute("INSERT INTO schema_version VALUES (0)")
             }
             let current = Int(try db.execute("SELECT version FROM schema_version").integer(0, 0) ?? 0)

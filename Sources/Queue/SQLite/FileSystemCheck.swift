@@ -18,7 +18,8 @@ enum FileSystemCheck {
         if let type = fileSystemType(of: directory, mounts: table), networkTypes.contains(type) {
             throw QueueError(.unsafeLocation(fileSystem: type),
                              "is on a network file system (\(type)); SQLite's WAL mode needs one host's shared memory "
-                                 + "and locks: put the queue on a local disk, or use a PostgreSQL queue for many hosts",
+                                 + "and locks: put the queue on a local disk, or, for workers on many hosts, on PostgreSQL: "
+                                 + "--db postgresql://… (README, \"Past one host\")",
                              path: path)
         }
     }
