@@ -163,6 +163,8 @@ public struct QueueSettings: Sendable {
     /// A PostgreSQL queue that lost its server keeps reconnecting, with backoff, for this long before it fails:
     /// long enough for a restart or a failover to a standby.
     public var reconnectWithin: Duration = .seconds(300)
+    /// Hears what a queue rides out (a PostgreSQL connection lost, and when it is back).
+    public var log: @Sendable (String) -> Void = { _ in }
 
     /// The defaults above.
     public init() {}

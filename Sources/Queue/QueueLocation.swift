@@ -36,17 +36,6 @@ public enum QueueLocation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Whether a password is written into the location itself (libpq's own places are better: `~/.pgpass`,
-    /// `PGPASSWORD`, a service file).
-    public var holdsPassword: Bool { description != Self.unmasked(self) }
-
-    private static func unmasked(_ location: QueueLocation) -> String {
-        switch location {
-        case .sqlite(let path): path
-        case .postgres(let conninfo): conninfo
-        }
-    }
-
     /// `conninfo` with the password of a URI's user part, of a `password=` query parameter and of a `password=`
     /// keyword (quoted or not) masked.
     static func masked(_ conninfo: String) -> String {

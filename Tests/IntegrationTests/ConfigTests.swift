@@ -154,6 +154,17 @@ import Testing
         #expect(closed.status == 0 && !closed.stderr.contains("warning"), "\(closed.stderr)")
     }
 
+    /// A PostgreSQL queue's location with a password in it, as a keyword or a URI's, is shown masked.
+    @Test(arguments: ["host=queue.example.test dbname=s3backup password='PG-SECRET-MARKER'",
+                      "postgresql://s3backup:PG-SECRET-MARKER@queue.example.test/s3backup"])
+    func aQueuePasswordIsMasked(location: String) async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let shown = try await s3backup(["config", "check", "--config", try write("[status]\ndb = \"\(location)\"\n", mode: 0o600)])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdoutText.contains("queue.example.test") && shown.stdoutText.contains("********"), "\(shown.stdoutText)")
+        #expect(!(shown.stdoutText + shown.stderr).contains("PG-SECRET-MARKER"))
+    }
+
     @Test func confirmationsAreRefusedInTheFileAndTheHelpIgnoresIt() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = try write("[restore]\nyes = true\n")

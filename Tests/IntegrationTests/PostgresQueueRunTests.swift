@@ -50,9 +50,10 @@ struct PostgresQueueRunTests {
                              "--db", fixture.database, "--workers", "2", "--lease-seconds", "5", "--split-above", "100",
                              "--log-dir", fixture.logDirectory, "--json"] + fixture.flags
         process.environment = fixture.environment
-        let output = Pipe()
+        let output = Pipe(), errors = fixture.directory.appendingPathComponent("run.err")
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let deadline = ContinuousClock.now + .seconds(120)
@@ -69,6 +70,9 @@ struct PostgresQueueRunTests {
         #expect(process.terminationStatus == 0, "see \(fixture.logDirectory)")
         let report = try #require((try JSONSerialization.jsonObject(with: reports) as? [[String: Any]])?.last)
         #expect(report.int("work", "copied") == 900)
+        // The processes said what they rode out (a worker idle at that moment may have had nothing to say).
+        let said = try String(contentsOf: errors, encoding: .utf8)
+        #expect(said.contains("trying again, with backoff, for up to 300 s") && said.contains(": back after "), "\(said)")
         try await fixture.expectEqual(sample: [BackupFixture.seededKey(7)])
     }
 }

@@ -215,6 +215,22 @@ struct QueueTests {
     }
 
     @Test(arguments: [
+        ("/var/lib/s3backup/queue.db", false, "/var/lib/s3backup/queue.db"),
+        ("queue=1.db", false, "queue=1.db"),
+        ("service=fleet", true, "service=fleet"),
+        ("postgresql://s3backup:s3cr@t@db1,db2/s3backup?sslmode=verify-full", true,
+         "postgresql://s3backup:********@db1,db2/s3backup?sslmode=verify-full"),
+        ("postgres://u@db/q?password=hunter2&sslmode=require", true, "postgres://u@db/q?password=********&sslmode=require"),
+        ("host=db dbname=q password='a b\\' c' user=u", true, "host=db dbname=q password=******** user=u"),
+        (" host=db password = plain", true, "host=db password = ********"),
+    ])
+    func locationsAreReadAndTheirPasswordsMasked(text: String, postgres: Bool, shown: String) {
+        let location = QueueLocation(text)
+        if case .postgres = location { #expect(postgres) } else { #expect(!postgres) }
+        #expect(location.description == shown)
+    }
+
+    @Test(arguments: [
         ("/work/q", "ext4", nil), ("/mnt/nas/q", "nfs4", "nfs4"), ("/mnt/share", "cifs", "cifs"),
         ("/home/me/remote/x", "fuse.sshfs", "fuse.sshfs"), ("/mnt/nas-backup/x", "ext4", nil),
     ])

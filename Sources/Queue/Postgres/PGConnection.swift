@@ -174,9 +174,11 @@ final class PGConnection {
         }
     }
 
-    /// libpq's message without its trailing newline.
+    /// libpq's message on one line (it breaks and indents longer ones).
     private static func message(_ text: UnsafePointer<CChar>?) -> String {
-        text.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "no message"
+        guard let text else { return "no message" }
+        return String(cString: text).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
     }
 }
 

@@ -53,6 +53,7 @@ public final class PostgresQueue: TaskQueue {
         let db = connection.value
         let deadline = DispatchTime.now() + .nanoseconds(Int(Self.milliseconds(settings.reconnectWithin)) * 1_000_000)
         var pause = 0.05
+        var troubled: DispatchTime?
         while true {
             var committing = false
             do {
@@ -63,6 +64,10 @@ public final class PostgresQueue: TaskQueue {
                     let value = try body(db, now)
                     committing = true
                     try db.execute("COMMIT")
+                    if let troubled {
+                        let seconds = Double(DispatchTime.now().uptimeNanoseconds - troubled.uptimeNanoseconds) / 1e9
+                        settings.log("queue \(location): back after \(String(format: "%.1f", seconds)) s")
+                    }
                     return value
                 } catch where !committing {
                     if db.isConnected { _ = try? db.execute("ROLLBACK") }
@@ -73,6 +78,11 @@ public final class PostgresQueue: TaskQueue {
                 // A standby that took over refuses writes until promoted, and a server shutting down says so on a
                 // connection that still looks up: both need a new connection, which target_session_attrs steers.
                 if case .postgres(let state) = error.kind, ["25006", "57P01", "57P02"].contains(state) { _ = try? db.reconnect() }
+                if troubled == nil {
+                    troubled = DispatchTime.now()
+                    settings.log("queue \(location): \(error.message); trying again, with backoff, for up to "
+                                 + "\(settings.reconnectWithin.components.seconds) s")
+                }
                 Thread.sleep(forTimeInterval: pause)
                 pause = min(pause * 2, 2)
             }

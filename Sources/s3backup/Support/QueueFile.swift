@@ -5,6 +5,7 @@ import Queue
 func openQueue(_ location: String, leaseSeconds: Int) throws -> any TaskQueue {
     var settings = QueueSettings()
     settings.leaseDuration = .seconds(leaseSeconds)
+    settings.log = Log.standardError
     return try QueueLocation(location).open(settings: settings)
 }
 
