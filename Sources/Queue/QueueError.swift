@@ -52,7 +52,7 @@ public struct QueueError: CategorizedError, Sendable, CustomStringConvertible {
         case .sqlite(let code) where [SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM].contains(code & 0xff): .configuration
         case .postgres(let state) where state.hasPrefix("08"): .unreachable
         case .postgres(let state) where state.hasPrefix("28"): .credentials
-        case .postgres(let state) where ["3D000", "42501", "3F000"].contains(state): .configuration
+        case .postgres(let state) where ["3D000", "42501", "3F000", "22021"].contains(state): .configuration
         case .sqlite, .postgres, .leaseLost: .failed
         }
     }

@@ -9,19 +9,12 @@ public enum QueueLocation: Sendable, Equatable, CustomStringConvertible {
     /// https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING
     case postgres(conninfo: String)
 
-    /// libpq's keywords a `key=value` connection string starts with (anything else is a file name).
-    private static let keywords: Set<String> = [
-        "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "service", "sslmode", "sslrootcert",
-        "options", "application_name", "target_session_attrs", "connect_timeout",
-    ]
-
-    /// Reads a `--db`: `postgresql://…` and `postgres://…` URIs and libpq's `key=value` pairs (`service=NAME`,
-    /// `host=… dbname=…`) name a PostgreSQL database; anything else is the path of a SQLite file.
+    /// Reads a `--db`: `postgresql://…` and `postgres://…` URIs and whatever libpq takes for `key=value` pairs
+    /// (`service=NAME`, `host=… dbname=…`) name a PostgreSQL database; anything else is the path of a SQLite file.
     public init(_ text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let keyword = trimmed.split(separator: "=", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) }
         if trimmed.hasPrefix("postgresql://") || trimmed.hasPrefix("postgres://")
-            || (trimmed.contains("=") && keyword.map(Self.keywords.contains) == true) {
+            || (trimmed.contains("=") && Conninfo.options(trimmed) != nil) {
             self = .postgres(conninfo: trimmed)
         } else {
             self = .sqlite(path: text)
@@ -36,14 +29,15 @@ public enum QueueLocation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// `conninfo` with the password of a URI's user part, of a `password=` query parameter and of a `password=`
-    /// keyword (quoted or not) masked.
+    /// `conninfo` with the passwords (`password`, `sslpassword`) of a URI's user part, of its query and of
+    /// `key=value` pairs (quoted, or with backslash escapes) masked.
     static func masked(_ conninfo: String) -> String {
         // https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-KEYWORD-VALUE: a value in
-        // single quotes may hold spaces and \' or \\ escapes.
-        SecretMask.maskingURLPassword(conninfo).replacingOccurrences(
-            of: #"((?:^|[?&\s])password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)"#, with: "$1" + SecretMask.mask,
-            options: .regularExpression)
+        // single quotes may hold spaces; a backslash escapes the next character, quoted or not.
+        [#"([?&](?:ssl)?password=)[^&#]*"#, #"((?:^|\s)(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|(?:\\.|[^\s\\])+)"#]
+            .reduce(SecretMask.maskingURLPassword(conninfo)) { text, pattern in
+                text.replacingOccurrences(of: pattern, with: "$1" + SecretMask.mask, options: .regularExpression)
+            }
     }
 
     /// Opens the queue here with `settings`: created and migrated when `create`; otherwise a place that holds no

@@ -223,6 +223,9 @@ struct QueueTests {
         ("postgres://u@db/q?password=hunter2&sslmode=require", true, "postgres://u@db/q?password=********&sslmode=require"),
         ("host=db dbname=q password='a b\\' c' user=u", true, "host=db dbname=q password=******** user=u"),
         (" host=db password = plain", true, "host=db password = ********"),
+        ("host=db password=ab&cd dbname=q", true, "host=db password=******** dbname=q"),
+        ("sslpassword=key-secret host=db", true, "sslpassword=******** host=db"),
+        ("host=db password=a\\ b user=u", true, "host=db password=******** user=u"),
     ])
     func locationsAreReadAndTheirPasswordsMasked(text: String, postgres: Bool, shown: String) {
         let location = QueueLocation(text)

@@ -3,14 +3,14 @@
 # task per transaction and 100 per transaction, with 5,000 and 100,000 tasks in the queue, on a SQLite file and on
 # a throwaway PostgreSQL cluster (Debian's server, initdb'ed in a temporary directory, stopped by its pid at exit).
 # Prints Markdown tables.
-#   BACKLOGS="5000 100000" PROCESSES="1 4 16" ops/bench/queue.sh
+#   BACKLOGS="5000 100000" PROCESSES="1 4 16" ops/bench/queue.sh    (SKIP_SQLITE=1: PostgreSQL only)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ops/install-deps.sh
 swift build -c release --product queue-bench >&2
 bench=(.build/release/queue-bench bench --backlogs ${BACKLOGS:-5000 100000} --processes ${PROCESSES:-1 4 16} --batches 1 100)
 
-"${bench[@]}" --directory "${TMPDIR:-/tmp}"
+[[ -n "${SKIP_SQLITE:-}" ]] || "${bench[@]}" --directory "${TMPDIR:-/tmp}"
 
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 cluster=$(mktemp -d)

@@ -1,5 +1,6 @@
 import CPostgres
 import Foundation
+import Settings
 
 /// A value bound to a statement parameter: text, a 64-bit integer, bytes, NULL, or an array of those (sent in
 /// the text form of an array, so one statement can carry a batch: `unnest($1::bigint[], …)`).
@@ -67,7 +68,10 @@ final class PGConnection {
             throw QueueError(.postgres(state: "08006"), "cannot connect: out of memory", path: location)
         }
         guard PQstatus(handle) == CONNECTION_OK else {
-            let message = PGConnection.message(PQerrorMessage(handle))
+            // libpq's complaints about a malformed string quote it.
+            let message = Conninfo.secrets(conninfo).reduce(PGConnection.message(PQerrorMessage(handle))) {
+                $0.replacingOccurrences(of: $1, with: SecretMask.mask)
+            }
             PQfinish(handle)
             throw QueueError(.postgres(state: "08006"), "cannot connect: \(message)", path: location)
         }
@@ -82,13 +86,17 @@ final class PGConnection {
     /// for their client, so 20 s of silence inside one ends the session and frees its rows, and the server probes a
     /// quiet peer after 10 s. https://www.postgresql.org/docs/current/runtime-config-client.html,
     /// https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-TCP-KEEPALIVES-IDLE
+    /// bytea and text travel as this code reads them (hex, UTF-8) whatever the role's or database's defaults.
     static let sessionSetup = """
         SET idle_in_transaction_session_timeout = 20000; SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5;
-        SET tcp_keepalives_count = 2
+        SET tcp_keepalives_count = 2; SET bytea_output = hex; SET client_encoding = 'UTF8'
         """
 
     /// Whether the connection is up (as of the last exchange).
     var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// Whether a transaction is open on it (begun, perhaps failed, not yet ended).
+    var inTransaction: Bool { [PQTRANS_INTRANS, PQTRANS_INERROR].contains(PQtransactionStatus(handle)) }
 
     /// Reconnects with the same parameters after the connection was lost; throws when the server cannot be reached.
     func reconnect() throws {
@@ -202,11 +210,16 @@ private func withCStrings<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>
     withPointers(to: strings.map { Array($0.utf8CString) }, body)
 }
 
+/// A value of no bytes that is not NULL (a static string's storage lives as long as the program).
+private var emptyValue: UnsafePointer<CChar> { UnsafeRawPointer(StaticString("").utf8Start).assumingMemoryBound(to: CChar.self) }
+
 /// Calls `body` with C pointers to each buffer (nil for NULL), valid for the call.
 private func withPointers<R>(to buffers: [[CChar]?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
     func next(_ index: Int, _ pointers: [UnsafePointer<CChar>?]) -> R {
         guard index < buffers.count else { return body(pointers) }
         guard let buffer = buffers[index] else { return next(index + 1, pointers + [nil]) }
+        // An empty array may have no storage (a nil base address), which libpq would take for NULL.
+        guard !buffer.isEmpty else { return next(index + 1, pointers + [emptyValue]) }
         return buffer.withUnsafeBufferPointer { next(index + 1, pointers + [$0.baseAddress]) }
     }
     return next(0, [])

@@ -19,6 +19,12 @@ enum PostgresMigrations {
     static func apply(to db: PGConnection, create: Bool) throws {
         try db.transaction {
             try db.execute("SELECT pg_advisory_xact_lock($1::bigint)", [.integer(lockKey)])
+            // Keys are UTF-8 and compare as bytes; another server encoding would refuse some or reorder them.
+            let encoding = try db.execute("SELECT current_setting('server_encoding')").text(0, 0) ?? "?"
+            guard encoding == "UTF8" else {
+                throw QueueError(.postgres(state: "22021"), "the database's encoding is \(encoding): create it with "
+                                     + "ENCODING 'UTF8' (README, \"Past one host\")", path: db.location)
+            }
             if try db.execute("SELECT to_regclass('schema_version') IS NOT NULL").text(0, 0) != "t" {
                 guard create else {
                     throw QueueError(.notFound, "there is no queue in this database (schema "

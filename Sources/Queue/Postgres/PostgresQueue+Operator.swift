@@ -38,7 +38,7 @@ extension PostgresQueue {
     /// unclaimed tasks are removed, the planner's lease is freed, and the run is never resumed.
     public func cancel(run: RunID, note: String) async throws -> (previous: RunState, removedTasks: Int) {
         let location = location
-        return try await transaction { db, now in
+        return try await transaction(settings: Self.serializable) { db, now in
             let found = try db.execute("SELECT state FROM runs WHERE id = $1::bigint FOR UPDATE", [.integer(run)])
             guard found.rows == 1, let previous = found.text(0, 0).flatMap(RunState.init(rawValue:)) else {
                 throw QueueError(.notFound, "there is no run \(run) (`s3backup status` lists the runs)", path: location)
@@ -85,7 +85,7 @@ extension PostgresQueue {
 
     /// Dead tasks back to ready with a fresh round of attempts; their runs are running again.
     public func retry(run: RunID?, tasks: [TaskID]?) async throws -> Int {
-        try await transaction { db, now in
+        try await transaction(settings: Self.serializable) { db, now in
             // The chosen tasks: all dead ones, those of one run, or the listed ids.
             let chosen = """
                 SELECT id FROM tasks WHERE state = 'dead' AND ($1::bigint IS NULL OR run_id = $1::bigint)
@@ -119,13 +119,13 @@ extension PostgresQueue {
             (SELECT 1 FROM runs WHERE id = $1::bigint AND state IN ('finished', 'cancelled') AND finished_at < $2::bigint)
             """
         for run in expired {
-            while try await transaction({ db, _ in
+            while try await transaction(settings: Self.serializable, { db, _ in
                 try db.execute("""
                     DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE run_id = $1::bigint LIMIT \(batch))
                     AND EXISTS \(stillExpired)
                     """, [.integer(run), .integer(cutoff)]).changed == batch
             }) {}
-            try await transaction { db, _ in
+            try await transaction(settings: Self.serializable) { db, _ in
                 _ = try db.execute("DELETE FROM runs WHERE id = $1::bigint AND EXISTS \(stillExpired)", [.integer(run), .integer(cutoff)])
             }
         }
@@ -187,9 +187,9 @@ extension PostgresQueue {
     /// Writes and removes rows inside a transaction, each in one statement. A key recorded twice keeps its last row
     /// (one upsert cannot change a row twice).
     static func apply(_ catalog: CatalogChanges, in db: PGConnection, at now: Int64) throws {
-        var last: [String: Int] = [:]
-        for (index, entry) in catalog.recorded.enumerated() { last[entry.key] = index }
-        let rows = catalog.recorded.indices.filter { last[catalog.recorded[$0].key] == $0 }.map { catalog.recorded[$0] }
+        var last: [[UInt8]: Int] = [:]  // by bytes: canonically equivalent Strings are equal, S3 keys are not
+        for (index, entry) in catalog.recorded.enumerated() { last[Array(entry.key.utf8)] = index }
+        let rows = catalog.recorded.indices.filter { last[Array(catalog.recorded[$0].key.utf8)] == $0 }.map { catalog.recorded[$0] }
         if !rows.isEmpty {
             try db.execute("""
                 INSERT INTO catalog (pair, key, size, source_etag, source_version, source_checksum, backup_etag, backup_version,

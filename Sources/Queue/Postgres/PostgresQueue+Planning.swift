@@ -6,15 +6,16 @@ extension PostgresQueue {
 
     /// Deletes the unit's unclaimed tasks, held or ready.
     public func discardUnclaimed(run: RunID, unit: String) async throws {
-        try await transaction { db, _ in
+        try await transaction(planner: true) { db, _ in
             _ = try db.execute("DELETE FROM tasks WHERE run_id = $1::bigint AND unit = $2 AND state = 'ready'",
                            [.integer(run), .text(unit)])
         }
     }
 
-    /// Ends planning atomically, if `owner` still holds the planner's lease (the run's row is locked meanwhile).
+    /// Ends planning atomically, if `owner` still holds the planner's lease (the run's row is locked meanwhile). Not
+    /// done again after a lost COMMIT: the second time would find the lease freed and report it lost.
     public func completePlanning(run: RunID, owner: String, refusal: String?) async throws -> Bool {
-        try await transaction { db, now in
+        try await transaction(idempotent: false) { db, now in
             let holder = try db.execute("SELECT planner FROM runs WHERE id = $1::bigint FOR UPDATE", [.integer(run)])
             guard holder.rows == 1, holder.text(0, 0) == owner else { return false }
             let held: [PGValue] = [.integer(run), .integer(Self.heldUntil), .integer(now)]
@@ -90,7 +91,7 @@ extension PostgresQueue {
     /// Records the run's units in order; units already recorded keep their state and place.
     public func addUnits(run: RunID, units: [String]) async throws {
         guard !units.isEmpty else { return }
-        try await transaction { db, _ in
+        try await transaction(planner: true) { db, _ in
             _ = try db.execute("""
                 INSERT INTO plan_units (run_id, unit) SELECT $1::bigint, unit FROM unnest($2::text[]) WITH ORDINALITY AS u (unit, n)
                 ORDER BY n ON CONFLICT (run_id, unit) DO NOTHING
@@ -100,7 +101,7 @@ extension PostgresQueue {
 
     /// Records a fully planned unit.
     public func finishUnit(run: RunID, unit: String, summary: String) async throws {
-        try await transaction { db, now in
+        try await transaction(planner: true) { db, now in
             _ = try db.execute("""
                 INSERT INTO plan_units (run_id, unit, summary, finished_at) VALUES ($1::bigint, $2, $3, $4::bigint)
                 ON CONFLICT (run_id, unit) DO UPDATE SET summary = excluded.summary, finished_at = excluded.finished_at
@@ -131,7 +132,7 @@ extension PostgresQueue {
 
     /// Finishes running runs with nothing left to do.
     public func finishIdleRuns() async throws {
-        try await transaction { db, now in
+        try await transaction(settings: Self.serializable) { db, now in
             _ = try db.execute("""
                 UPDATE runs SET state = 'finished', finished_at = $1::bigint, updated_at = $1::bigint
                 WHERE state = 'running'
@@ -157,13 +158,15 @@ extension PostgresQueue {
 
     /// Parks a held task: 'ready' again at `until` with its new payload, what it did so far and the count of objects
     /// it waits for, its attempt not counted. Throws `leaseLost` when the lease is stale.
+    /// `until` is on this host's clock: the task is due that long after now on the server's.
     public func park(_ lease: Lease, until: Date, payload: [UInt8], result: [UInt8], waitingFor objects: Int) async throws {
         precondition(objects > 0, "a parked task waits for something")
+        let delay = max(Self.milliseconds(until) - Self.milliseconds(hostNow()), 0)
         let lost = try await guarded([lease], set: """
-            state = 'ready', attempts = attempts - 1, run_at = greatest($5::bigint, $4::bigint), payload = $6::bytea,
+            state = 'ready', attempts = attempts - 1, run_at = $4::bigint + $5::bigint, payload = $6::bytea,
             waiting = $7::integer, result = $8::bytea, updated_at = $4::bigint,
             lease_owner = NULL, lease_expires_at = NULL, heartbeat_at = NULL
-            """, extra: [.integer(Self.milliseconds(until)), .bytes(payload), .integer(Int64(objects)), .bytes(result)])
+            """, extra: [.integer(delay), .bytes(payload), .integer(Int64(objects)), .bytes(result)])
         if let lost = lost.first { throw QueueError.lost(lost, path: location) }
     }
 
@@ -186,9 +189,15 @@ extension PostgresQueue {
 
     // MARK: Fleet
 
-    /// The fleet's shared backoff as last raised; nil when S3 never throttled this queue's processes.
+    /// The fleet's shared backoff as last raised, its moment on this host's clock (the pacer decays it by its own);
+    /// nil when S3 never throttled this queue's processes.
     public func throttle() async throws -> FleetThrottle? {
-        try await transaction { db, _ in try Self.readThrottle(db) }
+        try await transaction { db, now in try Self.readThrottle(db).map { self.local($0, serverNow: now) } }
+    }
+
+    /// `throttle` with its moment moved from the server's clock to this host's.
+    private func local(_ throttle: FleetThrottle, serverNow: Int64) -> FleetThrottle {
+        FleetThrottle(level: throttle.level, raisedAt: onThisHost(Self.milliseconds(throttle.raisedAt), serverNow: serverNow))
     }
 
     /// Raises the fleet's backoff after a SlowDown. Raisers on every host take turns on the table (readers are not
@@ -205,7 +214,7 @@ extension PostgresQueue {
                     ON CONFLICT (id) DO UPDATE SET level = excluded.level, raised_at = excluded.raised_at
                     """, [.integer(Int64(raised.level)), .integer(Self.milliseconds(raised.raisedAt))])
             }
-            return raised
+            return self.local(raised, serverNow: now)
         }
     }
 

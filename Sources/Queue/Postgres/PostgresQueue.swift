@@ -38,26 +38,31 @@ public final class PostgresQueue: TaskQueue {
 
     /// Runs `body` in one transaction on the private queue, with the transaction's time in unix milliseconds.
     /// `idempotent`: doing it twice is harmless, so a COMMIT lost with the connection is done again. `settings`
-    /// (`SET LOCAL …;`) hold for this transaction only.
-    func transaction<T: Sendable>(idempotent: Bool = true, settings: String = "",
+    /// (`SET LOCAL …;`) hold for this transaction only. `planner`: a write of the planner's, which no lease guards, is
+    /// tried again for half a lease at most, so a planner cut off longer cannot write after another took over.
+    func transaction<T: Sendable>(idempotent: Bool = true, settings: String = "", planner: Bool = false,
                                   _ body: @escaping @Sendable (PGConnection, Int64) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+        let within = planner ? min(self.settings.reconnectWithin, self.settings.leaseDuration / 2) : self.settings.reconnectWithin
+        return try await withCheckedThrowingContinuation { continuation in
             executor.async {
-                continuation.resume(with: Result { try self.attempt(idempotent: idempotent, local: settings, body) })
+                continuation.resume(with: Result { try self.attempt(idempotent: idempotent, local: settings, within: within, body) })
             }
         }
     }
 
     /// `transaction`'s loop: begins, runs, commits; after a transient failure waits, reconnects and goes again.
-    private func attempt<T>(idempotent: Bool, local: String, _ body: (PGConnection, Int64) throws -> T) throws -> T {
+    private func attempt<T>(idempotent: Bool, local: String, within: Duration,
+                            _ body: (PGConnection, Int64) throws -> T) throws -> T {
         let db = connection.value
-        let deadline = DispatchTime.now() + .nanoseconds(Int(Self.milliseconds(settings.reconnectWithin)) * 1_000_000)
+        let deadline = DispatchTime.now() + .nanoseconds(Int(Self.milliseconds(within)) * 1_000_000)
         var pause = 0.05
         var troubled: DispatchTime?
         while true {
             var committing = false
             do {
                 if !db.isConnected { try db.reconnect() }
+                // A BEGIN whose script failed part way leaves its transaction open.
+                if db.inTransaction { try db.execute("ROLLBACK") }
                 let begun = try db.script("BEGIN; \(local) SELECT (extract(epoch FROM now()) * 1000)::bigint")
                 let now = clock.map { Self.milliseconds($0()) } ?? begun.integer(0, 0)!
                 do {
@@ -81,7 +86,7 @@ public final class PostgresQueue: TaskQueue {
                 if troubled == nil {
                     troubled = DispatchTime.now()
                     settings.log("queue \(location): \(error.message); trying again, with backoff, for up to "
-                                 + "\(settings.reconnectWithin.components.seconds) s")
+                                 + "\(within.components.seconds) s")
                 }
                 Thread.sleep(forTimeInterval: pause)
                 pause = min(pause * 2, 2)
@@ -96,6 +101,21 @@ public final class PostgresQueue: TaskQueue {
         guard case .postgres(let state) = error.kind else { return false }
         return !db.isConnected || state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("40")
             || state == "25006" || state == "53300"
+    }
+
+    /// The isolation of transactions that decide a run's state from its tasks' (finishing idle runs, `retry`,
+    /// `cancel`, `prune`): at READ COMMITTED each statement reads its own snapshot, so `retry` could revive a task
+    /// while another host finished its run on what it read before, leaving a ready task in a finished run. Conflicts
+    /// among them fail with 40001 and are done again. https://www.postgresql.org/docs/current/transaction-iso.html
+    static let serializable = "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;"
+
+    /// This host's clock, or the one the tests gave.
+    func hostNow() -> Date { clock?() ?? Date() }
+
+    /// The moment `serverTime` (unix ms on the server's clock, read at `serverNow`) is on this host's clock: what a
+    /// caller that compares with its own `Date()` (the fleet pacer) must be given.
+    func onThisHost(_ serverTime: Int64, serverNow: Int64) -> Date {
+        hostNow().addingTimeInterval(-Double(serverNow - serverTime) / 1000)
     }
 
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
@@ -158,7 +178,7 @@ public final class PostgresQueue: TaskQueue {
     @discardableResult
     public func enqueue(_ tasks: [NewTask], run: RunID, held: Bool) async throws -> Int {
         guard !tasks.isEmpty else { return 0 }
-        return try await transaction { db, now in
+        return try await transaction(planner: true) { db, now in
             try db.execute("""
                 INSERT INTO tasks (run_id, kind, unique_key, payload, max_attempts, run_at, created_at, updated_at, unit)
                 SELECT $1::bigint, kind, unique_key, payload, max_attempts, $2::bigint, $3::bigint, $3::bigint, unit
