@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Backup", dependencies: ["Failures", "S3", "Queue", "Mail", "SigV4", "CLinux"]),
         // The durable task queue; each backend's schema migrations (sql/sqlite, sql/postgres, linked as Migrations/)
         // are compiled in.
-        .target(name: "Queue", dependencies: ["Failures", "Settings", "CSQLite", "CPostgres"], exclude: ["Migrations/sqlite/queries"],
+        .target(name: "Queue", dependencies: ["Failures", "Settings", "CSQLite", "CPostgres"], exclude: ["Migrations/sqlite/queries", "Migrations/postgres/queries"],
                 resources: ["0001_init", "0002_planning", "0003_throttle", "0004_relayouts", "0005_books", "0006_retrievals",
                             "0007_catalog"].map { .embedInCode("Migrations/sqlite/\($0).sql") }
                     + ["0001_queue"].map { .embedInCode("Migrations/postgres/\($0).sql") }),
