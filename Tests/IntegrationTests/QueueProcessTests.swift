@@ -47,15 +47,19 @@ struct QueueProcessTests {
             let out = directory.appendingPathComponent("\(name).out")
             _ = FileManager.default.createFile(atPath: out.path, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: out)
-            if let clock {
-                let library = try #require(try FileManager.default.contentsOfDirectory(atPath: "/usr/lib").lazy
-                    .map { "/usr/lib/\($0)/faketime/libfaketime.so.1" }.first(where: FileManager.default.fileExists),
-                                           "libfaketime (ops/install-deps.sh installs it)")
-                process.environment = ProcessInfo.processInfo.environment.merging(
-                    ["LD_PRELOAD": library, "FAKETIME": clock, "FAKETIME_DONT_FAKE_MONOTONIC": "1"]) { $1 }
-            }
+            if let clock { process.environment = try Self.environment(withClock: clock) }
             try process.run()
             return process
+        }
+
+        /// This process's environment with libfaketime preloaded to set the host clock `clock` off (e.g. "-2h");
+        /// the monotonic clock stays true.
+        static func environment(withClock clock: String) throws -> [String: String] {
+            let library = try #require(try FileManager.default.contentsOfDirectory(atPath: "/usr/lib").lazy
+                .map { "/usr/lib/\($0)/faketime/libfaketime.so.1" }.first(where: FileManager.default.fileExists),
+                                       "libfaketime (ops/install-deps.sh installs it)")
+            return ProcessInfo.processInfo.environment.merging(
+                ["LD_PRELOAD": library, "FAKETIME": clock, "FAKETIME_DONT_FAKE_MONOTONIC": "1"]) { $1 }
         }
 
         /// What `drain` printed last, as JSON.
@@ -171,10 +175,7 @@ extension QueueProcessTests {
         try await bench.seed(100)
         let behind = Process()
         behind.executableURL = bench.binary
-        let library = try #require(try FileManager.default.contentsOfDirectory(atPath: "/usr/lib").lazy
-            .map { "/usr/lib/\($0)/faketime/libfaketime.so.1" }.first(where: FileManager.default.fileExists))
-        behind.environment = ProcessInfo.processInfo.environment.merging(
-            ["LD_PRELOAD": library, "FAKETIME": "-2h", "FAKETIME_DONT_FAKE_MONOTONIC": "1"]) { $1 }
+        behind.environment = try Bench.environment(withClock: "-2h")
         behind.arguments = ["drain", "--db", bench.database, "--worker", "behind", "--batch", "10", "--lease-ms", "10000", "--hold"]
         let output = Pipe()
         behind.standardOutput = output

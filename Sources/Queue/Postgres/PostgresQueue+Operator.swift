@@ -19,7 +19,7 @@ extension PostgresQueue {
                 var summary = RunSummary(
                     id: id, kind: runs.text(row, 1)!, source: runs.text(row, 2)!, destination: runs.text(row, 3)!,
                     state: RunState(rawValue: runs.text(row, 4)!) ?? .planning, note: runs.text(row, 5),
-                    createdAt: Self.date(runs.integer(row, 6)!), finishedAt: runs.integer(row, 7).map(Self.date),
+                    createdAt: QueueTime.date(runs.integer(row, 6)!), finishedAt: runs.integer(row, 7).map(QueueTime.date),
                     tasks: Dictionary(uniqueKeysWithValues: TaskState.allCases.map { ($0.rawValue, 0) }),
                     oldestReadySeconds: runs.integer(row, 10).map { Double(now - $0) / 1000 },
                     tasksPerMinute: Double(runs.integer(row, 11)!) / 5,
@@ -74,7 +74,7 @@ extension PostgresQueue {
                     """, [.integer(id)])
                 return DeadTask(id: id, run: tasks.integer(row, 1)!, kind: tasks.text(row, 2)!,
                                 attempts: Int(tasks.integer(row, 3)!), lastError: tasks.text(row, 4),
-                                finishedAt: tasks.integer(row, 5).map(Self.date),
+                                finishedAt: tasks.integer(row, 5).map(QueueTime.date),
                                 failures: (0..<failures.rows).map {
                                     DeadTask.Failure(subject: failures.text($0, 0)!, error: failures.text($0, 2)!,
                                                      attempts: Int(failures.integer($0, 1)!))
@@ -108,7 +108,7 @@ extension PostgresQueue {
     /// writer waits long. The space is PostgreSQL's to reuse: autovacuum marks the dead rows free for new ones.
     /// https://www.postgresql.org/docs/current/routine-vacuuming.html
     public func prune(finishedBefore cutoff: Date) async throws -> Int {
-        let cutoff = Self.milliseconds(cutoff), batch = SQLiteQueue.pruneBatch
+        let cutoff = QueueTime.milliseconds(cutoff), batch = QueueTime.pruneBatch
         let expired = try await transaction { db, _ in
             let found = try db.execute("SELECT id FROM runs WHERE state IN ('finished', 'cancelled') AND finished_at < $1::bigint",
                                        [.integer(cutoff)])

@@ -64,7 +64,7 @@ extension PostgresQueue {
         try await transaction { db, _ in
             let found = try db.execute("""
                 SELECT id FROM runs WHERE source = $1 AND destination = $2 AND kind = $3 AND created_at >= $4::bigint ORDER BY id
-                """, [.text(source), .text(destination), .text(kind), .integer(Self.milliseconds(since))])
+                """, [.text(source), .text(destination), .text(kind), .integer(QueueTime.milliseconds(since))])
             return (0..<found.rows).map { found.integer($0, 0)! }
         }
     }
@@ -72,7 +72,7 @@ extension PostgresQueue {
     /// Takes the planner's lease when it is free, expired (on the server's clock), already `owner`'s, or
     /// `replacing`'s.
     public func acquirePlanner(run: RunID, owner: String, replacing: String?) async throws -> Bool {
-        let lease = Self.milliseconds(settings.leaseDuration)
+        let lease = QueueTime.milliseconds(settings.leaseDuration)
         return try await transaction { db, now in
             try db.execute("""
                 UPDATE runs SET planner = $2, planner_expires_at = $3::bigint + $4::bigint, updated_at = $3::bigint
@@ -150,7 +150,7 @@ extension PostgresQueue {
                 AND (state IN ('succeeded', 'dead') OR (state = 'ready' AND waiting IS NOT NULL))
                 ORDER BY coalesce(finished_at, updated_at), id
                 """, [.integer(run)])
-            return (0..<found.rows).map { (Self.date(found.integer($0, 0)!), found.bytes($0, 1)!) }
+            return (0..<found.rows).map { (QueueTime.date(found.integer($0, 0)!), found.bytes($0, 1)!) }
         }
     }
 
@@ -161,7 +161,7 @@ extension PostgresQueue {
     /// `until` is on this host's clock: the task is due that long after now on the server's.
     public func park(_ lease: Lease, until: Date, payload: [UInt8], result: [UInt8], waitingFor objects: Int) async throws {
         precondition(objects > 0, "a parked task waits for something")
-        let delay = max(Self.milliseconds(until) - Self.milliseconds(hostNow()), 0)
+        let delay = max(QueueTime.milliseconds(until) - QueueTime.milliseconds(hostNow()), 0)
         let lost = try await guarded([lease], set: """
             state = 'ready', attempts = attempts - 1, run_at = $4::bigint + $5::bigint, payload = $6::bytea,
             waiting = $7::integer, result = $8::bytea, updated_at = $4::bigint,
@@ -184,7 +184,7 @@ extension PostgresQueue {
             """, [.integer(run)])
         let tasks = Int(found.integer(0, 0) ?? 0)
         return Waiting(tasks: tasks, objects: Int(found.integer(0, 1) ?? 0),
-                       nextCheck: tasks == 0 ? nil : found.integer(0, 2).map(date))
+                       nextCheck: tasks == 0 ? nil : found.integer(0, 2).map(QueueTime.date))
     }
 
     // MARK: Fleet
@@ -197,7 +197,7 @@ extension PostgresQueue {
 
     /// `throttle` with its moment moved from the server's clock to this host's.
     private func local(_ throttle: FleetThrottle, serverNow: Int64) -> FleetThrottle {
-        FleetThrottle(level: throttle.level, raisedAt: onThisHost(Self.milliseconds(throttle.raisedAt), serverNow: serverNow))
+        FleetThrottle(level: throttle.level, raisedAt: onThisHost(QueueTime.milliseconds(throttle.raisedAt), serverNow: serverNow))
     }
 
     /// Raises the fleet's backoff after a SlowDown. Raisers on every host take turns on the table (readers are not
@@ -207,12 +207,12 @@ extension PostgresQueue {
         try await transaction { db, now in
             try db.execute("LOCK TABLE throttle IN SHARE ROW EXCLUSIVE MODE")
             let current = try Self.readThrottle(db) ?? FleetThrottle(level: 0, raisedAt: .distantPast)
-            let raised = current.raised(at: Self.date(now))
+            let raised = current.raised(at: QueueTime.date(now))
             if raised != current {
                 try db.execute("""
                     INSERT INTO throttle (id, level, raised_at) VALUES (1, $1::integer, $2::bigint)
                     ON CONFLICT (id) DO UPDATE SET level = excluded.level, raised_at = excluded.raised_at
-                    """, [.integer(Int64(raised.level)), .integer(Self.milliseconds(raised.raisedAt))])
+                    """, [.integer(Int64(raised.level)), .integer(QueueTime.milliseconds(raised.raisedAt))])
             }
             return self.local(raised, serverNow: now)
         }
@@ -221,6 +221,6 @@ extension PostgresQueue {
     private static func readThrottle(_ db: PGConnection) throws -> FleetThrottle? {
         let found = try db.execute("SELECT level, raised_at FROM throttle WHERE id = 1")
         guard found.rows == 1 else { return nil }
-        return FleetThrottle(level: Int(found.integer(0, 0)!), raisedAt: date(found.integer(0, 1)!))
+        return FleetThrottle(level: Int(found.integer(0, 0)!), raisedAt: QueueTime.date(found.integer(0, 1)!))
     }
 }

@@ -54,7 +54,7 @@ public final class PostgresQueue: TaskQueue {
     private func attempt<T>(idempotent: Bool, local: String, within: Duration,
                             _ body: (PGConnection, Int64) throws -> T) throws -> T {
         let db = connection.value
-        let deadline = DispatchTime.now() + .nanoseconds(Int(Self.milliseconds(within)) * 1_000_000)
+        let deadline = DispatchTime.now() + .nanoseconds(Int(QueueTime.milliseconds(within)) * 1_000_000)
         var pause = 0.05
         var troubled: DispatchTime?
         while true {
@@ -64,7 +64,7 @@ public final class PostgresQueue: TaskQueue {
                 // A BEGIN whose script failed part way leaves its transaction open.
                 if db.inTransaction { try db.execute("ROLLBACK") }
                 let begun = try db.script("BEGIN; \(local) SELECT (extract(epoch FROM now()) * 1000)::bigint")
-                let now = clock.map { Self.milliseconds($0()) } ?? begun.integer(0, 0)!
+                let now = clock.map { QueueTime.milliseconds($0()) } ?? begun.integer(0, 0)!
                 do {
                     let value = try body(db, now)
                     committing = true
@@ -118,9 +118,6 @@ public final class PostgresQueue: TaskQueue {
         hostNow().addingTimeInterval(-Double(serverNow - serverTime) / 1000)
     }
 
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-    static func milliseconds(_ duration: Duration) -> Int64 { SQLiteQueue.milliseconds(duration) }
-    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 
     /// Bytes the queue's tables and their indexes take on the server.
     /// https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-ADMIN-DBSIZE
@@ -195,7 +192,7 @@ public final class PostgresQueue: TaskQueue {
     /// Returns expired leases, then claims up to `limit` due tasks (of `run`, if given), in one transaction.
     public func claim(worker: String, limit: Int, run: RunID?) async throws -> [ClaimedTask] {
         precondition(limit >= 1, "claim at least one task")
-        let lease = Self.milliseconds(settings.leaseDuration)
+        let lease = QueueTime.milliseconds(settings.leaseDuration)
         // The due tasks in order straight off `tasks_ready`. Without statistics (a table autovacuum has not analyzed
         // yet, or one whose rows changed since) the planner would rather read a run's every ready task through
         // `tasks_by_unit` and sort them, 50 ms at 100,000 tasks against 0.2: sorting is off for the claim.
@@ -236,7 +233,7 @@ public final class PostgresQueue: TaskQueue {
     public func renew(_ leases: [Lease]) async throws -> [Lease] {
         try await guarded(leases, set: """
             lease_expires_at = $4::bigint + $5::bigint, heartbeat_at = $4::bigint, updated_at = $4::bigint
-            """, extra: [.integer(Self.milliseconds(settings.leaseDuration))])
+            """, extra: [.integer(QueueTime.milliseconds(settings.leaseDuration))])
     }
 
     /// Marks tasks succeeded; returns the lost leases, whose results were not stored.
@@ -264,7 +261,7 @@ public final class PostgresQueue: TaskQueue {
                 WHERE id = $1::bigint AND state = 'running' AND lease_owner = $2 AND lease_token = $3::bigint FOR UPDATE
                 """, Self.key(lease))
             guard attempts.rows == 1, let attempt = attempts.integer(0, 0) else { throw QueueError.lost(lease, path: location) }
-            let delay = Self.milliseconds(settings.retryDelay(afterAttempt: max(Int(attempt), 1), random: random))
+            let delay = QueueTime.milliseconds(settings.retryDelay(afterAttempt: max(Int(attempt), 1), random: random))
             try db.execute("""
                 UPDATE tasks SET
                     state = CASE WHEN $4::boolean OR attempts >= max_attempts THEN 'dead' ELSE 'ready' END,

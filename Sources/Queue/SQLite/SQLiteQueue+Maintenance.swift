@@ -16,7 +16,7 @@ extension SQLiteQueue {
             // Each delete re-checks the run: `retry` may reopen it while pruning goes on.
             let stillExpired = "(SELECT 1 FROM runs WHERE id = ?1 AND state IN ('finished', 'cancelled') AND finished_at < ?2)"
             let deleteTasks = try db.prepare("""
-                DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE run_id = ?1 LIMIT \(Self.pruneBatch))
+                DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE run_id = ?1 LIMIT \(QueueTime.pruneBatch))
                 AND EXISTS \(stillExpired)
                 """)
             let deleteRun = try db.prepare("DELETE FROM runs WHERE id = ?1 AND EXISTS \(stillExpired)")
@@ -25,7 +25,7 @@ extension SQLiteQueue {
                 while more {
                     more = try db.writeTransaction {
                         try deleteTasks.bind(.integer(run), .integer(cutoff)).run()
-                        return db.changes == Self.pruneBatch
+                        return db.changes == QueueTime.pruneBatch
                     }
                 }
                 try db.writeTransaction { try deleteRun.bind(.integer(run), .integer(cutoff)).run() }

@@ -23,7 +23,7 @@ extension SQLiteQueue {
             return try runs.bind(.integer(Int64(limit))).rows { row in
                 RunSummary(id: row.int64(0), kind: row.text(1), source: row.text(2), destination: row.text(3),
                            state: RunState(rawValue: row.text(4)) ?? .planning, note: row.optionalText(5),
-                           createdAt: Self.date(row.int64(6)), finishedAt: row.optionalInt64(7).map(Self.date),
+                           createdAt: QueueTime.date(row.int64(6)), finishedAt: row.optionalInt64(7).map(QueueTime.date),
                            tasks: [:], oldestReadySeconds: nil, tasksPerMinute: 0,
                            requestRetries: Int(row.int64(8)), throttledRequests: Int(row.int64(9)))
             }.map { summary in
@@ -87,7 +87,7 @@ extension SQLiteQueue {
                 WHERE state = 'dead' AND (?1 IS NULL OR run_id = ?1) ORDER BY id
                 """).bind(run.map { .integer($0) } ?? .null).rows { row in
                 DeadTask(id: row.int64(0), run: row.int64(1), kind: row.text(2), attempts: Int(row.int64(3)),
-                         lastError: row.optionalText(4), finishedAt: row.optionalInt64(5).map(Self.date), failures: [])
+                         lastError: row.optionalText(4), finishedAt: row.optionalInt64(5).map(QueueTime.date), failures: [])
             }.map { task in
                 var task = task
                 task.failures = try failures.bind(.integer(task.id)).rows {
@@ -124,6 +124,4 @@ extension SQLiteQueue {
             }
         }
     }
-
-    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 }

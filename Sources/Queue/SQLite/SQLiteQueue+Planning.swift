@@ -62,14 +62,14 @@ extension SQLiteQueue {
         try await perform { db in
             try db.prepare("""
                 SELECT id FROM runs WHERE source = ?1 AND destination = ?2 AND kind = ?3 AND created_at >= ?4 ORDER BY id
-                """).bind(.text(source), .text(destination), .text(kind), .integer(Int64((since.timeIntervalSince1970 * 1000).rounded())))
+                """).bind(.text(source), .text(destination), .text(kind), .integer(QueueTime.milliseconds(since)))
                 .rows { $0.int64(0) }
         }
     }
 
     /// Takes the planner's lease when it is free, expired, already `owner`'s, or `replacing`'s.
     public func acquirePlanner(run: RunID, owner: String, replacing: String?) async throws -> Bool {
-        let now = now(), lease = Self.milliseconds(settings.leaseDuration)
+        let now = now(), lease = QueueTime.milliseconds(settings.leaseDuration)
         return try await write("""
             UPDATE runs SET planner = ?2, planner_expires_at = ?3 + ?4, updated_at = ?3
             WHERE id = ?1 AND (planner IS NULL OR planner = ?2 OR planner_expires_at < ?3 OR planner = ?5)
@@ -140,7 +140,7 @@ extension SQLiteQueue {
                 SELECT coalesce(finished_at, updated_at), result FROM tasks
                 WHERE run_id = ?1 AND result IS NOT NULL AND (state IN ('succeeded', 'dead') OR (state = 'ready' AND waiting IS NOT NULL))
                 ORDER BY coalesce(finished_at, updated_at), id
-                """).bind(.integer(run)).rows { (Self.date($0.int64(0)), $0.blob(1)) }
+                """).bind(.integer(run)).rows { (QueueTime.date($0.int64(0)), $0.blob(1)) }
         }
     }
 

@@ -5,7 +5,7 @@ extension SQLiteQueue {
     /// it waits for, its attempt not counted (waiting is not failing). Throws `leaseLost` when the lease is stale.
     public func park(_ lease: Lease, until: Date, payload: [UInt8], result: [UInt8], waitingFor objects: Int) async throws {
         precondition(objects > 0, "a parked task waits for something")
-        let now = now(), due = Int64((until.timeIntervalSince1970 * 1000).rounded())
+        let now = now(), due = QueueTime.milliseconds(until)
         let lost = try await guarded([lease], """
             UPDATE tasks SET state = 'ready', attempts = attempts - 1, run_at = ?5, payload = ?6, waiting = ?7, result = ?8,
                 updated_at = ?4, lease_owner = NULL, lease_expires_at = NULL, heartbeat_at = NULL
@@ -26,7 +26,7 @@ extension SQLiteQueue {
             WHERE state = 'ready' AND waiting IS NOT NULL AND (?1 IS NULL OR run_id = ?1)
               AND run_id IN (SELECT id FROM runs WHERE state IN ('planning', 'running'))
             """).bind(run.map { .integer($0) } ?? .null).rows { row in
-            Waiting(tasks: Int(row.int64(0)), objects: Int(row.int64(1)), nextCheck: row.int64(0) == 0 ? nil : date(row.int64(2)))
+            Waiting(tasks: Int(row.int64(0)), objects: Int(row.int64(1)), nextCheck: row.int64(0) == 0 ? nil : QueueTime.date(row.int64(2)))
         }.first ?? Waiting()
     }
 }

@@ -56,11 +56,7 @@ public final class SQLiteQueue: TaskQueue {
     }
 
     /// Now, in unix milliseconds.
-    func now() -> Int64 { Int64((clock().timeIntervalSince1970 * 1000).rounded()) }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-    }
+    func now() -> Int64 { QueueTime.milliseconds(clock()) }
 
     // MARK: Runs
 
@@ -133,7 +129,7 @@ public final class SQLiteQueue: TaskQueue {
     /// Sweeps expired leases, then claims up to `limit` due tasks (of `run`, if given), in one transaction.
     public func claim(worker: String, limit: Int, run: RunID?) async throws -> [ClaimedTask] {
         precondition(limit >= 1, "claim at least one task")
-        let now = now(), lease = Self.milliseconds(settings.leaseDuration)
+        let now = now(), lease = QueueTime.milliseconds(settings.leaseDuration)
         return try await perform { db in
             try db.writeTransaction {
                 // An expired lease means the worker died or stalled. The attempt was counted at claim time, so a
@@ -172,7 +168,7 @@ public final class SQLiteQueue: TaskQueue {
 
     /// Extends leases still held; returns the lost ones.
     public func renew(_ leases: [Lease]) async throws -> [Lease] {
-        let now = now(), lease = Self.milliseconds(settings.leaseDuration)
+        let now = now(), lease = QueueTime.milliseconds(settings.leaseDuration)
         return try await guarded(leases, """
             UPDATE tasks SET lease_expires_at = ?4 + ?5, heartbeat_at = ?4, updated_at = ?4
             WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND lease_token = ?3
@@ -210,7 +206,7 @@ public final class SQLiteQueue: TaskQueue {
                     SELECT attempts FROM tasks WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 AND lease_token = ?3
                     """).bind(.integer(lease.task), .text(lease.owner), .integer(lease.token)).rows { Int($0.int64(0)) }
                 guard let attempt = attempts.first else { throw QueueError.lost(lease, path: db.path) }
-                let delay = Self.milliseconds(settings.retryDelay(afterAttempt: max(attempt, 1), random: random))
+                let delay = QueueTime.milliseconds(settings.retryDelay(afterAttempt: max(attempt, 1), random: random))
                 try db.prepare("""
                     UPDATE tasks SET
                         state = CASE WHEN ?4 OR attempts >= max_attempts THEN 'dead' ELSE 'ready' END,
