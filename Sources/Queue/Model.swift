@@ -288,3 +288,31 @@ public struct Waiting: Codable, Sendable, Equatable {
         self.nextCheck = nextCheck
     }
 }
+
+/// S3 requests made for a run since they were last added to it: every attempt by operation, and the retries.
+public struct RequestCounts: Sendable, Equatable {
+    /// Attempts sent, by S3 operation (`GetObject`), retries included: what S3 bills.
+    public var sent: [String: Int] = [:]
+    /// Attempts that failed and were tried again.
+    public var retries = 0
+    /// Of the failed attempts, those S3 throttled (SlowDown, 503/429 throttles).
+    public var throttled = 0
+
+    /// Counts.
+    public init(sent: [String: Int] = [:], retries: Int = 0, throttled: Int = 0) {
+        precondition(retries >= 0 && throttled >= 0 && sent.values.allSatisfy { $0 >= 0 }, "counts only grow")
+        self.sent = sent
+        self.retries = retries
+        self.throttled = throttled
+    }
+
+    /// Nothing was counted.
+    public var isEmpty: Bool { retries == 0 && throttled == 0 && sent.values.allSatisfy { $0 == 0 } }
+
+    /// Adds `other`'s counts.
+    public mutating func add(_ other: RequestCounts) {
+        sent.merge(other.sent, uniquingKeysWith: +)
+        retries += other.retries
+        throttled += other.throttled
+    }
+}

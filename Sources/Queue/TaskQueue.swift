@@ -25,9 +25,9 @@ public protocol TaskLeasing: Sendable {
     func park(_ lease: Lease, until: Date, payload: [UInt8], result: [UInt8], waitingFor objects: Int) async throws
     /// Records a failure of one object inside a task, for `s3backup failed`, with the attempt it happened in.
     func recordFailure(_ lease: Lease, subject: String, error: String) async throws
-    /// Adds S3 request retries (and, of them, the throttled ones) made for a run's tasks, counted as each task
-    /// ends whatever its outcome; a run that is gone (pruned) is left alone.
-    func addRequestCounts(run: RunID, retries: Int, throttled: Int) async throws
+    /// Adds S3 requests made for a run (by operation, every attempt) and the retries among them (and, of those, the
+    /// throttled ones), counted as each task ends whatever its outcome; a run that is gone (pruned) is left alone.
+    func addRequestCounts(run: RunID, _ counts: RequestCounts) async throws
     /// Completes one task and applies its changes to the catalog in the same transaction; false when the lease
     /// was lost (then nothing is written: the task's new holder writes its own).
     func complete(_ lease: Lease, result: [UInt8]?, catalog: CatalogChanges) async throws -> Bool
@@ -87,6 +87,8 @@ public protocol OperatorViews: Sendable {
     func runs(limit: Int) async throws -> [RunSummary]
     /// Dead tasks of one run (or all), with the objects that failed in each, once per object.
     func deadTasks(run: RunID?) async throws -> [DeadTask]
+    /// The S3 requests made for a run, by operation (`ListObjectsV2`, `CopyObject`, …): every attempt, retries too.
+    func requests(run: RunID) async throws -> [String: Int]
     /// Puts dead tasks back to ready with a fresh round of attempts: of one run, all runs, or the listed tasks.
     /// The attempts and failures of earlier rounds are kept (the run's retries and `failed` count them).
     /// Returns how many.

@@ -52,9 +52,15 @@ public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
 
     // MARK: Test controls
 
-    /// Creates `bucket` with `versioning` (backups are versioned, so that is the default).
-    public func createBucket(_ bucket: String, versioning: VersioningStatus = .enabled) {
-        withState { $0.buckets[bucket] = StoredBucket(versioning: versioning) }
+    /// Creates `bucket` with `versioning` (backups are versioned, so that is the default) in `region`.
+    public func createBucket(_ bucket: String, versioning: VersioningStatus = .enabled, region: String = "us-east-1") {
+        withState { $0.buckets[bucket] = StoredBucket(versioning: versioning, region: region) }
+    }
+
+    /// The bucket's region, as HeadBucket tells it (not recorded as an operation: S3Client asks once and remembers).
+    public func region(of bucket: String?) async throws -> String {
+        guard let bucket else { return "us-east-1" }
+        return try withState { try $0.bucket(bucket, operation: "HeadBucket", endpoint: endpoint).region }
     }
 
     /// Gives `bucket` default encryption: writes that ask for none get `encryption`. With SSE-KMS their ETags are

@@ -58,6 +58,8 @@ struct StoredVersion: Sendable {
 struct StoredBucket: Sendable {
     /// Its versioning state.
     var versioning: VersioningStatus
+    /// The region it lives in.
+    var region = "us-east-1"
     /// Versions by key bytes (keys are opaque bytes: NFC and NFD spellings are two keys), newest first.
     var keys: [[UInt8]: [StoredVersion]] = [:]
     /// The lifecycle configuration document, as put.

@@ -134,26 +134,26 @@ struct ArchiveRetrievalTests {
     }
 
     @Test func pricesFollowTheTable() throws {
-        // 1,000 objects of 1 GB from GLACIER at Standard: 1,000 × $0.01 + 1 × $0.05.
+        // 1,000 objects of 1 GB (2^30 bytes) from GLACIER at Standard: 1,000 × $0.01 + 1 × $0.05.
         let price = try #require(RetrievalPrices.price(.glacier, .standard))
-        #expect(abs(price.cost(objects: 1_000, bytes: 1_000_000_000_000) - 10.05) < 1e-9)
+        #expect(abs(price.cost(objects: 1_000, bytes: 1_000 << 30) - 10.05) < 1e-9)
         #expect(RetrievalPrices.price(.deepArchive, .expedited) == nil && RetrievalPrices.price(.deepArchiveAccess, .expedited) == nil)
         #expect(RetrievalPrices.dollars(0.0042) == "$0.0042" && RetrievalPrices.dollars(10.05) == "$10.05")
         #expect(RetrievalPrices.typicalTimes(.bulk) == "Bulk: typically 5–12 hours from GLACIER, within 48 hours from DEEP_ARCHIVE")
     }
 
     @Test func aDryRunEstimatesTimeAndCostPerClass() throws {
-        let counts: [String: (objects: Int, bytes: Int64)] = ["GLACIER": (1_000, 1_000_000_000_000), "DEEP_ARCHIVE": (10, 10_000_000_000),
+        let counts: [String: (objects: Int, bytes: Int64)] = ["GLACIER": (1_000, 1_000 << 30), "DEEP_ARCHIVE": (10, 10 << 30),
                                                              "INTELLIGENT_TIERING": (5, 5)]
         let standard = RetrievalEstimate(tier: .standard, counts: counts)
         #expect(standard.shares.map(\.storageClass) == ["GLACIER", "DEEP_ARCHIVE", "INTELLIGENT_TIERING"])
-        // GLACIER: 1,000 GB × $0.01 + 1 × $0.05; DEEP_ARCHIVE: 10 GB × $0.02 + 0.01 × $0.10.
+        // GLACIER: 1,000 GB (of 2^30 bytes) × $0.01 + 1 × $0.05; DEEP_ARCHIVE: 10 GB × $0.02 + 0.01 × $0.10.
         #expect(abs((standard.cost ?? 0) - (10.05 + 0.201)) < 1e-9)
-        #expect(standard.lines.contains("  GLACIER: 1000 object(s), 931.3 GiB, typically 3–5 hours, about $10.05"), "\(standard.lines)")
+        #expect(standard.lines.contains("  GLACIER: 1000 object(s), 1000.0 GiB, typically 3–5 hours, about $10.05"), "\(standard.lines)")
         #expect(standard.lines.contains { $0.hasPrefix("  INTELLIGENT_TIERING: 5 object(s), 5 bytes: those in an archive tier") })
         let expedited = RetrievalEstimate(tier: .expedited, counts: counts)
         #expect(expedited.cost == nil)
-        #expect(expedited.lines.contains("  DEEP_ARCHIVE: 10 object(s), 9.3 GiB: S3 has no Expedited retrieval from it; "
+        #expect(expedited.lines.contains("  DEEP_ARCHIVE: 10 object(s), 10.0 GiB: S3 has no Expedited retrieval from it; "
                                          + "pass --archive-tier Standard or Bulk"), "\(expedited.lines)")
         #expect(RetrievalEstimate(tier: .bulk, counts: [:]).lines.isEmpty)
     }

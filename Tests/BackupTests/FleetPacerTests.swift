@@ -14,7 +14,7 @@ struct FleetPacerTests {
     private func throttle(_ told: FleetPacer, until other: FleetPacer, reaches level: Int) async throws {
         for _ in 0..<250 where other.level < level {
             for _ in 0..<3 { told.attemptFailed(throttle(), verdict: .throttled, willRetry: true) }
-            await other.beforeAttempt()
+            await other.beforeAttempt("GetObject")
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(other.level >= level)
@@ -26,7 +26,7 @@ struct FleetPacerTests {
         let told = FleetPacer(queue: queue, refreshInterval: .milliseconds(10), log: { _ in })
         let other = FleetPacer(queue: try SQLiteQueue(path: path), refreshInterval: .milliseconds(10), log: { _ in })
 
-        for _ in 0..<40 { await told.beforeAttempt() }
+        for _ in 0..<40 { await told.beforeAttempt("GetObject") }
         told.attemptFailed(throttle(), verdict: .throttled, willRetry: true)
         told.attemptFailed(throttle(), verdict: .throttled, willRetry: true)
         told.attemptFailed(throttle(), verdict: .throttled, willRetry: true)
@@ -46,7 +46,7 @@ struct FleetPacerTests {
             }
         }
         let start = ContinuousClock.now
-        for _ in 0..<6 { await other.beforeAttempt() }
+        for _ in 0..<6 { await other.beforeAttempt("GetObject") }
         let elapsed = ContinuousClock.now - start
         stillThrottled.cancel()
         await stillThrottled.value

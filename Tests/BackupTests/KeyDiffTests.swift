@@ -27,7 +27,7 @@ struct KeyDiffTests {
         let backup = [object("b", 1), object("c", 1, "\"y\""), object("d"), object("e")]
         #expect(try await decisions(source, backup) == [
             .missing(object("a")), .changed(object("b", 2), backup: object("b", 1)),
-            .changed(object("c", 1, "\"x\""), backup: object("c", 1, "\"y\"")), .extra(object("d")), .same(object("e")),
+            .changed(object("c", 1, "\"x\""), backup: object("c", 1, "\"y\"")), .extra(object("d")), .same(object("e"), backup: object("e")),
         ])
     }
 
@@ -42,7 +42,7 @@ struct KeyDiffTests {
         let nfc = object("caf\u{E9}"), nfd = object("cafe\u{301}")
         let sorted = [object("Z"), object("a"), nfd, nfc, object("😀")]
         #expect(try await decisions(sorted, [nfc]) == [
-            .missing(object("Z")), .missing(object("a")), .missing(nfd), .same(nfc), .missing(object("😀")),
+            .missing(object("Z")), .missing(object("a")), .missing(nfd), .same(nfc, backup: nfc), .missing(object("😀")),
         ])
     }
 

@@ -108,21 +108,32 @@ struct BooksTests {
         #expect(dead.failures == [DeadTask.Failure(subject: nfc, error: "AccessDenied", attempts: 4)])
     }
 
-    /// Request retries add up per run, from any number of workers and tasks, and do not leak into other runs;
-    /// a run pruned meanwhile is no error.
-    @Test(arguments: Backend.allCases) func requestRetriesAddUpPerRun(_ backend: Backend) async throws {
+    /// Requests and their retries add up per run, by operation, from any number of workers and tasks, and do not
+    /// leak into other runs; a run pruned meanwhile is no error, and pruning a run takes its requests along.
+    @Test(arguments: Backend.allCases) func requestsAddUpPerRun(_ backend: Backend) async throws {
         let place = try QueuePlace(backend)
         let queue = try place.open(clock: clock)
         let counted = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
         let other = try await queue.createRun(kind: "backup", source: "s3://c", destination: "s3://d", parameters: "{}")
-        try await queue.addRequestCounts(run: counted, retries: 3, throttled: 1)
-        try await place.open(clock: clock).addRequestCounts(run: counted, retries: 4, throttled: 2)
-        try await queue.addRequestCounts(run: counted, retries: 0, throttled: 0)
-        try await queue.addRequestCounts(run: 9_999, retries: 5, throttled: 0)
+        try await queue.addRequestCounts(run: counted, RequestCounts(sent: ["CopyObject": 10, "ListObjectsV2": 2], retries: 3, throttled: 1))
+        try await place.open(clock: clock).addRequestCounts(run: counted, RequestCounts(sent: ["CopyObject": 5, "HeadObject": 1],
+                                                                                        retries: 4, throttled: 2))
+        try await queue.addRequestCounts(run: counted, RequestCounts(sent: ["GetObject": 0]))
+        try await queue.addRequestCounts(run: other, RequestCounts(sent: ["ListObjectsV2": 1]))
+        try await queue.addRequestCounts(run: 9_999, RequestCounts(sent: ["PutObject": 1], retries: 5))
         let runs = Dictionary(uniqueKeysWithValues: try await queue.runs(limit: 10).map { ($0.id, $0) })
         #expect(runs[counted]?.requestRetries == 7)
         #expect(runs[counted]?.throttledRequests == 3)
         #expect(runs[other]?.requestRetries == 0 && runs[other]?.throttledRequests == 0)
+        #expect(try await queue.requests(run: counted) == ["CopyObject": 15, "ListObjectsV2": 2, "HeadObject": 1])
+        #expect(try await queue.requests(run: other) == ["ListObjectsV2": 1])
+        #expect(try await queue.requests(run: 9_999).isEmpty)
+
+        try await queue.setRunState(counted, .finished, note: nil)
+        clock.advance(.seconds(60))
+        _ = try await queue.prune(finishedBefore: clock.date)
+        #expect(try await queue.requests(run: counted).isEmpty, "pruned with its run")
+        #expect(try await queue.requests(run: other) == ["ListObjectsV2": 1])
     }
 
     /// A queue of schema 4 with runs, tasks, plan units and failures becomes schema 5 with every row, column, index
@@ -169,8 +180,8 @@ struct BooksTests {
         #expect(schema.indexes == ["runs_by_location"])
         #expect(schema.leftovers == 0)
         #expect(schema.failureIndex == ["task_id", "subject"])
-        #expect(schema.references == ["plan_units.run_id → runs on delete CASCADE", "task_failures.task_id → tasks on delete CASCADE",
-                                      "tasks.run_id → runs on delete CASCADE"])
+        #expect(schema.references == ["plan_units.run_id → runs on delete CASCADE", "run_requests.run_id → runs on delete CASCADE",
+                                      "task_failures.task_id → tasks on delete CASCADE", "tasks.run_id → runs on delete CASCADE"])
         #expect(schema.runs == ["1|{\"x\":1}|finished|deletes refused: cap|10|20|30|NULL|NULL",
                                 "2|{}|running|NULL|40|50|NULL|host:1|99"])
         #expect(try await queue.planner(of: 2) == "host:1")

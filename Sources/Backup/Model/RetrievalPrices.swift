@@ -31,7 +31,7 @@ public enum RetrievalPrices {
 
     /// One line of the table.
     public struct Price: Sendable, Equatable {
-        /// US dollars per GB (10^9 bytes, as AWS bills) retrieved.
+        /// US dollars per GB (2^30 bytes, as AWS bills: `Prices.bytesPerGB`) retrieved.
         public var perGB: Double
         /// US dollars per 1,000 retrieval requests.
         public var perThousandRequests: Double
@@ -40,7 +40,7 @@ public enum RetrievalPrices {
 
         /// The estimate for `objects` objects of `bytes` bytes in all.
         public func cost(objects: Int, bytes: Int64) -> Double {
-            Double(bytes) / 1e9 * perGB + Double(objects) / 1_000 * perThousandRequests
+            Double(bytes) / Prices.bytesPerGB * perGB + Double(objects) / 1_000 * perThousandRequests
         }
     }
 
@@ -70,8 +70,9 @@ public enum RetrievalPrices {
         return "\(tier.rawValue): typically " + times.joined(separator: ", ")
     }
 
-    /// `$1.23`, or `$0.0042` below a cent: an estimate's words.
+    /// `$1.23`, `$0.0042` below a cent, `under $0.0001` below that: an estimate's words.
     public static func dollars(_ amount: Double) -> String {
-        String(format: amount > 0 && amount < 0.01 ? "$%.4f" : "$%.2f", amount)
+        if amount > 0 && amount < 0.0001 { return "under $0.0001" }
+        return String(format: amount > 0 && amount < 0.01 ? "$%.4f" : "$%.2f", amount)
     }
 }

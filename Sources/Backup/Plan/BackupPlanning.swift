@@ -20,11 +20,17 @@ public struct BackupPlanning: Sendable {
     let leaseRenewal: Duration
     let onCopies: @Sendable () -> Void
     let log: @Sendable (String) -> Void
+    /// Counts the planner's requests, added to the run after discovery and each unit; nil when nobody counts.
+    var requests: RunRequestCounter?
 
     /// Planning of `run` by `owner` (host and pid); the planner lease (as long as a task lease) is renewed every
     /// `leaseRenewal`, a third of it; `onCopies` hears of every batch of copies queued.
+    /// `requests`, when given, counts the planner's clients' requests (it is their observer), added to the run as
+    /// planning goes.
     public init(planner: Planner, queue: any TaskQueue, run: RunID, owner: String, leaseRenewal: Duration,
-                log: @escaping @Sendable (String) -> Void, onCopies: @escaping @Sendable () -> Void = {}) {
+                requests: RunRequestCounter? = nil, log: @escaping @Sendable (String) -> Void,
+                onCopies: @escaping @Sendable () -> Void = {}) {
+        self.requests = requests
         self.planner = planner
         self.queue = queue
         self.run = run
@@ -62,6 +68,7 @@ public struct BackupPlanning: Sendable {
             let discovery = try await planner.discover()
             try await queue.addUnits(run: run, units: discovery.units.map(\.description))
             sourcePages = discovery.sourcePages
+            await recordRequests()
         }
         let pending = try await queue.units(run: run).filter { $0.summary == nil }.compactMap { Unit($0.unit) }
         let sink = QueueSink(queue: queue, run: run, onCopies: onCopies)
@@ -72,6 +79,7 @@ public struct BackupPlanning: Sendable {
             try await queue.discardUnclaimed(run: run, unit: unit.description)
             let findings = try await planner.plan(unit, into: sink, sourcePages: sourcePages)
             try await queue.finishUnit(run: run, unit: unit.description, summary: try Payload.json(findings))
+            await recordRequests()
         }
 
         if stopping() { throw CancellationError() }
@@ -110,6 +118,14 @@ public struct BackupPlanning: Sendable {
 }
 
 extension BackupPlanning {
+    /// Adds the planner's requests so far to the run; what fails to be added waits for the next time (a request count
+    /// is no reason to stop planning).
+    func recordRequests() async {
+        do { try await requests?.record(run: run, in: queue) } catch {
+            log("recording run \(run)'s planning requests failed (\(error)); trying again after the next prefix")
+        }
+    }
+
     /// Objects the earlier runs between the same locations deleted from the backup in the window before `now`.
     func deletedInWindow(_ window: DeleteWindow, now: Date) async throws -> Int {
         let parameters = planner.parameters

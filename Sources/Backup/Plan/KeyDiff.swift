@@ -34,7 +34,7 @@ public enum DiffDecision: Sendable, Equatable {
     /// In both, different size or ETag: copy.
     case changed(ListedObject, backup: ListedObject)
     /// In both, same size and ETag: nothing to do.
-    case same(ListedObject)
+    case same(ListedObject, backup: ListedObject)
     /// Only in the backup: delete (subject to the cap).
     case extra(ListedObject)
 }
@@ -71,7 +71,7 @@ public struct KeyDiff {
             if s.key.utf8.elementsEqual(b.key.utf8) {
                 source.advance()
                 backup.advance()
-                return s.size == b.size && s.etag == b.etag ? .same(s) : .changed(s, backup: b)
+                return s.size == b.size && s.etag == b.etag ? .same(s, backup: b) : .changed(s, backup: b)
             }
             if s.key.utf8.lexicographicallyPrecedes(b.key.utf8) {
                 source.advance()

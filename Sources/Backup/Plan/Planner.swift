@@ -32,6 +32,15 @@ public struct PlanFindings: Codable, Sendable, Equatable {
     /// Of the missing and changed, those the source wrote at or after `Planner.recentSince` (a verification
     /// counts them as explained: written while the run went on).
     public var recent = 0
+    /// The destination's current versions once the run's copies are made, by storage class: those it holds and keeps
+    /// (at the class they list with) and the copies (at the run's `storageClass`); its extra objects are apart.
+    public var kept: [String: StorageTally] = [:]
+    /// The objects only the destination holds, by storage class: deleted by the run, unless deletes are refused or
+    /// the run does not delete.
+    public var extraByClass: [String: StorageTally] = [:]
+    /// The regions the source's and the destination's buckets live in (where copies cross between regions, S3
+    /// bills the transfer); nil in findings stored before they were recorded.
+    public var sourceRegion: String?, destinationRegion: String?
 
     /// No findings.
     public init() {}
@@ -39,7 +48,7 @@ public struct PlanFindings: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case sourceObjects, sourceBytes, backupObjects, backupBytes, missing, changed, changedInBackup, unproven, changedSize
         case copyBytes, same
-        case sameByRecord, extra, recent
+        case sameByRecord, extra, recent, kept, extraByClass, sourceRegion, destinationRegion
     }
 
     /// Decodes findings; a count that findings stored by an earlier version lack is 0.
@@ -62,6 +71,10 @@ public struct PlanFindings: Codable, Sendable, Equatable {
         sameByRecord = try count(.sameByRecord)
         extra = try count(.extra)
         recent = try count(.recent)
+        kept = try container.decodeIfPresent([String: StorageTally].self, forKey: .kept) ?? [:]
+        extraByClass = try container.decodeIfPresent([String: StorageTally].self, forKey: .extraByClass) ?? [:]
+        sourceRegion = try container.decodeIfPresent(String.self, forKey: .sourceRegion)
+        destinationRegion = try container.decodeIfPresent(String.self, forKey: .destinationRegion)
     }
 
     /// Differences between the buckets: what a run would change.
@@ -83,6 +96,10 @@ public struct PlanFindings: Codable, Sendable, Equatable {
         sameByRecord += other.sameByRecord
         extra += other.extra
         recent += other.recent
+        kept.merge(other.kept) { $0.adding($1) }
+        extraByClass.merge(other.extraByClass) { $0.adding($1) }
+        sourceRegion = sourceRegion ?? other.sourceRegion
+        destinationRegion = destinationRegion ?? other.destinationRegion
     }
 }
 
@@ -243,13 +260,14 @@ public struct Planner: Sendable {
         while let decision = try await diff.next() {
             if let only {
                 switch decision {
-                case .missing(let object), .changed(let object, _), .same(let object), .extra(let object):
+                case .missing(let object), .changed(let object, _), .same(let object, _), .extra(let object):
                     guard only.contains(Array(object.key.utf8)) else { continue }
                 }
             }
             switch decision {
             case .missing(let object):
                 findings.missing += 1
+                findings.kept[parameters.storageClass, default: StorageTally()].add(size: object.size)
                 if let rows, try await rows.this.row(for: object.key)?.sourceMatches(size: object.size, etag: object.etag.value) == true {
                     findings.changedInBackup += 1
                 }
@@ -263,21 +281,25 @@ public struct Planner: Sendable {
                 if verdict == .same {
                     findings.same += 1
                     findings.sameByRecord += 1
+                    findings.kept[old.storageClass, default: StorageTally()].add(size: old.size)
                     continue
                 }
                 findings.changed += 1
+                findings.kept[parameters.storageClass, default: StorageTally()].add(size: object.size)
                 if object.size != old.size { findings.changedSize += 1 }
                 if verdict == .changedInBackup { findings.changedInBackup += 1 }
                 if verdict == .unproven { findings.unproven += 1 }
                 if let since = recentSince, object.lastModified >= since { findings.recent += 1 }
                 try await queueCopy(object, compareWith: verdict == .unproven ? old.etag : nil)
-            case .same(let object):
+            case .same(let object, let copy):
                 findings.same += 1
                 findings.count(source: object)
-                findings.count(backup: object)
+                findings.count(backup: copy)
+                findings.kept[copy.storageClass, default: StorageTally()].add(size: copy.size)
             case .extra(let object):
                 findings.extra += 1
                 findings.count(backup: object)
+                findings.extraByClass[object.storageClass, default: StorageTally()].add(size: object.size)
                 guard parameters.mirrorDeletes else { continue }
                 deletes.append(object.key)
                 if deletes.count == S3Client.deleteBatchLimit {
@@ -288,6 +310,9 @@ public struct Planner: Sendable {
         }
         try await flushCopies()
         if !deletes.isEmpty { try await sink.delete(deletes, unit: unit) }
+        // Asked once the unit is listed: by then each client knows its bucket's region (S3Client asks S3 once).
+        findings.sourceRegion = try await source.region(of: sourceURL.bucket)
+        findings.destinationRegion = try await backup.region(of: backupURL.bucket)
         return findings
     }
 

@@ -43,6 +43,10 @@ public struct BackupReport: Codable, Sendable {
     public var retrievalTier: RetrievalTier?
     /// Archived objects S3 is still retrieving, whose tasks wait in the queue (a restore that did not wait).
     public var retrievalsPending = 0
+    /// The S3 requests made for the run (planning and work), by operation, every attempt counted.
+    public var requests: [String: Int] = [:]
+    /// What the run cost and what its destination costs to keep, by the prices it was loaded with.
+    public var cost: CostEstimate?
 
     /// One finished task on the run's timeline.
     public struct TimelinePoint: Codable, Sendable, Equatable {
@@ -201,6 +205,7 @@ public struct BackupReport: Codable, Sendable {
                 + ByteCount.rate(Double(work.copiedBytes) / elapsed),
         ]
         lines += catalogLines.map { "  " + $0 }
+        lines += (cost?.lines(destination: to) ?? []).map { "  cost: " + $0 }
         if let retrievals = retrievalSummary { lines.append("  archives: " + retrievals) }
         for left in notCopied {
             lines.append("  \(left.what): \(left.keys.count) (\(left.advice))")
@@ -283,8 +288,9 @@ extension BackupReport {
         return newest.id
     }
 
-    /// The report of `run` from what the queue kept: the plan's findings, the tasks' results and states.
-    public static func load(queue: any TaskQueue, run: RunID, resumed: Bool = false) async throws -> BackupReport {
+    /// The report of `run` from what the queue kept: the plan's findings, the tasks' results and states, its requests
+    /// priced by `prices`.
+    public static func load(queue: any TaskQueue, run: RunID, resumed: Bool = false, prices: Prices = .aws) async throws -> BackupReport {
         let record = try await queue.run(run)
         var findings = PlanFindings()
         for unit in try await queue.units(run: run) {
@@ -314,9 +320,24 @@ extension BackupReport {
             return UnitWork(unit: unit.unit, findings: try Payload.decode(PlanFindings.self, Array(summary.utf8)))
         }
         report.failures = try await queue.deadTasks(run: run)
-        report.retrievalTier = (try? RunParameters.stored(in: record))?.retrieval?.tier
+        let parameters = try? RunParameters.stored(in: record)
+        report.retrievalTier = parameters?.retrieval?.tier
         report.retrievalsPending = try await queue.waiting(run: run).objects
+        report.requests = try await queue.requests(run: run)
+        if let parameters { report.estimateCost(prices: prices, parameters: parameters) }
         return report
+    }
+
+    /// Prices the run's requests, transfer and retrievals, and the destination's storage after it: the current
+    /// versions planning listed and the copies left (its extra objects too, when the run did not delete them), and
+    /// `noncurrent` versions when they were listed.
+    public mutating func estimateCost(prices: Prices, parameters: RunParameters, noncurrent: [String: StorageTally]? = nil) {
+        var current = plan.kept
+        if deletesRefused != nil || !parameters.mirrorDeletes { current.merge(plan.extraByClass) { $0.adding($1) } }
+        let regions = (plan.sourceRegion, plan.destinationRegion)
+        cost = CostEstimate(prices: prices, requests: requests, storageClass: parameters.storageClass, copiedBytes: work.copiedBytes,
+                            crossRegion: regions.0 != nil && regions.1 != nil && regions.0 != regions.1,
+                            retrievalDollars: work.retrievalCost, current: current, noncurrent: noncurrent)
     }
 
     /// Lists both buckets again with `planner` and records how they compare, counting objects written to the

@@ -26,6 +26,8 @@ public struct BackupRunner: Sendable {
         /// Whether the runner waits for archived objects S3 is retrieving (minutes to 48 hours), or, once nothing
         /// but waiting is left, stops its workers and throws `RetrievalsPending` (`--no-wait`).
         public var waitForRetrievals = true
+        /// The prices of the reports' cost estimates.
+        public var prices = Prices.aws
         /// Hears a one-line progress summary twice a second while a run goes on (for a terminal); nil for none.
         public var progress: (@Sendable (String) -> Void)?
         /// Defaults.
@@ -91,8 +93,8 @@ public struct BackupRunner: Sendable {
     /// Plans what is left of `run` while workers already copy, waits for the workers, verifies.
     private func work(run: RunID, resumed: Bool) async throws -> BackupReport {
         let record = try await queue.run(run)
-        var planner = try Planner(parameters: try RunParameters.stored(in: record), environment: environment,
-                                  observer: FleetPacer(queue: queue, log: log))
+        let requests = RunRequestCounter(pacer: FleetPacer(queue: queue, log: log))
+        var planner = try Planner(parameters: try RunParameters.stored(in: record), environment: environment, observer: requests)
         planner.catalog = queue
         // Workers start with the first queued copy, so copying overlaps planning; a run with nothing to do
         // starts none.
@@ -117,12 +119,13 @@ public struct BackupRunner: Sendable {
         var findings = PlanFindings()
         if record.state == .planning {
             let planning = BackupPlanning(planner: planner, queue: queue, run: run, owner: owner,
-                                          leaseRenewal: .seconds(Double(options.leaseSeconds) / 3), log: log,
+                                          leaseRenewal: .seconds(Double(options.leaseSeconds) / 3), requests: requests, log: log,
                                           onCopies: { [log] in pool.start(log: log) })
             let outcome: PlanOutcome
             do {
                 outcome = try await planning.execute(stopping: { [stopping] in stopping.requested })
             } catch {
+                try? await requests.record(run: run, in: queue) // the requests of the unit planning stopped in
                 try await stopped(run, pool: pool) // a stop ends planning early: that is the stop, not a failure
                 // A run that failed before its key space was even split planned nothing: it is cancelled, so the
                 // next night does not "finish" it by listing both buckets once more before its own run. Best effort,
@@ -155,7 +158,7 @@ public struct BackupRunner: Sendable {
         // A run whose workers gave up keeps its state, so the next command finishes it.
         if try await queue.outstanding(run: run) == 0 { try await queue.setRunState(run, .finished, note: refusal) }
 
-        return try await BackupReport.load(queue: queue, run: run, resumed: resumed)
+        return try await BackupReport.load(queue: queue, run: run, resumed: resumed, prices: options.prices)
     }
 }
 

@@ -52,6 +52,7 @@ public enum ReportPage {
             ]))
             if check.unexplained > 0 { sections.append(unexplainedTable(check, sides: report.sides)) }
         }
+        if let cost = report.cost { sections.append(costTable(cost, destination: to)) }
         sections.append("<h2>Throughput over the run</h2>" + throughputChart(report))
         sections.append("<h2>Work per prefix</h2>" + unitChart(report.units))
         if !report.failures.isEmpty { sections.append(failureTable(report)) }
@@ -89,6 +90,27 @@ public enum ReportPage {
             }
         }
         return "<h2>Failures</h2><table>\(rows)</table>"
+    }
+
+    /// The cost estimate: the run's requests by kind, transfer and retrievals; the destination's storage by class.
+    private static func costTable(_ cost: CostEstimate, destination: String) -> String {
+        let dollars = RetrievalPrices.dollars
+        var rows: [(String, String)] = cost.requests.map { line in
+            ("\(line.kind.rawValue.capitalized) requests", "\(line.count) × "
+                + (line.perThousand.map { "\(dollars($0)) per 1,000" } ?? "no price") + " = \(dollars(line.dollars))")
+        }
+        rows.append(("Between regions", "\(ByteCount.text(cost.transferBytes)) = \(dollars(cost.transferDollars))"))
+        rows.append(("Retrievals", dollars(cost.retrievalDollars)))
+        rows.append(("This run", "about \(dollars(cost.runDollars))"))
+        rows += cost.storage.map { line in
+            ("\(line.current ? "" : "Noncurrent ")\(line.storageClass)", "\(line.objects) objects, \(ByteCount.text(line.bytes)), "
+                + String(format: "%.3f GB billed", line.billedGB + line.standardGB) + " × "
+                + (line.perGBMonth.map { "\(dollars($0)) per GB-month = \(dollars(line.dollarsPerMonth)) a month" } ?? "no price"))
+        }
+        rows.append(("To keep the \(destination)", "about \(dollars(cost.monthlyDollars)) a month"
+            + (cost.countsNoncurrent ? "" : " (noncurrent versions not counted: --count-versions lists them)")))
+        if !cost.unpriced.isEmpty { rows.append(("No price", cost.unpriced.joined(separator: ", ") + ": left out")) }
+        return table("Cost (estimate at list prices)", rows)
     }
 
     /// The failed objects the page names per dead task.

@@ -84,8 +84,8 @@ public final class FleetPacer: RequestObserver {
         }
     }
 
-    /// Waits for this process's next request slot at the level in force.
-    public func beforeAttempt() async {
+    /// Waits for this process's next request slot at the level in force, whatever the operation.
+    public func beforeAttempt(_ operation: String) async {
         await refreshIfDue()
         let now = self.now()
         let start: ContinuousClock.Instant = state.mutate { state in

@@ -153,18 +153,15 @@ public final class Worker: Sendable {
         }
     }
 
-    /// Adds the request retries this process's clients made for `runs` since the last time to those runs in the
-    /// queue. Counts a write fails to add are kept for the next time.
+    /// Adds the requests this process's clients made for `runs` since the last time to those runs in the queue.
+    /// Counts a write fails to add are kept for the next time.
     private func recordRequests(ofRuns runs: [RunID]) async {
         for run in runs {
             guard let counter = contexts.value[run]?.requests else { continue }
-            let counts = counter.take()
-            guard counts.retries > 0 || counts.throttled > 0 else { continue }
             do {
-                try await queue.addRequestCounts(run: run, retries: counts.retries, throttled: counts.throttled)
+                try await counter.record(run: run, in: queue)
             } catch {
-                counter.giveBack(counts)
-                log("recording run \(run)'s \(counts.retries) request retries failed (\(error)); trying again when its next task ends")
+                log("recording run \(run)'s S3 requests failed (\(error)); trying again when its next task ends")
             }
         }
     }
@@ -403,7 +400,7 @@ struct RunContext: Sendable {
     let copier: ObjectCopier
     /// Whether the run's archived sources can be read, retrieving them if the run does.
     let archives: ArchiveCheck
-    /// Counts the retries of this run's requests.
+    /// Counts this run's requests and their retries.
     let requests: RunRequestCounter
 
     /// Makes a run's stores, their requests seen by the observer given: the source's, the backup's, and whether
@@ -433,19 +430,23 @@ struct RunContext: Sendable {
     }
 }
 
-/// One run's side of a worker's clients: every attempt is paced by the process's `FleetPacer` (one pace per
-/// process, whatever the runs), and the retries are counted for this run, so the worker can add them to the run
-/// as its tasks end. Counting per run, not per process, keeps a worker that serves several runs from booking one
-/// run's retries to another.
-final class RunRequestCounter: RequestObserver {
+/// One run's side of a process's clients: every attempt is paced by the process's `FleetPacer` (one pace per
+/// process, whatever the runs), and counted for this run by operation, with the retries, so the process can add
+/// them to the run as it goes. Counting per run, not per process, keeps a worker that serves several runs from
+/// booking one run's requests to another.
+public final class RunRequestCounter: RequestObserver {
     private let pacer: FleetPacer
-    private let counts = LockedBox(FleetPacer.Counts())
+    private let counts = LockedBox(RequestCounts())
 
-    init(pacer: FleetPacer) { self.pacer = pacer }
+    /// A counter whose attempts `pacer` paces.
+    public init(pacer: FleetPacer) { self.pacer = pacer }
 
-    func beforeAttempt() async { await pacer.beforeAttempt() }
+    public func beforeAttempt(_ operation: String) async {
+        counts.mutate { $0.sent[operation, default: 0] += 1 }
+        await pacer.beforeAttempt(operation)
+    }
 
-    func attemptFailed(_ error: S3Error, verdict: RetryClassifier.Verdict, willRetry: Bool) {
+    public func attemptFailed(_ error: S3Error, verdict: RetryClassifier.Verdict, willRetry: Bool) {
         pacer.attemptFailed(error, verdict: verdict, willRetry: willRetry)
         counts.mutate { counts in
             if willRetry { counts.retries += 1 }
@@ -454,18 +455,25 @@ final class RunRequestCounter: RequestObserver {
     }
 
     /// The counts since the last call.
-    func take() -> FleetPacer.Counts {
+    func take() -> RequestCounts {
         counts.mutate { counts in
-            defer { counts = FleetPacer.Counts() }
+            defer { counts = RequestCounts() }
             return counts
         }
     }
 
     /// Puts back counts that could not be recorded.
-    func giveBack(_ other: FleetPacer.Counts) {
-        counts.mutate { counts in
-            counts.retries += other.retries
-            counts.throttled += other.throttled
+    func giveBack(_ other: RequestCounts) { counts.mutate { $0.add(other) } }
+
+    /// Adds the counts since the last call to `run` in `queue`; counts the write fails to add are kept for the next
+    /// time, and the error is thrown.
+    public func record(run: RunID, in queue: any TaskQueue) async throws {
+        let counts = take()
+        do {
+            try await queue.addRequestCounts(run: run, counts)
+        } catch {
+            giveBack(counts)
+            throw error
         }
     }
 }

@@ -4,6 +4,7 @@ enum PostgresMigrations {
     /// Every migration in order; the index + 1 is the version it produces.
     static let all: [(name: String, sql: String)] = [
         ("0001_queue.sql", String(decoding: PackageResources._001_queue_sql, as: UTF8.self)),
+        ("0002_requests.sql", String(decoding: PackageResources._002_requests_sql, as: UTF8.self)),
     ]
 
     /// The schema version this build writes.

@@ -55,6 +55,14 @@ extension PostgresQueue {
 
     /// Dead tasks with their failed objects, oldest first: each object once, from the last attempt that recorded
     /// failures, with the attempts it failed in and its last error.
+    /// The S3 requests made for `run`, by operation.
+    public func requests(run: RunID) async throws -> [String: Int] {
+        try await transaction { db, _ in
+            let rows = try db.execute("SELECT operation, sent FROM run_requests WHERE run_id = $1::bigint", [.integer(run)])
+            return Dictionary((0..<rows.rows).map { (rows.text($0, 0)!, Int(rows.integer($0, 1)!)) }, uniquingKeysWith: +)
+        }
+    }
+
     public func deadTasks(run: RunID?) async throws -> [DeadTask] {
         try await transaction { db, _ in
             let tasks = try db.execute("""

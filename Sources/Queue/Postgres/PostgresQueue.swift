@@ -155,17 +155,25 @@ public final class PostgresQueue: TaskQueue {
         }
     }
 
-    /// Adds request retries (and, of them, the throttled ones) to a run; not done again after a lost COMMIT (the
-    /// counts would be added twice).
-    public func addRequestCounts(run: RunID, retries: Int, throttled: Int) async throws {
-        precondition(retries >= 0 && throttled >= 0, "counts only grow")
-        guard retries > 0 || throttled > 0 else { return }
+    /// Adds the requests (and the retries among them) made for a run, in one transaction: the operations as arrays,
+    /// upserted. Not done again after a lost COMMIT (the counts would be added twice).
+    public func addRequestCounts(run: RunID, _ counts: RequestCounts) async throws {
+        guard !counts.isEmpty else { return }
+        let sent = counts.sent.filter { $0.value > 0 }
         try await transaction(idempotent: false) { db, now in
             _ = try db.execute("""
                 UPDATE runs SET request_retries = request_retries + $2::bigint,
                     throttled_requests = throttled_requests + $3::bigint, updated_at = $4::bigint
                 WHERE id = $1::bigint
-                """, [.integer(run), .integer(Int64(retries)), .integer(Int64(throttled)), .integer(now)])
+                """, [.integer(run), .integer(Int64(counts.retries)), .integer(Int64(counts.throttled)), .integer(now)])
+            guard !sent.isEmpty else { return }
+            // A pruned run is left alone: the join finds no run, so nothing is inserted.
+            _ = try db.execute("""
+                INSERT INTO run_requests (run_id, operation, sent)
+                SELECT runs.id, t.operation, t.sent FROM runs, unnest($2::text[], $3::bigint[]) AS t (operation, sent)
+                WHERE runs.id = $1::bigint
+                ON CONFLICT (run_id, operation) DO UPDATE SET sent = run_requests.sent + excluded.sent
+                """, [.integer(run), .array(sent.keys.map { .text($0) }), .array(sent.values.map { .integer(Int64($0)) })])
         }
     }
 

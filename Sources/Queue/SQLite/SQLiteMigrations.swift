@@ -12,6 +12,7 @@ enum SQLiteMigrations {
         ("0005_books.sql", String(decoding: PackageResources._005_books_sql, as: UTF8.self)),
         ("0006_retrievals.sql", String(decoding: PackageResources._006_retrievals_sql, as: UTF8.self)),
         ("0007_catalog.sql", String(decoding: PackageResources._007_catalog_sql, as: UTF8.self)),
+        ("0008_requests.sql", String(decoding: PackageResources._008_requests_sql, as: UTF8.self)),
     ]
 
     /// The schema version this build writes.

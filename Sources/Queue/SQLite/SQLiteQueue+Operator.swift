@@ -98,6 +98,16 @@ extension SQLiteQueue {
         }
     }
 
+    /// The S3 requests made for `run`, by operation.
+    public func requests(run: RunID) async throws -> [String: Int] {
+        try await perform { db in
+            let rows = try db.prepare("SELECT operation, sent FROM run_requests WHERE run_id = ?1").bind(.integer(run)).rows {
+                ($0.text(0), Int($0.int64(1)))
+            }
+            return Dictionary(rows, uniquingKeysWith: +)
+        }
+    }
+
     /// Dead tasks back to ready with a fresh round of attempts; their runs are running again. The round's
     /// attempts move to `earlier_attempts` and its failures stay, so the books keep what happened.
     public func retry(run: RunID?, tasks: [TaskID]?) async throws -> Int {

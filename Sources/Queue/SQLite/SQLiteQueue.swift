@@ -90,16 +90,28 @@ public final class SQLiteQueue: TaskQueue {
         }
     }
 
-    /// Adds request retries (and, of them, the throttled ones) a worker's clients made for the run's tasks. Not
-    /// guarded by a lease: the requests happened, whoever holds the task now.
-    public func addRequestCounts(run: RunID, retries: Int, throttled: Int) async throws {
-        precondition(retries >= 0 && throttled >= 0, "counts only grow")
-        guard retries > 0 || throttled > 0 else { return }
+    /// Adds the requests (and the retries among them) a worker's or planner's clients made for the run, in one
+    /// transaction. Not guarded by a lease: the requests happened, whoever holds the task now.
+    public func addRequestCounts(run: RunID, _ counts: RequestCounts) async throws {
+        guard !counts.isEmpty else { return }
         let now = now()
-        _ = try await write("""
-            UPDATE runs SET request_retries = request_retries + ?2, throttled_requests = throttled_requests + ?3, updated_at = ?4
-            WHERE id = ?1
-            """, [.integer(run), .integer(Int64(retries)), .integer(Int64(throttled)), .integer(now)])
+        try await perform { db in
+            try db.writeTransaction {
+                try db.prepare("""
+                    UPDATE runs SET request_retries = request_retries + ?2, throttled_requests = throttled_requests + ?3,
+                        updated_at = ?4
+                    WHERE id = ?1
+                    """).bind(.integer(run), .integer(Int64(counts.retries)), .integer(Int64(counts.throttled)), .integer(now)).run()
+                // A pruned run is left alone: the subquery finds no run, so nothing is inserted.
+                let add = try db.prepare("""
+                    INSERT INTO run_requests (run_id, operation, sent) SELECT id, ?2, ?3 FROM runs WHERE id = ?1
+                    ON CONFLICT (run_id, operation) DO UPDATE SET sent = sent + excluded.sent
+                    """)
+                for (operation, sent) in counts.sent where sent > 0 {
+                    try add.bind(.integer(run), .text(operation), .integer(Int64(sent))).run()
+                }
+            }
+        }
     }
 
     // MARK: Tasks

@@ -7,6 +7,9 @@ public protocol ObjectStore: Sendable {
     /// Where the store is reached: two locations on different endpoints never overlap.
     var endpoint: Endpoint { get }
 
+    /// The region `bucket` lives in (the configured one for nil): where its requests and storage are billed.
+    func region(of bucket: String?) async throws -> String
+
     // MARK: Listing (`listObjects` and `listObjectVersions` page through these)
 
     /// One ListObjectsV2 page: at most `maxKeys` entries after `startAfter` (first page) or `continuationToken`.

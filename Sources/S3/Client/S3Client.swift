@@ -30,7 +30,7 @@ public final class S3Client: Sendable {
             var region = configuration.region
             do {
                 if let known = request.region { region = known } else { region = try await self.region(of: request.bucket) }
-                await configuration.observer?.beforeAttempt()
+                await configuration.observer?.beforeAttempt(request.operation)
                 let response = try await attemptOnce(request, region: region)
                 quota.release(spent: spent)
                 return response

@@ -37,8 +37,8 @@ public struct S3Configuration: Sendable {
 /// Sees every attempt a client makes: may delay it, and hears how it failed. Used to slow a whole fleet of
 /// processes down when S3 throttles one of them.
 public protocol RequestObserver: Sendable {
-    /// Called before each attempt is sent; returns when the attempt may go.
-    func beforeAttempt() async
+    /// Called before each attempt of `operation` (the S3 API name: `CopyObject`) is sent; returns when it may go.
+    func beforeAttempt(_ operation: String) async
     /// An attempt failed with `error`, classified as `verdict`; `willRetry` tells whether the client tries again.
     func attemptFailed(_ error: S3Error, verdict: RetryClassifier.Verdict, willRetry: Bool)
 }

@@ -34,8 +34,8 @@ extension S3Backup {
             }
             try await parameters.validate(environment: environment, allowUnversioned: options.allowUnversioned)
             let queue = try QueueLocation(db!).open()
-            var planner = try Planner(parameters: parameters, environment: environment,
-                                      observer: FleetPacer(queue: queue, log: Log.standardError))
+            let requests = RunRequestCounter(pacer: FleetPacer(queue: queue, log: Log.standardError))
+            var planner = try Planner(parameters: parameters, environment: environment, observer: requests)
             planner.catalog = queue
             // A run whose tasks are all done is finished, so that it is not taken for one to go on with.
             try await queue.finishIdleRuns()
@@ -48,7 +48,7 @@ extension S3Backup {
                 return
             }
             let outcome = try await BackupPlanning(planner: planner, queue: queue, run: run, owner: ProcessIdentity.current,
-                                                   leaseRenewal: QueueSettings().leaseDuration / 3,
+                                                   leaseRenewal: QueueSettings().leaseDuration / 3, requests: requests,
                                                    log: Log.standardError).execute()
             print(run)
             var standardError = StandardError()

@@ -26,6 +26,7 @@ extension S3Backup {
               help: "Mail the report to the --mail-to addresses, wherever they are set (command line, S3BACKUP_MAIL_TO, the config file's [mail] table).")
         var mailAsked = false
         @OptionGroup var mail: MailOptions
+        @OptionGroup var prices: PriceOptions
 
         func validate() throws {
             if mailAsked && mail.to.isEmpty {
@@ -44,7 +45,7 @@ extension S3Backup {
         func execute() async throws {
             let store = try queue.openExisting()
             let id = try await BackupReport.subject(run, in: store, path: queue.shownLocation)
-            var report = try await BackupReport.load(queue: store, run: id)
+            var report = try await BackupReport.load(queue: store, run: id, prices: try prices.prices)
             if !noVerify {
                 var planner = try Planner(parameters: try RunParameters.stored(in: try await store.run(id)),
                                           environment: ProcessInfo.processInfo.environment)

@@ -46,6 +46,7 @@ extension S3Backup {
         @OptionGroup var encryption: EncryptionOptions
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var mail: MailOptions
+        @OptionGroup var prices: PriceOptions
 
         func validate() throws {
             for url in [from, to] {
@@ -123,6 +124,7 @@ extension S3Backup {
             options.logDirectory = logDir ?? RunLog.defaultDirectory(environment: environment)
             options.logRetentionDays = 0 // the nightly run owns log retention (--log-retention-days)
             options.waitForRetrievals = !noWait
+            options.prices = try prices.prices
             let runner = try BackupRunner(queue: try openQueue(db, leaseSeconds: leaseSeconds), launcher: Work.launcher(database: db),
                                           options: options, environment: environment, owner: ProcessIdentity.current,
                                           log: Log.standardError)

@@ -26,6 +26,7 @@ extension S3Backup {
         var logRetentionDays = 30
         @Flag(help: "Print the reports as JSON.") var json = false
         @OptionGroup var mail: MailOptions
+        @OptionGroup var prices: PriceOptions
 
         func validate() throws {
             guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1 to 64") }
@@ -56,6 +57,7 @@ extension S3Backup {
             runnerOptions.logDirectory = logDir ?? RunLog.defaultDirectory(environment: environment)
             runnerOptions.logRetentionDays = logRetentionDays
             runnerOptions.allowUnversioned = options.allowUnversioned
+            runnerOptions.prices = try prices.prices
             // A live line on a terminal; nothing but the summary under cron.
             let terminal = isatty(STDOUT_FILENO) == 1
             if terminal {

@@ -113,7 +113,7 @@ enum ConfigFile {
             guard let info = try? JSONDecoder().decode(ToolInfo.self, from: json) else { return nil }
             collect(info.command)
         }
-        return SettingsSchema(commands: commands, sharedTables: ["mail"], commandLineOnly: ["yes", "delete"],
+        return SettingsSchema(commands: commands, sharedTables: ["mail", "prices"], commandLineOnly: ["yes", "delete"],
                               secrets: ["smtp-password": FileSecret(variable: "S3BACKUP_SMTP_PASSWORD", usedWith: "smtp-url")],
                               commandLineArguments: commandLineArguments)
     }

@@ -1,0 +1,9 @@
+-- s3backup queue schema, version 8: the S3 requests of each run by operation, for the cost estimate of its report.
+-- Every attempt counts (S3 bills a request whether or not it is tried again); workers and planners add theirs as
+-- they go, so a row grows by upsert. The run's rows go with it when it is pruned.
+CREATE TABLE run_requests (
+    run_id    INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    operation TEXT    NOT NULL,              -- the S3 API name: ListObjectsV2, CopyObject, …
+    sent      INTEGER NOT NULL CHECK (sent >= 0),
+    PRIMARY KEY (run_id, operation)
+) STRICT, WITHOUT ROWID;
