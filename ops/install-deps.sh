@@ -6,7 +6,8 @@
 #   Python: moto's S3 emulator with its server extras, boto3 (the reference client the tests compare with) and
 #   aiosmtpd (the SMTP server the mail tests send to); Debian's chromium (renders the HTML report in a test) and
 #   logrotate (rotates with the shipped file in a test);
-#   Ceph's RADOS Gateway with a monitor and an OSD (a production S3 the tests start on loopback: ops/test/rgw.py).
+#   Ceph's RADOS Gateway with a monitor and an OSD (a production S3 the tests start on loopback: ops/test/rgw.py);
+#   Prometheus's promtool and node_exporter (the metrics file as they read it, the alert rules as they test them).
 set -euo pipefail
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
@@ -46,6 +47,16 @@ if ! command -v radosgw >/dev/null || ! command -v ceph-mon >/dev/null || ! comm
   echo "installing Ceph's RADOS Gateway (radosgw ceph-mon ceph-osd ceph-common: the RGW lane of the integration tests)…" >&2
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends radosgw ceph-mon ceph-osd ceph-common >/dev/null
+fi
+
+if ! command -v promtool >/dev/null || ! command -v prometheus-node-exporter >/dev/null; then
+  echo "installing promtool and node_exporter (prometheus prometheus-node-exporter: the metrics tests)…" >&2
+  as_root apt-get update -qq
+  # Installing starts nothing where there is no init system; where there is one, the services stay off.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-node-exporter >/dev/null
+  if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+    as_root systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
+  fi
 fi
 
 if ! python3 -c 'import moto.server, flask, flask_cors, boto3, aiosmtpd' 2>/dev/null; then

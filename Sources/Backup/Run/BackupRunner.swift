@@ -28,6 +28,10 @@ public struct BackupRunner: Sendable {
         public var waitForRetrievals = true
         /// The prices of the reports' cost estimates.
         public var prices = Prices.aws
+        /// Where the run's progress gauges are written while it goes on (`--metrics-file`); nil for nowhere.
+        public var metrics: (@Sendable (RunMetrics, [MetricSample]) -> Void)?
+        /// How often they are.
+        public var metricsInterval: Duration = .seconds(15)
         /// Hears a one-line progress summary twice a second while a run goes on (for a terminal); nil for none.
         public var progress: (@Sendable (String) -> Void)?
         /// Defaults.
@@ -114,6 +118,19 @@ public struct BackupRunner: Sendable {
             }
         }
         defer { watcher?.cancel() }
+        let gauges = options.metrics.map { publish in
+            Task { [queue, options] in
+                let metrics = RunMetrics(kind: record.kind, from: record.source, to: record.destination)
+                while !Task.isCancelled {
+                    if let progress = try? await RunProgress.of(run, in: queue, counting: true) {
+                        publish(metrics, metrics.progress(start: progress.createdAt, plannedUnits: progress.plannedUnits, units: progress.units,
+                                                          tasks: progress.byState, objectsPerSecond: progress.objectsPerSecond(now: Date())))
+                    }
+                    try? await Task.sleep(for: options.metricsInterval)
+                }
+            }
+        }
+        defer { gauges?.cancel() }
 
         var refusal = record.note
         var findings = PlanFindings()
@@ -223,16 +240,39 @@ extension BackupRunner {
     }
 }
 
-/// How far a run got: its units planned and its tasks done (succeeded or dead).
-struct RunProgress {
-    var plannedUnits = 0, units = 0, doneTasks = 0, tasks = 0
+/// How far a run got: its units planned, its tasks by state and done (succeeded or dead), and, when counted, the
+/// objects and bytes its finished tasks moved.
+public struct RunProgress: Sendable {
+    /// Units planned, and in all.
+    public var plannedUnits = 0, units = 0
+    /// Tasks done (succeeded or dead), and in all.
+    public var doneTasks = 0, tasks = 0
+    /// Tasks by state.
+    public var byState: [String: Int] = [:]
+    /// When the run was created.
+    public var createdAt = Date()
+    /// Objects copied or deleted and bytes copied by its finished tasks (0 unless counted).
+    public var objects = 0, bytes: Int64 = 0
 
-    /// `run`'s progress as the queue has it.
-    static func of(_ run: RunID, in queue: any TaskQueue) async throws -> RunProgress {
+    /// Objects per second since the run was created, until `now`.
+    public func objectsPerSecond(now: Date) -> Double { Double(objects) / max(now.timeIntervalSince(createdAt), 0.001) }
+
+    /// `run`'s progress as the queue has it; `counting` reads every finished task's result for the objects and bytes.
+    public static func of(_ run: RunID, in queue: any TaskQueue, counting: Bool = false) async throws -> RunProgress {
         let units = try await queue.units(run: run)
-        let tasks = try await queue.runs(limit: 1_000).first { $0.id == run }?.tasks ?? [:]
-        return RunProgress(plannedUnits: units.filter { $0.summary != nil }.count, units: units.count,
-                           doneTasks: (tasks["succeeded"] ?? 0) + (tasks["dead"] ?? 0), tasks: tasks.values.reduce(0, +))
+        let summary = try await queue.runs(limit: 1_000).first { $0.id == run }
+        let tasks = summary?.tasks ?? [:]
+        var progress = RunProgress(plannedUnits: units.filter { $0.summary != nil }.count, units: units.count,
+                                   doneTasks: (tasks["succeeded"] ?? 0) + (tasks["dead"] ?? 0), tasks: tasks.values.reduce(0, +),
+                                   byState: tasks, createdAt: summary?.createdAt ?? Date())
+        if counting {
+            for (_, result) in try await queue.results(run: run) {
+                let outcome = try Payload.decode(TaskOutcome.self, result)
+                progress.objects += outcome.copied + outcome.deleted
+                progress.bytes += outcome.copiedBytes
+            }
+        }
+        return progress
     }
 }
 

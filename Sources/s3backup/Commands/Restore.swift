@@ -47,6 +47,7 @@ extension S3Backup {
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var mail: MailOptions
         @OptionGroup var prices: PriceOptions
+        @OptionGroup var metrics: MetricsOptions
 
         func validate() throws {
             for url in [from, to] {
@@ -81,6 +82,13 @@ extension S3Backup {
         }
 
         func execute() async throws {
+            // The labels of the backup between the same locations: a restore's source is the backup.
+            let publisher = try metrics.publisher(RunMetrics(kind: "restore", source: Side(url: to).url, backup: Side(url: from).url),
+                                                  enabled: !dryrun)
+            try await publisher.reporting { try await restore(metrics: publisher) }
+        }
+
+        private func restore(metrics publisher: MetricsPublisher) async throws {
             let environment = ProcessInfo.processInfo.environment
             let list = try keyList()
             let plans = try request(only: list).runs()
@@ -125,6 +133,8 @@ extension S3Backup {
             options.logRetentionDays = 0 // the nightly run owns log retention (--log-retention-days)
             options.waitForRetrievals = !noWait
             options.prices = try prices.prices
+            options.metrics = publisher.progress
+            options.metricsInterval = publisher.interval
             let runner = try BackupRunner(queue: try openQueue(db, leaseSeconds: leaseSeconds), launcher: Work.launcher(database: db),
                                           options: options, environment: environment, owner: ProcessIdentity.current,
                                           log: Log.standardError)
@@ -135,6 +145,7 @@ extension S3Backup {
                     for parameters in plans { reports += try await runner.execute(parameters) }
                 }
             }
+            reports.last.map(publisher.ended(with:))
             let listed = previews.compactMap(\.listedKeys).first
             var mailed = try await publishReports(reports, listedKeys: listed, mail: mailSettings, runner: runner)
             if let listed, !listed.notInBackup.isEmpty, let mailSettings, let last = reports.last {

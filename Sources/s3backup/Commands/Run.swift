@@ -27,6 +27,7 @@ extension S3Backup {
         @Flag(help: "Print the reports as JSON.") var json = false
         @OptionGroup var mail: MailOptions
         @OptionGroup var prices: PriceOptions
+        @OptionGroup var metrics: MetricsOptions
 
         func validate() throws {
             guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1 to 64") }
@@ -39,14 +40,18 @@ extension S3Backup {
             let mailSettings = try mail.settings(environment: environment)
             let command = "run \(options.source) → \(options.backup)"
             var runner: BackupRunner?
-            try await tellingOutcome(of: command, mail: mailSettings, runner: { runner }) {
-                try await backUp(environment: environment, mail: mailSettings) { runner = $0 }
+            let publisher = try metrics.publisher(RunMetrics(kind: "backup", source: Side(url: options.source).url,
+                                                             backup: Side(url: options.backup).url))
+            try await publisher.reporting {
+                try await tellingOutcome(of: command, mail: mailSettings, runner: { runner }) {
+                    try await backUp(environment: environment, mail: mailSettings, metrics: publisher) { runner = $0 }
+                }
             }
         }
 
         /// Plans, works and reports the run; `started` hears of the runner as soon as it exists (so a failure can be
         /// written to its log); SIGTERM and SIGINT stop it.
-        private func backUp(environment: [String: String], mail mailSettings: SMTPSettings?,
+        private func backUp(environment: [String: String], mail mailSettings: SMTPSettings?, metrics: MetricsPublisher,
                             started: (BackupRunner) -> Void) async throws {
             let queue = try openQueue(db, leaseSeconds: leaseSeconds)
             var runnerOptions = BackupRunner.Options()
@@ -58,6 +63,8 @@ extension S3Backup {
             runnerOptions.logRetentionDays = logRetentionDays
             runnerOptions.allowUnversioned = options.allowUnversioned
             runnerOptions.prices = try prices.prices
+            runnerOptions.metrics = metrics.progress
+            runnerOptions.metricsInterval = metrics.interval
             // A live line on a terminal; nothing but the summary under cron.
             let terminal = isatty(STDOUT_FILENO) == 1
             if terminal {
@@ -72,6 +79,7 @@ extension S3Backup {
                 try await runner.execute(options.parameters)
             }
             if terminal { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
+            reports.last.map(metrics.ended(with:))
             let mailed = try await publish(reports, json: json, mail: mailSettings, runner: runner)
             let status = ExitStatus.of(reports.last!, mailed: mailed)
             if status != .success { throw ExitCode(status.rawValue) }

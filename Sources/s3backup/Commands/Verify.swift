@@ -24,6 +24,7 @@ extension S3Backup {
         @Flag(help: "Print the result as JSON.") var json = false
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var mail: MailOptions
+        @OptionGroup var metrics: MetricsOptions
 
         func validate() throws {
             guard sample >= 0 else { throw ValidationError("--sample must be 0 or more") }
@@ -31,6 +32,12 @@ extension S3Backup {
         }
 
         func execute() async throws {
+            let publisher = try metrics.publisher(RunMetrics(kind: "verify", source: Side(url: source).url, backup: Side(url: backup).url))
+            try await publisher.reporting { try await drill(metrics: publisher) }
+        }
+
+        private func drill(metrics publisher: MetricsPublisher) async throws {
+            let began = Date()
             let environment = ProcessInfo.processInfo.environment
             let parameters = RunParameters(
                 source: connection.side(source), backup: connection.side(backup))
@@ -43,6 +50,7 @@ extension S3Backup {
                                                               log: Log.standardError)
             }
             let result = try await drill.run(sample: sample, keep: json ? KeySample.jsonLimit : KeySample.textLimit)
+            publisher.ended(with: result, seconds: Date().timeIntervalSince(began))
             var output = StandardOutput()
             if json {
                 try output.line(String(decoding: try documentEncoder.encode(result), as: UTF8.self))
