@@ -12,7 +12,7 @@ struct S3Backup: AsyncParsableCommand {
         abstract: "Back up an S3 bucket to a versioned bucket in another region, and restore from it.",
         discussion: ExitStatus.helpText,
         version: Version.text,
-        subcommands: [Run.self, Plan.self, Work.self, Report.self, Setup.self, Restore.self, Verify.self, List.self, Status.self, Failed.self, Retry.self, Cancel.self, Prune.self, Config.self]
+        subcommands: [Run.self, Plan.self, Work.self, Report.self, HistoryCommand.self, Setup.self, Restore.self, Verify.self, List.self, Status.self, Failed.self, Retry.self, Cancel.self, Prune.self, Config.self]
     )
 
     /// Layers the environment and the config file under the command line, then runs the command as

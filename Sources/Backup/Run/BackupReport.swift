@@ -47,6 +47,8 @@ public struct BackupReport: Codable, Sendable {
     public var requests: [String: Int] = [:]
     /// What the run cost and what its destination costs to keep, by the prices it was loaded with.
     public var cost: CostEstimate?
+    /// How the backups between the same locations went over the last nights (`addTrend`); nil until asked.
+    public var trend: String?
 
     /// One finished task on the run's timeline.
     public struct TimelinePoint: Codable, Sendable, Equatable {
@@ -214,6 +216,7 @@ public struct BackupReport: Codable, Sendable {
                 lines.append("    … and \(left.keys.count - Verification.textKeys) more: `--json` lists them")
             }
         }
+        if let trend { lines.append("  trend: \(trend)") }
         if let refusal = deletesRefused { lines.append("  \(refusal)") }
         if deadTasks > 0 { lines.append("  \(deadTasks) task(s) failed on every attempt: see `s3backup failed --run \(run)`") }
         if let check = verification {
@@ -326,6 +329,16 @@ extension BackupReport {
         report.requests = try await queue.requests(run: run)
         if let parameters { report.estimateCost(prices: prices, parameters: parameters) }
         return report
+    }
+
+    /// Sets `trend` from the backups between this run's locations that `queue` holds from the `days` before `now`
+    /// (this one included); a restore has none.
+    public mutating func addTrend(from queue: any TaskQueue, days: Int = 7, now: Date = Date()) async throws {
+        guard kind == "backup" else { return }
+        let history = try await History.load(queue: queue, since: now.addingTimeInterval(-Double(days) * 86_400)) { [source, backup] in
+            $0.kind == "backup" && $0.source == source && $0.destination == backup && $0.createdAt <= now
+        }
+        trend = History.trend(of: history.runs, days: days, now: now)
     }
 
     /// Prices the run's requests, transfer and retrievals, and the destination's storage after it: the current

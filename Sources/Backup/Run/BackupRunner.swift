@@ -175,7 +175,9 @@ public struct BackupRunner: Sendable {
         // A run whose workers gave up keeps its state, so the next command finishes it.
         if try await queue.outstanding(run: run) == 0 { try await queue.setRunState(run, .finished, note: refusal) }
 
-        return try await BackupReport.load(queue: queue, run: run, resumed: resumed, prices: options.prices)
+        var report = try await BackupReport.load(queue: queue, run: run, resumed: resumed, prices: options.prices)
+        try await report.addTrend(from: queue)
+        return report
     }
 }
 

@@ -17,7 +17,7 @@ public enum ReportPage {
         var sections: [String] = []
         sections.append("""
             <h1>\(report.kind == "restore" ? "Restore" : "Backup") run \(report.run): <span style="color:\(verdictColour)">\(escape(report.verdict.rawValue))</span></h1>
-            <p class="sub">\(escape(report.source)) → \(escape(report.backup))\(report.startedAt.map { " · started \($0.formatted(.iso8601))" } ?? "") · \(String(format: "%.1f", report.seconds)) s</p>
+            <p class="sub">\(escape(report.source)) → \(escape(report.backup))\(report.startedAt.map { " · started \($0.formatted(.iso8601))" } ?? "") · \(String(format: "%.1f", report.seconds)) s</p>\(report.trend.map { "<p>Trend: \(escape($0))</p>" } ?? "")
             """)
         let plan = report.plan, work = report.work, (from, to) = report.sides, bytes = ByteCount.text
         sections.append(table("Numbers", [
@@ -56,10 +56,15 @@ public enum ReportPage {
         sections.append("<h2>Throughput over the run</h2>" + throughputChart(report))
         sections.append("<h2>Work per prefix</h2>" + unitChart(report.units))
         if !report.failures.isEmpty { sections.append(failureTable(report)) }
-        return """
+        return document(title: "s3backup run \(report.run): \(report.verdict.rawValue)", sections: sections)
+    }
+
+    /// A page of `sections` (markup already escaped) under `title` (text), with the policy and the style of every page.
+    static func document(title: String, sections: [String]) -> String {
+        """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="\(contentSecurityPolicy)">
-            <title>s3backup run \(report.run): \(escape(report.verdict.rawValue))</title>
+            <title>\(escape(title))</title>
             <style>
             body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#1f2328;padding:0 1rem}
             h1{font-size:1.6rem;margin:0}.sub{color:#59636e;margin-top:.3rem}h2{font-size:1.15rem;margin-top:2rem}
@@ -132,7 +137,7 @@ public enum ReportPage {
         return "<h2>Unexplained differences</h2><table>\(rows)</table>"
     }
 
-    private static func table(_ title: String, _ rows: [(String, String)]) -> String {
+    static func table(_ title: String, _ rows: [(String, String)]) -> String {
         "<h2>\(escape(title))</h2><table>" + rows.map { "<tr><td>\(escape($0.0))</td><td>\(escape($0.1))</td></tr>" }.joined()
             + "</table>"
     }

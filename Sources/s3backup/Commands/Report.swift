@@ -46,18 +46,14 @@ extension S3Backup {
             let store = try queue.openExisting()
             let id = try await BackupReport.subject(run, in: store, path: queue.shownLocation)
             var report = try await BackupReport.load(queue: store, run: id, prices: try prices.prices)
+            try await report.addTrend(from: store, now: report.startedAt.map { $0.addingTimeInterval(max(report.seconds, 0)) } ?? Date())
             if !noVerify {
                 var planner = try Planner(parameters: try RunParameters.stored(in: try await store.run(id)),
                                           environment: ProcessInfo.processInfo.environment)
                 planner.catalog = store
                 try await report.verify(with: planner, since: report.startedAt ?? Date())
             }
-            if let html {
-                do { try Data(ReportPage.html(report).utf8).write(to: URL(fileURLWithPath: html)) } catch {
-                    let errno = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code ?? 0
-                    throw FileError(path: html, operation: "write the HTML report to", code: Int32(errno))
-                }
-            }
+            if let html { try writePage(ReportPage.html(report), to: html, what: "the HTML report") }
             try queue.emit(report) { report.text }
             let asked = mailAsked || Self.mailToTyped()
             let settings = asked ? try mail.settings(environment: ProcessInfo.processInfo.environment) : nil

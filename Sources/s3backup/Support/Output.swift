@@ -58,3 +58,12 @@ struct StandardError: TextOutputStream {
         print("s3backup: \(ControlEscaping.escaped(text))", to: &standardError)
     }
 }
+
+/// Writes `page` (`what` it is, for the error) to the file at `path`; a file that cannot be written is a `FileError`
+/// with the system's reason.
+func writePage(_ page: String, to path: String, what: String) throws {
+    do { try Data(page.utf8).write(to: URL(fileURLWithPath: path)) } catch {
+        let errno = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code ?? 0
+        throw FileError(path: path, operation: "write \(what) to", code: Int32(errno))
+    }
+}
