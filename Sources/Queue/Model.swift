@@ -316,3 +316,19 @@ public struct RequestCounts: Sendable, Equatable {
         throttled += other.throttled
     }
 }
+
+/// A task a worker holds now: who, since when, and how fresh its lease is.
+public struct HeldTask: Sendable, Codable, Equatable {
+    /// The task and its run.
+    public var task: TaskID, run: RunID
+    /// What kind of work.
+    public var kind: String
+    /// The worker holding it (`host:pid`).
+    public var owner: String
+    /// This attempt's number in the task's current round.
+    public var attempt: Int
+    /// When this claim was made (nil for a claim made before schema 8, or 2 on PostgreSQL).
+    public var claimedAt: Date?
+    /// The worker's last heartbeat for it, and when its lease runs out without another.
+    public var heartbeatAt: Date?, expiresAt: Date
+}

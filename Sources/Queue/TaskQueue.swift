@@ -87,6 +87,8 @@ public protocol OperatorViews: Sendable {
     func runs(limit: Int) async throws -> [RunSummary]
     /// Dead tasks of one run (or all), with the objects that failed in each, once per object.
     func deadTasks(run: RunID?) async throws -> [DeadTask]
+    /// The tasks workers hold now (of one run, or of all), by worker and then the time each was claimed.
+    func held(run: RunID?) async throws -> [HeldTask]
     /// The S3 requests made for a run, by operation (`ListObjectsV2`, `CopyObject`, …): every attempt, retries too.
     func requests(run: RunID) async throws -> [String: Int]
     /// Puts dead tasks back to ready with a fresh round of attempts: of one run, all runs, or the listed tasks.

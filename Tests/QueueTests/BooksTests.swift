@@ -136,6 +136,25 @@ struct BooksTests {
         #expect(try await queue.requests(run: other) == ["ListObjectsV2": 1])
     }
 
+    /// What workers hold, by worker and claim: who, since when, until when; nothing once done.
+    @Test(arguments: Backend.allCases) func heldTasksNameTheirWorkersAndClaims(_ backend: Backend) async throws {
+        let place = try QueuePlace(backend)
+        let queue = try place.open(clock: clock)
+        let run = try await queue.createRun(kind: "backup", source: "s3://a", destination: "s3://b", parameters: "{}")
+        try await queue.enqueue((0..<3).map { NewTask(kind: "copy", uniqueKey: "k\($0)", payload: []) }, run: run, held: false)
+        let first = try await queue.claim(worker: "host-b:2", limit: 1, run: nil)
+        clock.advance(.seconds(5))
+        let second = try await queue.claim(worker: "host-a:1", limit: 2, run: run)
+        let held = try await queue.held(run: run)
+        #expect(held.map(\.owner) == ["host-a:1", "host-a:1", "host-b:2"])
+        #expect(held.map(\.task) == second.map(\.lease.task) + first.map(\.lease.task))
+        #expect(held.last?.claimedAt == held.last?.heartbeatAt && held[0].claimedAt == held.last?.claimedAt?.addingTimeInterval(5))
+        #expect(held.allSatisfy { $0.attempt == 1 && $0.kind == "copy" && $0.expiresAt > $0.claimedAt! })
+        #expect(try await queue.held(run: run + 1).isEmpty)
+        _ = try await queue.complete(first.map { (lease: $0.lease, result: nil) })
+        #expect(try await queue.held(run: nil).map(\.owner) == ["host-a:1", "host-a:1"])
+    }
+
     /// A queue of schema 4 with runs, tasks, plan units and failures becomes schema 5 with every row, column, index
     /// and foreign key kept (the `runs` table is rebuilt for AUTOINCREMENT), foreign keys enforced again afterwards
     /// (pruning still cascades), and the next id after the largest one it held.

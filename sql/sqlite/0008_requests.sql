@@ -1,4 +1,5 @@
--- s3backup queue schema, version 8: the S3 requests of each run by operation, for the cost estimate of its report.
+-- s3backup queue schema, version 8: the S3 requests of each run by operation, for the cost estimate of its report,
+-- and when each running task was claimed, for `status --watch`.
 -- Every attempt counts (S3 bills a request whether or not it is tried again); workers and planners add theirs as
 -- they go, so a row grows by upsert. The run's rows go with it when it is pruned.
 CREATE TABLE run_requests (
@@ -7,3 +8,7 @@ CREATE TABLE run_requests (
     sent      INTEGER NOT NULL CHECK (sent >= 0),
     PRIMARY KEY (run_id, operation)
 ) STRICT, WITHOUT ROWID;
+
+-- When the task's lease was taken (NULL while no one holds it, and for tasks claimed before version 8): what a
+-- worker holds since when.
+ALTER TABLE tasks ADD COLUMN claimed_at INTEGER;

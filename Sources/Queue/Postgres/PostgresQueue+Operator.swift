@@ -55,6 +55,21 @@ extension PostgresQueue {
 
     /// Dead tasks with their failed objects, oldest first: each object once, from the last attempt that recorded
     /// failures, with the attempts it failed in and its last error.
+    /// The tasks workers hold now, by worker and claim.
+    public func held(run: RunID?) async throws -> [HeldTask] {
+        try await transaction { db, _ in
+            let rows = try db.execute("""
+                SELECT id, run_id, kind, lease_owner, attempts, claimed_at, heartbeat_at, lease_expires_at FROM tasks
+                WHERE state = 'running' AND ($1::bigint IS NULL OR run_id = $1::bigint) ORDER BY lease_owner, claimed_at, id
+                """, [.integer(run)])
+            return (0..<rows.rows).map { row in
+                HeldTask(task: rows.integer(row, 0)!, run: rows.integer(row, 1)!, kind: rows.text(row, 2)!, owner: rows.text(row, 3)!,
+                         attempt: Int(rows.integer(row, 4)!), claimedAt: rows.integer(row, 5).map(QueueTime.date),
+                         heartbeatAt: rows.integer(row, 6).map(QueueTime.date), expiresAt: QueueTime.date(rows.integer(row, 7)!))
+            }
+        }
+    }
+
     /// The S3 requests made for `run`, by operation.
     public func requests(run: RunID) async throws -> [String: Int] {
         try await transaction { db, _ in

@@ -221,7 +221,7 @@ public final class PostgresQueue: TaskQueue {
             let claimed = try db.execute("""
                 UPDATE tasks SET state = 'running', attempts = attempts + 1, lease_owner = $2, waiting = NULL,
                     lease_token = lease_token + 1, lease_expires_at = $1::bigint + $3::bigint, heartbeat_at = $1::bigint,
-                    updated_at = $1::bigint
+                    claimed_at = $1::bigint, updated_at = $1::bigint
                 WHERE id IN (SELECT id FROM tasks
                              WHERE state = 'ready' AND run_at <= $1::bigint AND ($5::bigint IS NULL OR run_id = $5::bigint)
                              AND run_id IN (SELECT id FROM runs WHERE state IN ('planning', 'running'))

@@ -98,6 +98,20 @@ extension SQLiteQueue {
         }
     }
 
+    /// The tasks workers hold now, by worker and claim.
+    public func held(run: RunID?) async throws -> [HeldTask] {
+        try await perform { db in
+            try db.prepare("""
+                SELECT id, run_id, kind, lease_owner, attempts, claimed_at, heartbeat_at, lease_expires_at FROM tasks
+                WHERE state = 'running' AND (?1 IS NULL OR run_id = ?1) ORDER BY lease_owner, claimed_at, id
+                """).bind(run.map { .integer($0) } ?? .null).rows { row in
+                HeldTask(task: row.int64(0), run: row.int64(1), kind: row.text(2), owner: row.text(3), attempt: Int(row.int64(4)),
+                         claimedAt: row.optionalInt64(5).map(QueueTime.date), heartbeatAt: row.optionalInt64(6).map(QueueTime.date),
+                         expiresAt: QueueTime.date(row.int64(7)))
+            }
+        }
+    }
+
     /// The S3 requests made for `run`, by operation.
     public func requests(run: RunID) async throws -> [String: Int] {
         try await perform { db in

@@ -160,7 +160,8 @@ public final class SQLiteQueue: TaskQueue {
                 // with the backlog. https://www.sqlite.org/lang_indexedby.html
                 let claimed = try db.prepare("""
                     UPDATE tasks SET state = 'running', attempts = attempts + 1, lease_owner = ?2, waiting = NULL,
-                        lease_token = lease_token + 1, lease_expires_at = ?1 + ?3, heartbeat_at = ?1, updated_at = ?1
+                        lease_token = lease_token + 1, lease_expires_at = ?1 + ?3, heartbeat_at = ?1, claimed_at = ?1,
+                        updated_at = ?1
                     WHERE id IN (SELECT id FROM tasks INDEXED BY tasks_ready
                                  WHERE state = 'ready' AND run_at <= ?1 AND (?5 IS NULL OR run_id = ?5)
                                  AND run_id IN (SELECT id FROM runs WHERE state IN ('planning', 'running'))
