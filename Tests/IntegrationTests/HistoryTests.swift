@@ -79,6 +79,27 @@ struct HistoryTests {
 
         #expect(try await IntegrationTests.run(Repository.binary, ["history", "--db", fixture.database, "--since", "yesterday"],
                                                environment: fixture.environment).status == 64)
+
+        // The weekly mail: every run, the drill `verify --db` recorded, the week's costs.
+        let drill = try await IntegrationTests.run(Repository.binary, ["verify", "--source", "s3://\(fixture.primary)", "--backup",
+                                                                       "s3://\(fixture.backup)", "--db", fixture.database, "--sample", "2"],
+                                                   environment: fixture.environment)
+        #expect(drill.status == 0, "\(drill.stderr)")
+        let sink = try await MailTests.Sink()
+        let weekly = try await IntegrationTests.run(Repository.binary, [
+            "report", "--db", fixture.database, "--since", "7d", "--mail-to", "ops@example.test", "--mail-from", "backup@example.test",
+            "--smtp-url", sink.url, "--json",
+        ], environment: fixture.environment)
+        #expect(weekly.status == 0, "\(weekly.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(weekly.stdout)) as? [String: Any])
+        let costs = runs.compactMap { number($0, "cost_dollars") }.reduce(0, +)
+        #expect(abs((number(summary, "run_dollars") ?? -1) - costs) < 1e-12)
+        #expect(number(summary, "monthly_dollars") == number(reports.last!, "cost", "monthly_dollars"))
+        let message = try #require(try sink.messages().first?.text)
+        let subject = MailTests.Sink.subject(of: message)
+        #expect(subject.hasPrefix("[s3backup] OK: s3backup from ") && subject.hasSuffix(": 5 runs, 1 drill"), "\(subject)")
+        #expect(message.contains("drill passed: 0 keys differ (of 66 in the primary), 2 bodies sampled, 0 different"), "\(message)")
+        #expect(message.components(separatedBy: "  success  ").count - 1 == 5, "\(message)")
     }
 
     /// How many times `text` occurs in `bytes`.

@@ -29,6 +29,11 @@ public struct ReportMailer: Sendable {
                           sent: "report of run \(report.run) mailed to \(addresses)")
     }
 
+    /// Mails a period's summary (the weekly mail).
+    public func summary(_ summary: PeriodSummary) async -> Bool {
+        await send(summary.subject, summary.text, sent: "summary mailed to \(addresses)")
+    }
+
     /// Mails that `command` ended without a report: `verdict` (`FAILED`, `STOPPED`) with the one-line `reason` in the
     /// subject (bounded, without control characters), the reason whole and the last lines of `logFile` in the body.
     public func outcome(_ verdict: String, of command: String, reason: String, logFile: String?) async -> Bool {

@@ -28,6 +28,12 @@ public struct Drill: Sendable {
         /// Whether the backup holds exactly what the primary holds, as far as the drill could see.
         public var passed: Bool { comparison.differences == 0 && bodyMismatches.isEmpty }
 
+        /// `drill passed: 0 keys differ, 100 bodies sampled, 0 different`: one line.
+        public var summary: String {
+            "drill \(passed ? "passed" : "FAILED"): \(comparison.differences) keys differ (of \(comparison.sourceObjects) in the primary), "
+                + "\(sampled.count) bodies sampled, \(bodyMismatches.count) different"
+        }
+
         /// Lines for a person: the counts, then the first keys (20) of each kind that differs.
         public var text: String {
             let c = comparison

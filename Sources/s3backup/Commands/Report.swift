@@ -20,6 +20,8 @@ extension S3Backup {
 
         @OptionGroup var queue: QueueOptions
         @Option(help: "The run (default: the newest backup run).") var run: RunID?
+        @Option(help: "Instead of one run: summarize every run and drill since then (7d, 30d, an ISO 8601 date), with their costs: the weekly mail.")
+        var since: String?
         @Flag(help: "Skip listing the buckets again (report only what the queue kept).") var noVerify = false
         @Option(help: "Also write the report as one self-contained HTML page to this file.") var html: String?
         @Flag(name: .customLong("mail"),
@@ -29,6 +31,10 @@ extension S3Backup {
         @OptionGroup var prices: PriceOptions
 
         func validate() throws {
+            if let since, History.since(since) == nil {
+                throw ValidationError("--since \(since.debugDescription) is not 7d, 12h, 90m or an ISO 8601 date (2026-11-01)")
+            }
+            if since != nil && (run != nil || html != nil) { throw ValidationError("--since summarizes a period: it takes no --run or --html") }
             if mailAsked && mail.to.isEmpty {
                 throw ValidationError("--mail needs addresses: pass --mail-to, set S3BACKUP_MAIL_TO, or write mail-to = [\"…\"] "
                     + "under [mail] in the config file (with mail-from and smtp-url)")
@@ -44,6 +50,7 @@ extension S3Backup {
 
         func execute() async throws {
             let store = try queue.openExisting()
+            if let since { return try await summarize(store, since: History.since(since)!) }
             let id = try await BackupReport.subject(run, in: store, path: queue.shownLocation)
             var report = try await BackupReport.load(queue: store, run: id, prices: try prices.prices)
             try await report.addTrend(from: store, now: report.startedAt.map { $0.addingTimeInterval(max(report.seconds, 0)) } ?? Date())
@@ -60,6 +67,16 @@ extension S3Backup {
             let mailed = await settings.map { ReportMailer(settings: $0, log: Log.standardError) }?.report(report, logFile: nil) ?? true
             let status = ExitStatus.of(report, mailed: mailed)
             if status != .success { throw ExitCode(status.rawValue) }
+        }
+
+        /// The period's summary, printed and, when asked, mailed; 0 unless the mail failed (the summary tells how the
+        /// runs went: each run's own exit status said so already).
+        private func summarize(_ store: any TaskQueue, since: Date) async throws {
+            let summary = try await PeriodSummary.load(queue: store, since: since, prices: try prices.prices)
+            try queue.emit(summary) { summary.text }
+            let asked = mailAsked || Self.mailToTyped()
+            guard asked, let settings = try mail.settings(environment: ProcessInfo.processInfo.environment) else { return }
+            if await !ReportMailer(settings: settings, log: Log.standardError).summary(summary) { throw ExitCode(ExitStatus.mailFailed.rawValue) }
         }
     }
 }

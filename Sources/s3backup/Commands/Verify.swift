@@ -2,6 +2,7 @@ import ArgumentParser
 import Backup
 import Foundation
 import Mail
+import Queue
 
 extension S3Backup {
     /// `s3backup verify`: the recovery drill.
@@ -51,6 +52,7 @@ extension S3Backup {
             }
             let result = try await drill.run(sample: sample, keep: json ? KeySample.jsonLimit : KeySample.textLimit)
             publisher.ended(with: result, seconds: Date().timeIntervalSince(began))
+            if let db { try await Self.record(result, of: parameters, in: try QueueOptions.openExisting(db)) }
             var output = StandardOutput()
             if json {
                 try output.line(String(decoding: try documentEncoder.encode(result), as: UTF8.self))
@@ -62,6 +64,14 @@ extension S3Backup {
             let mailed = await mailer?.drill(result, source: source, backup: backup) ?? true
             if !result.passed { throw ExitCode(ExitStatus.failure.rawValue) }
             if !mailed { throw ExitCode(ExitStatus.mailFailed.rawValue) }
+        }
+
+        /// Keeps the drill's outcome in the backup's queue as a finished `verify` run whose note says how it went, so
+        /// `status` and the weekly summary (`report --since 7d`) show it; pruned with the other runs.
+        static func record(_ result: Drill.Result, of parameters: RunParameters, in queue: any TaskQueue) async throws {
+            let run = try await queue.createRun(kind: "verify", source: parameters.source.url, destination: parameters.backup.url,
+                                                parameters: "{}")
+            try await queue.setRunState(run, .finished, note: result.summary)
         }
     }
 }
