@@ -85,4 +85,23 @@ struct CostEstimateTests {
         #expect(findings.extraByClass == ["STANDARD": StorageTally(objects: 1, bytes: 21, shortOfMinimum: StorageTally.minimumBilledSize - 21)])
         #expect(findings.sourceRegion == "us-east-2" && findings.destinationRegion == "us-west-2")
     }
+
+    /// `--count-versions` tallies what the destination keeps besides its current versions: each noncurrent version at
+    /// its class and size, each delete marker in STANDARD at its key's bytes; nothing outside the location.
+    @Test func noncurrentVersionsAndDeleteMarkersAreTalliedByClass() async throws {
+        let store = InMemoryObjectStore()
+        store.createBucket("primary")
+        store.createBucket("backup")
+        _ = try store.put("backup", "bk/a", Array("first".utf8))
+        _ = try store.put("backup", "bk/a", Array("second!".utf8), options: WriteOptions(storageClass: "STANDARD_IA"))
+        _ = try store.put("backup", "bk/gone", Array(repeating: 1, count: 300 << 10), options: WriteOptions(storageClass: "STANDARD_IA"))
+        try await store.deleteObject(bucket: "backup", key: "bk/gone", versionID: nil)
+        _ = try store.put("backup", "other/a", Array("elsewhere".utf8))
+        _ = try store.put("backup", "other/a", Array("elsewhere too".utf8))
+        let parameters = RunParameters(source: Side(url: "s3://primary/data"), backup: Side(url: "s3://backup/bk"))
+        let tally = try await Planner(parameters: parameters, source: store, backup: store).noncurrentInDestination()
+
+        #expect(tally == ["STANDARD": StorageTally(objects: 2, bytes: 5 + 7, shortOfMinimum: 2 * StorageTally.minimumBilledSize - 12),
+                          "STANDARD_IA": StorageTally(objects: 1, bytes: 300 << 10)])
+    }
 }

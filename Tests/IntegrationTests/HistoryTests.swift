@@ -77,6 +77,38 @@ struct HistoryTests {
         #expect(Self.count(dom, "<polyline class=\"series\"") == 4, "the primary and the backup in each of the two line charts")
         #expect(ReportPageBrowserTests.contains(dom, "<table class=\"runs\">"))
 
+        // --count-versions prices what the backup keeps besides current versions, as boto3 lists it: the old versions
+        // of the four rewritten and four deleted objects at the copies' class (STANDARD_IA, each billed at least
+        // 128 KiB), and the four delete markers in STANDARD at their keys' bytes.
+        let counted = try await IntegrationTests.run(Repository.binary, ["report", "--db", fixture.database, "--no-verify", "--count-versions",
+                                                                         "--json"], environment: fixture.environment)
+        #expect(counted.status == 0, "\(counted.stderr)")
+        let storage = (try #require(try JSONSerialization.jsonObject(with: Data(counted.stdout)) as? [String: Any])["cost"]
+            as? [String: Any])?["storage"] as? [[String: Any]] ?? []
+        let noncurrent = Dictionary(storage.filter { $0["current"] as? Bool == false }.map { ($0["storage_class"] as? String ?? "", $0) }) { $1 }
+        let script = """
+            import boto3, json, sys
+            s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+                              aws_access_key_id="AKIDTEST", aws_secret_access_key="test-secret")
+            pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=sys.argv[2]))
+            old = [v for p in pages for v in p.get("Versions", []) if not v["IsLatest"]]
+            markers = [m for p in pages for m in p.get("DeleteMarkers", [])]
+            assert {v["StorageClass"] for v in old} == {"STANDARD_IA"} and all(v["Size"] < 131072 for v in old)
+            print(json.dumps([len(old), sum(v["Size"] for v in old), len(markers), sum(len(m["Key"].encode()) for m in markers)]))
+            """
+        let boto = try await IntegrationTests.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, fixture.emulator.server.endpoint,
+                                                                                          fixture.backup], environment: ProcessInfo.processInfo.environment)
+        #expect(boto.status == 0, "boto3: \(boto.stderr)")
+        let listed = try JSONDecoder().decode([Int].self, from: Data(boto.stdout))
+        #expect(listed[0] == 8 && listed[2] == 4, "\(listed)")
+        #expect(noncurrent.count == 2, "\(storage)")
+        let versions = noncurrent["STANDARD_IA"] ?? [:], markers = noncurrent["STANDARD"] ?? [:]
+        #expect(number(versions, "objects") == Double(listed[0]) && number(versions, "bytes") == Double(listed[1]))
+        #expect(number(markers, "objects") == Double(listed[2]) && number(markers, "bytes") == Double(listed[3]))
+        let gib = Double(1 << 30)
+        #expect(abs((number(versions, "dollars_per_month") ?? -1) - Double(listed[0] * 131_072) / gib * 0.0125) < 1e-15)
+        #expect(abs((number(markers, "dollars_per_month") ?? -1) - Double(listed[3]) / gib * 0.023) < 1e-15)
+
         #expect(try await IntegrationTests.run(Repository.binary, ["history", "--db", fixture.database, "--since", "yesterday"],
                                                environment: fixture.environment).status == 64)
 

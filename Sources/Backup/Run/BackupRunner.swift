@@ -28,6 +28,8 @@ public struct BackupRunner: Sendable {
         public var waitForRetrievals = true
         /// The prices of the reports' cost estimates.
         public var prices = Prices.aws
+        /// Whether the report's storage cost lists the destination's versions to count the noncurrent ones too.
+        public var countVersions = false
         /// Where the run's progress gauges are written while it goes on (`--metrics-file`); nil for nowhere.
         public var metrics: (@Sendable (RunMetrics, [MetricSample]) -> Void)?
         /// How often they are.
@@ -176,6 +178,9 @@ public struct BackupRunner: Sendable {
         if try await queue.outstanding(run: run) == 0 { try await queue.setRunState(run, .finished, note: refusal) }
 
         var report = try await BackupReport.load(queue: queue, run: run, resumed: resumed, prices: options.prices)
+        if options.countVersions {
+            report.estimateCost(prices: options.prices, parameters: planner.parameters, noncurrent: try await planner.noncurrentInDestination())
+        }
         try await report.addTrend(from: queue)
         return report
     }

@@ -133,6 +133,7 @@ extension S3Backup {
             options.logRetentionDays = 0 // the nightly run owns log retention (--log-retention-days)
             options.waitForRetrievals = !noWait
             options.prices = try prices.prices
+            options.countVersions = prices.countVersions
             options.metrics = publisher.progress
             options.metricsInterval = publisher.interval
             let runner = try BackupRunner(queue: try openQueue(db, leaseSeconds: leaseSeconds), launcher: Work.launcher(database: db),

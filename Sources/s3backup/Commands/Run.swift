@@ -63,6 +63,7 @@ extension S3Backup {
             runnerOptions.logRetentionDays = logRetentionDays
             runnerOptions.allowUnversioned = options.allowUnversioned
             runnerOptions.prices = try prices.prices
+            runnerOptions.countVersions = prices.countVersions
             runnerOptions.metrics = metrics.progress
             runnerOptions.metricsInterval = metrics.interval
             // A live line on a terminal; nothing but the summary under cron.
