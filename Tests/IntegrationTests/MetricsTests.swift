@@ -92,12 +92,16 @@ struct MetricsTests {
         #expect(try #require(after("s3backup_last_run_timestamp_seconds")) > succeeded)
         #expect(after("s3backup_last_run_objects", ["action": "copied"]) == nil, "the last run's numbers are not this one's")
 
-        // The drill writes its own samples into the same file; the backup's stay.
+        // The drill writes its own samples into the same file; the backup's stay. Under the systemd unit's umask
+        // (0077) the file stays readable by node_exporter's user.
         let drill = try await IntegrationTests.run(
-            Repository.binary, ["verify", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)", "--sample", "3",
-                                "--metrics-file", file],
+            URL(fileURLWithPath: "/bin/sh"), ["-c", "umask 077; exec \"$0\" \"$@\"", Repository.binary.path, "verify", "--source",
+                                              "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)", "--sample", "3",
+                                              "--metrics-file", file],
             environment: fixture.environment)
         #expect(drill.status == 0, "\(drill.stderr)")
+        let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+        #expect(mode == 0o644, "\(String(mode ?? 0, radix: 8))")
         let both = try PromText(try String(contentsOfFile: file, encoding: .utf8))
         let drillLabels = labels.merging(["kind": "verify"]) { $1 }
         #expect(both.value("s3backup_drill_mismatches", drillLabels) == 0)

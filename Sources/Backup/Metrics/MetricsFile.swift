@@ -57,6 +57,8 @@ public final class MetricsFile: Sendable {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileError(path: temporary, operation: "write the metrics to", code: errno) }
+        // Readable by node_exporter's user whatever the umask (the systemd unit's is 0077); a metrics file holds no secret.
+        _ = fchmod(descriptor, 0o644)
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
