@@ -61,14 +61,20 @@ s3.delete_object(Bucket="primary", Key="clients/002/journal/file-0002.bin")
 print("\nchanged one file, added one, deleted one")
 PY
 
-echo; echo "== s3backup run (next night)"
-"$bin" run --source s3://primary --backup s3://backup --db "$work/queue.db" --workers 2 --log-dir "$work/logs" || true
+echo; echo "== s3backup run (next night, metrics for Prometheus in $work/s3backup.prom)"
+"$bin" run --source s3://primary --backup s3://backup --db "$work/queue.db" --workers 2 --log-dir "$work/logs" \
+  --metrics-file "$work/s3backup.prom" || true
+grep -E '^s3backup_last_run_(success|objects)' "$work/s3backup.prom" || true
 echo; echo "== s3backup status"
 "$bin" status --db "$work/queue.db"
 echo; echo "== s3backup report (lists both buckets again and compares them)"
 "$bin" report --db "$work/queue.db" --html "$work/report.html" || true
 echo; echo "== s3backup verify (the recovery drill: every key, 50 random bodies)"
-"$bin" verify --source s3://primary --backup s3://backup --sample 50 || true
+"$bin" verify --source s3://primary --backup s3://backup --sample 50 --db "$work/queue.db" || true
+echo; echo "== s3backup history (one line per run; --html draws the nights)"
+"$bin" history --db "$work/queue.db" --html "$work/history.html" || true
+echo; echo "== s3backup report --since 1d (the weekly summary: runs, drills, costs)"
+"$bin" report --db "$work/queue.db" --since 1d || true
 
 python3 - "$endpoint" <<'PY'
 import boto3, sys

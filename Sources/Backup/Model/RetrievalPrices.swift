@@ -75,4 +75,9 @@ public enum RetrievalPrices {
         if amount > 0 && amount < 0.0001 { return "under $0.0001" }
         return String(format: amount > 0 && amount < 0.01 ? "$%.4f" : "$%.2f", amount)
     }
+
+    /// An estimate in words: `about $0.0043`, or `under $0.0001`.
+    public static func about(_ amount: Double) -> String {
+        amount > 0 && amount < 0.0001 ? dollars(amount) : "about \(dollars(amount))"
+    }
 }

@@ -122,13 +122,13 @@ public struct CostEstimate: Codable, Sendable, Equatable {
         let dollars = RetrievalPrices.dollars
         var requestWords = requests.map { "\($0.count) \($0.kind.rawValue) \(dollars($0.dollars))" }.joined(separator: ", ")
         if requestWords.isEmpty { requestWords = "none counted" }
-        var lines = ["this run: about \(dollars(runDollars)): requests \(requestWords); \(ByteCount.text(transferBytes)) between "
+        var lines = ["this run: \(RetrievalPrices.about(runDollars)): requests \(requestWords); \(ByteCount.text(transferBytes)) between "
             + "regions \(dollars(transferDollars)); retrievals \(dollars(retrievalDollars))"]
         let classes = storage.map { line in
             "\(line.current ? "" : "noncurrent ")\(line.storageClass) \(line.objects) objects \(ByteCount.text(line.bytes)) "
                 + (line.perGBMonth == nil ? "(no price)" : dollars(line.dollarsPerMonth))
         }
-        lines.append("to keep the \(destination): about \(dollars(monthlyDollars)) a month: "
+        lines.append("to keep the \(destination): \(RetrievalPrices.about(monthlyDollars)) a month: "
             + (classes.isEmpty ? "nothing stored" : classes.joined(separator: ", "))
             + (countsNoncurrent ? "" : "; noncurrent versions not counted (--count-versions lists them)"))
         if !unpriced.isEmpty {

@@ -63,7 +63,7 @@ public struct History: Codable, Sendable {
             return "run \(run)  \(kind)  \(startedAt.formatted(.iso8601))  \(History.duration(seconds))  \(verdict)  "
                 + "\(from) \(sourceObjects) objects (\(bytes(sourceBytes))), \(to) \(destinationObjects) (\(bytes(destinationBytes)))  "
                 + "copied \(copied) (\(bytes(copiedBytes))), deleted \(deleted), failed \(failed), retries \(retries)+\(requestRetries)"
-                + (costDollars.map { "  about \(RetrievalPrices.dollars($0))" } ?? "")
+                + (costDollars.map { "  \(RetrievalPrices.about($0))" } ?? "")
         }
     }
 

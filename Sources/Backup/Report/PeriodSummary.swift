@@ -55,14 +55,13 @@ public struct PeriodSummary: Codable, Sendable {
 
     /// Lines for a person.
     public var text: String {
-        let dollars = RetrievalPrices.dollars
         var lines = ["s3backup from \(history.since.formatted(.iso8601)) to \(until.formatted(.iso8601))", "", "runs:"]
         lines += history.text.split(separator: "\n").map { "  " + $0 }
         lines += ["", "drills:"]
         lines += drills.isEmpty ? ["  none recorded (s3backup verify --db … keeps its outcome in the queue)"]
             : drills.map { "  run \($0.run)  \($0.at.formatted(.iso8601))  \($0.backup): \($0.summary)" }
-        lines += ["", "costs (estimates at list prices): the period's runs about \(dollars(runDollars)); keeping the destinations about "
-            + "\(dollars(monthlyDollars)) a month (current versions, as each pair's latest backup listed them)"]
+        lines += ["", "costs (estimates at list prices): the period's runs \(RetrievalPrices.about(runDollars)); keeping the destinations "
+            + "\(RetrievalPrices.about(monthlyDollars)) a month (current versions, as each pair's latest backup listed them)"]
         return lines.joined(separator: "\n")
     }
 }

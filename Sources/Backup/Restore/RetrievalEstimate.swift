@@ -59,12 +59,12 @@ public struct RetrievalEstimate: Codable, Sendable, Equatable {
                     + (tier == .expedited ? "retrieved at Expedited prices ($0.03 per GB, $10 per 1,000), not from Deep Archive Access"
                         : "retrieved free at \(tier.rawValue)"))
             } else if let time = share.typicalTime, let cost = share.cost {
-                lines.append("  \(share.storageClass): \(size), typically \(time), about \(RetrievalPrices.dollars(cost))")
+                lines.append("  \(share.storageClass): \(size), typically \(time), \(RetrievalPrices.about(cost))")
             } else {
                 lines.append("  \(share.storageClass): \(size): S3 has no \(tier.rawValue) retrieval from it; pass --archive-tier Standard or Bulk")
             }
         }
-        if let cost { lines.append("  total: about \(RetrievalPrices.dollars(cost)), and the copies' own requests") }
+        if let cost { lines.append("  total: \(RetrievalPrices.about(cost)), and the copies' own requests") }
         return lines
     }
 }

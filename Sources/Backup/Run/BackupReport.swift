@@ -248,7 +248,7 @@ public struct BackupReport: Codable, Sendable {
     public var retrievalSummary: String? {
         guard work.retrievalsRequested > 0 || work.retrieved > 0 || retrievalsPending > 0 else { return nil }
         return "\(work.retrievalsRequested) retrieval(s) asked (\(retrievalTier?.rawValue ?? "Standard"), "
-            + "\(ByteCount.text(work.retrievalBytes)), about \(RetrievalPrices.dollars(work.retrievalCost)) at AWS's us-east-1 list "
+            + "\(ByteCount.text(work.retrievalBytes)), \(RetrievalPrices.about(work.retrievalCost)) at AWS's us-east-1 list "
             + "prices), \(work.retrieved) copied once retrieved, \(retrievalsPending) still being retrieved"
     }
 

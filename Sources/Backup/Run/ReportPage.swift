@@ -106,13 +106,13 @@ public enum ReportPage {
         }
         rows.append(("Between regions", "\(ByteCount.text(cost.transferBytes)) = \(dollars(cost.transferDollars))"))
         rows.append(("Retrievals", dollars(cost.retrievalDollars)))
-        rows.append(("This run", "about \(dollars(cost.runDollars))"))
+        rows.append(("This run", RetrievalPrices.about(cost.runDollars)))
         rows += cost.storage.map { line in
             ("\(line.current ? "" : "Noncurrent ")\(line.storageClass)", "\(line.objects) objects, \(ByteCount.text(line.bytes)), "
                 + String(format: "%.3f GB billed", line.billedGB + line.standardGB) + " × "
                 + (line.perGBMonth.map { "\(dollars($0)) per GB-month = \(dollars(line.dollarsPerMonth)) a month" } ?? "no price"))
         }
-        rows.append(("To keep the \(destination)", "about \(dollars(cost.monthlyDollars)) a month"
+        rows.append(("To keep the \(destination)", "\(RetrievalPrices.about(cost.monthlyDollars)) a month"
             + (cost.countsNoncurrent ? "" : " (noncurrent versions not counted: --count-versions lists them)")))
         if !cost.unpriced.isEmpty { rows.append(("No price", cost.unpriced.joined(separator: ", ") + ": left out")) }
         return table("Cost (estimate at list prices)", rows)
