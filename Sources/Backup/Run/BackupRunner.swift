@@ -178,9 +178,7 @@ public struct BackupRunner: Sendable {
         if try await queue.outstanding(run: run) == 0 { try await queue.setRunState(run, .finished, note: refusal) }
 
         var report = try await BackupReport.load(queue: queue, run: run, resumed: resumed, prices: options.prices)
-        if options.countVersions {
-            report.estimateCost(prices: options.prices, parameters: planner.parameters, noncurrent: try await planner.noncurrentInDestination())
-        }
+        if options.countVersions { await report.countVersions(with: planner, prices: options.prices, log: log) }
         try await report.addTrend(from: queue)
         return report
     }

@@ -55,13 +55,11 @@ extension S3Backup {
             var report = try await BackupReport.load(queue: store, run: id, prices: try prices.prices)
             try await report.addTrend(from: store, now: report.startedAt.map { $0.addingTimeInterval(max(report.seconds, 0)) } ?? Date())
             if !noVerify || prices.countVersions {
-                let parameters = try RunParameters.stored(in: try await store.run(id))
-                var planner = try Planner(parameters: parameters, environment: ProcessInfo.processInfo.environment)
+                var planner = try Planner(parameters: try RunParameters.stored(in: try await store.run(id)),
+                                          environment: ProcessInfo.processInfo.environment)
                 planner.catalog = store
                 if !noVerify { try await report.verify(with: planner, since: report.startedAt ?? Date()) }
-                if prices.countVersions {
-                    report.estimateCost(prices: try prices.prices, parameters: parameters, noncurrent: try await planner.noncurrentInDestination())
-                }
+                if prices.countVersions { await report.countVersions(with: planner, prices: try prices.prices, log: Log.standardError) }
             }
             if let html { try writePage(ReportPage.html(report), to: html, what: "the HTML report") }
             try queue.emit(report) { report.text }
