@@ -29,6 +29,7 @@ extension S3Backup {
         var mailAsked = false
         @OptionGroup var mail: MailOptions
         @OptionGroup var prices: PriceOptions
+        @OptionGroup var versions: VersionCountOptions
 
         func validate() throws {
             if let since, History.since(since) == nil {
@@ -54,12 +55,12 @@ extension S3Backup {
             let id = try await BackupReport.subject(run, in: store, path: queue.shownLocation)
             var report = try await BackupReport.load(queue: store, run: id, prices: try prices.prices)
             try await report.addTrend(from: store, now: report.startedAt.map { $0.addingTimeInterval(max(report.seconds, 0)) } ?? Date())
-            if !noVerify || prices.countVersions {
+            if !noVerify || versions.countVersions {
                 var planner = try Planner(parameters: try RunParameters.stored(in: try await store.run(id)),
                                           environment: ProcessInfo.processInfo.environment)
                 planner.catalog = store
                 if !noVerify { try await report.verify(with: planner, since: report.startedAt ?? Date()) }
-                if prices.countVersions { await report.countVersions(with: planner, prices: try prices.prices, log: Log.standardError) }
+                if versions.countVersions { await report.countVersions(with: planner, prices: try prices.prices, log: Log.standardError) }
             }
             if let html { try writePage(ReportPage.html(report), to: html, what: "the HTML report") }
             try queue.emit(report) { report.text }

@@ -47,6 +47,7 @@ extension S3Backup {
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var mail: MailOptions
         @OptionGroup var prices: PriceOptions
+        @OptionGroup var versions: VersionCountOptions
         @OptionGroup var metrics: MetricsOptions
 
         func validate() throws {
@@ -133,7 +134,7 @@ extension S3Backup {
             options.logRetentionDays = 0 // the nightly run owns log retention (--log-retention-days)
             options.waitForRetrievals = !noWait
             options.prices = try prices.prices
-            options.countVersions = prices.countVersions
+            options.countVersions = versions.countVersions
             options.metrics = publisher.progress
             options.metricsInterval = publisher.interval
             let runner = try BackupRunner(queue: try openQueue(db, leaseSeconds: leaseSeconds), launcher: Work.launcher(database: db),

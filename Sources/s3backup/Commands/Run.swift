@@ -27,6 +27,7 @@ extension S3Backup {
         @Flag(help: "Print the reports as JSON.") var json = false
         @OptionGroup var mail: MailOptions
         @OptionGroup var prices: PriceOptions
+        @OptionGroup var versions: VersionCountOptions
         @OptionGroup var metrics: MetricsOptions
 
         func validate() throws {
@@ -63,7 +64,7 @@ extension S3Backup {
             runnerOptions.logRetentionDays = logRetentionDays
             runnerOptions.allowUnversioned = options.allowUnversioned
             runnerOptions.prices = try prices.prices
-            runnerOptions.countVersions = prices.countVersions
+            runnerOptions.countVersions = versions.countVersions
             runnerOptions.metrics = metrics.progress
             runnerOptions.metricsInterval = metrics.interval
             // A live line on a terminal; nothing but the summary under cron.
