@@ -204,6 +204,7 @@ func commandsReadingSettings() async throws -> [String] {
         "ls": [0, 1, 64, 69, 77, 78],
         "work": [0, 1, 64, 78],
         "status": [0, 1, 64, 78],
+        "history": [0, 1, 64, 78],
         "failed": [0, 1, 64, 78],
         "retry": [0, 1, 64, 78],
         "cancel": [0, 1, 64, 78],
