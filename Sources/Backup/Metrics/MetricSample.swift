@@ -20,6 +20,7 @@ public struct MetricSample: Sendable, Equatable {
         self.value = value
     }
 
+    /// Same name, labels and value (NaN equal to NaN, so a rendered file compares with itself).
     public static func == (a: MetricSample, b: MetricSample) -> Bool {
         a.name == b.name && a.labels.elementsEqual(b.labels) { $0 == $1 } && (a.value == b.value || (a.value.isNaN && b.value.isNaN))
     }

@@ -124,7 +124,8 @@ public struct BackupRunner: Sendable {
             Task { [queue, options] in
                 let metrics = RunMetrics(kind: record.kind, from: record.source, to: record.destination)
                 while !Task.isCancelled {
-                    if let progress = try? await RunProgress.of(run, in: queue, counting: true) {
+                    // A look that was under way when the run ended must not overwrite its end.
+                    if let progress = try? await RunProgress.of(run, in: queue, counting: true), !Task.isCancelled {
                         publish(metrics, metrics.progress(start: progress.createdAt, plannedUnits: progress.plannedUnits, units: progress.units,
                                                           tasks: progress.byState, objectsPerSecond: progress.objectsPerSecond(now: Date())))
                     }
@@ -179,7 +180,8 @@ public struct BackupRunner: Sendable {
 
         var report = try await BackupReport.load(queue: queue, run: run, resumed: resumed, prices: options.prices)
         if options.countVersions { await report.countVersions(with: planner, prices: options.prices, log: log) }
-        try await report.addTrend(from: queue)
+        // The trend is a courtesy: a run that did its work does not fail on reading the nights before it.
+        do { try await report.addTrend(from: queue) } catch { log("run \(run): the trend of the last 7 days could not be read: \(error)") }
         return report
     }
 }

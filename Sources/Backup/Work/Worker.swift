@@ -441,11 +441,13 @@ public final class RunRequestCounter: RequestObserver {
     /// A counter whose attempts `pacer` paces.
     public init(pacer: FleetPacer) { self.pacer = pacer }
 
+    /// Counts the attempt under its operation, then lets the pacer space it.
     public func beforeAttempt(_ operation: String) async {
         counts.mutate { $0.sent[operation, default: 0] += 1 }
         await pacer.beforeAttempt(operation)
     }
 
+    /// Tells the pacer, and counts a retry (and a throttled attempt) when there is one.
     public func attemptFailed(_ error: S3Error, verdict: RetryClassifier.Verdict, willRetry: Bool) {
         pacer.attemptFailed(error, verdict: verdict, willRetry: willRetry)
         counts.mutate { counts in

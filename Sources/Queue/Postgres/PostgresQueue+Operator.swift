@@ -53,8 +53,6 @@ extension PostgresQueue {
         }
     }
 
-    /// Dead tasks with their failed objects, oldest first: each object once, from the last attempt that recorded
-    /// failures, with the attempts it failed in and its last error.
     /// The tasks workers hold now, by worker and claim.
     public func held(run: RunID?) async throws -> [HeldTask] {
         try await transaction { db, _ in
@@ -78,6 +76,8 @@ extension PostgresQueue {
         }
     }
 
+    /// Dead tasks with their failed objects, oldest first: each object once, from the last attempt that recorded
+    /// failures, with the attempts it failed in and its last error.
     public func deadTasks(run: RunID?) async throws -> [DeadTask] {
         try await transaction { db, _ in
             let tasks = try db.execute("""
