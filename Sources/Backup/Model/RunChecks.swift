@@ -5,10 +5,15 @@ extension RunParameters {
     /// both locations parse, both sides' settings (endpoint, profile, region) resolve from `environment`, the
     /// locations are apart, and (unless `allowUnversioned`) a backup's bucket keeps versions.
     public func validate(environment: [String: String], allowUnversioned: Bool) async throws {
-        let destination = try backup.client(environment: environment)
-        try checkApart(source: try source.client(environment: environment), backup: destination)
+        let destination = try backup.client(environment: environment, attempts: Self.checkAttempts)
+        try checkApart(source: try source.client(environment: environment, attempts: Self.checkAttempts), backup: destination)
         if kind == "backup" && !allowUnversioned { try await Self.checkVersioned(destination, bucket: try backup.location().bucket) }
     }
+
+    /// How many times each request of these checks is tried, at least: they happen once per run, and no task retries
+    /// them, so a throttled or reset check (three tries in a row, about 1 in 125 at a 20 % fault rate) would cost
+    /// the whole night.
+    static let checkAttempts = 8
 
     /// Throws `BackupError.unversionedBackup` unless `bucket` has versioning enabled: without it an overwrite or a
     /// delete of a backup object loses the only copy. https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html

@@ -25,11 +25,13 @@ public struct Side: Codable, Sendable, Equatable {
     /// The parsed location, as a folder: `s3://b/data` is every key under `data/`, never `data-other/…`.
     public func location() throws -> S3URL { try S3URL(url).folder }
 
-    /// A client for this side, configured from the stored settings and `environment`; `observer` sees its attempts.
-    public func client(environment: [String: String], observer: (any RequestObserver)? = nil) throws -> S3Client {
+    /// A client for this side, configured from the stored settings and `environment`; `observer` sees its attempts,
+    /// and each request is tried at least `attempts` times (the configured number, if more).
+    public func client(environment: [String: String], observer: (any RequestObserver)? = nil, attempts: Int = 1) throws -> S3Client {
         var configuration = try S3Configuration.resolve(profile: profile, endpointURL: endpointURL, region: region,
                                                         environment: environment)
         configuration.observer = observer
+        configuration.retry.maxAttempts = max(configuration.retry.maxAttempts, attempts)
         return S3Client(configuration: configuration)
     }
 
