@@ -12,7 +12,7 @@ extension InMemoryObjectStore {
     @discardableResult
     public func copyObject(from source: ObjectLocation, to bucket: String, key: String, metadata: S3Client.Directive<ObjectMetadata>,
                            tags: S3Client.Directive<[Tag]>, storageClass: String?, encryption: ServerSideEncryption?,
-                           sourceETag: ETag?) async throws -> WriteResult {
+                           retention: ObjectRetention?, sourceETag: ETag?) async throws -> WriteResult {
         try withState { state in
             state.operations.append("CopyObject")
             let original = try state.copySource(source, ifMatch: sourceETag, operation: "CopyObject", bucket: bucket, key: key,
@@ -29,8 +29,8 @@ extension InMemoryObjectStore {
             if case .replace(let replacement) = metadata { kept = replacement } else { kept = original.metadata }
             let keptTags: [Tag]
             if case .replace(let replacement) = tags { keptTags = replacement } else { keptTags = original.tags }
-            copy.apply(WriteOptions(metadata: kept, storageClass: storageClass, encryption: encryption, tags: keptTags),
-                       bucketDefault: state.buckets[bucket]?.defaultEncryption)
+            copy.apply(WriteOptions(metadata: kept, storageClass: storageClass, encryption: encryption, tags: keptTags,
+                                    retention: retention), bucketDefault: state.buckets[bucket]?.defaultEncryption)
             copy.etag = copy.encryption == "aws:kms" ? state.opaqueETag(parts: nil) : ETag(md5Of: copy.body)
             copy.checksum = original.checksum
             return try state.write(copy, bucket: bucket, operation: "CopyObject", endpoint: endpoint)

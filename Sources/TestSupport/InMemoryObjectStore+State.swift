@@ -85,6 +85,10 @@ extension InMemoryObjectStore.State {
     /// `null` version replaced (unversioned, suspended). https://docs.aws.amazon.com/AmazonS3/latest/userguide/AddingObjectstoVersionSuspendedBuckets.html
     mutating func write(_ version: StoredVersion, bucket: String, operation: String, endpoint: Endpoint) throws -> WriteResult {
         var stored = try self.bucket(bucket, operation: operation, endpoint: endpoint)
+        if version.retention != nil && !stored.objectLock {
+            throw error(400, "InvalidRequest", "Bucket is missing Object Lock Configuration", operation: operation, bucket: bucket,
+                        key: version.key, endpoint: endpoint)
+        }
         var version = version
         version.lastModified = tick()
         let key = Array(version.key.utf8)
@@ -121,6 +125,10 @@ extension InMemoryObjectStore.State {
         let bytes = Array(key.utf8)
         var versions = stored.keys[bytes] ?? []
         if let versionID {
+            if let locked = versions.first(where: { $0.versionID == versionID })?.retention, locked.until > clock {
+                throw error(403, "AccessDenied", "Access Denied because object protected by object lock.", operation: operation,
+                            bucket: bucket, key: key, endpoint: endpoint)
+            }
             versions.removeAll { $0.versionID == versionID }
         } else {
             switch stored.versioning {
@@ -165,6 +173,7 @@ extension StoredVersion {
         metadata = options.metadata
         storageClass = options.storageClass ?? "STANDARD"
         tags = options.tags ?? []
+        retention = options.retention
         let encryption = options.encryption ?? bucketDefault ?? .s3
         self.encryption = encryption.algorithm
         if case .kms(let keyID) = encryption { kmsKeyID = keyID ?? "aws/s3" } else { kmsKeyID = nil }
@@ -175,7 +184,7 @@ extension StoredVersion {
         ObjectInfo(size: Int64(body.count), etag: etag, lastModified: InMemoryObjectStore.httpDate(lastModified),
                    versionID: versioned ? versionID : nil, storageClass: storageClass, metadata: metadata,
                    serverSideEncryption: encryption, kmsKeyID: kmsKeyID, tagCount: tags.count, retrieval: retrieval,
-                   archiveStatus: restored ? nil : archiveStatus, checksum: told)
+                   archiveStatus: restored ? nil : archiveStatus, checksum: told, retention: retention)
     }
 }
 

@@ -256,11 +256,21 @@ public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
         precondition((1...S3Client.deleteBatchLimit).contains(objects.count), "DeleteObjects takes 1 to 1,000 keys")
         return try withState { state in
             state.operations.append("DeleteObjects")
+            var result = DeleteResult(deleted: [], errors: [])
             for object in objects {
-                try state.delete(bucket: bucket, key: object.key, versionID: object.versionID, operation: "DeleteObjects",
-                                 endpoint: endpoint)
+                do {
+                    try state.delete(bucket: bucket, key: object.key, versionID: object.versionID, operation: "DeleteObjects",
+                                     endpoint: endpoint)
+                    result.deleted.append(object)
+                    if object.versionID == nil, let marker = state.buckets[bucket]?.keys[Array(object.key.utf8)]?.first,
+                       marker.isDeleteMarker, state.buckets[bucket]?.versioning == .enabled {
+                        result.markers.append(ObjectVersionRef(key: object.key, versionID: marker.versionID))
+                    }
+                } catch let error as S3Error where error.code == "AccessDenied" {
+                    result.errors.append(DeleteResult.Failure(object: object, code: "AccessDenied", message: error.message))
+                }
             }
-            return DeleteResult(deleted: objects, errors: [])
+            return result
         }
     }
 

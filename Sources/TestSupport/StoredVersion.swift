@@ -40,6 +40,8 @@ struct StoredVersion: Sendable {
     var retrievalRequests = 0
     /// HeadObjects left that answer `ongoing-request="true"` before the retrieval asked is done.
     var retrievalHeadsLeft = 0
+    /// Its Object Lock retention, if any.
+    var retention: ObjectRetention?
 
     /// Its checksum as S3 tells it.
     var told: Checksum? { checksum.map { Checksum(algorithm: $0.algorithm.rawValue, value: $0.value) } }
@@ -66,6 +68,10 @@ struct StoredBucket: Sendable {
     var lifecycle: String?
     /// The encryption every write gets unless it asks for another (a bucket's default encryption).
     var defaultEncryption: ServerSideEncryption?
+    /// Whether Object Lock is enabled.
+    var objectLock = false
+    /// The bucket's tags.
+    var tags: [Tag] = []
 
     /// The key bytes in S3's order (ascending UTF-8 bytes).
     var sortedKeys: [[UInt8]] { keys.keys.sorted { $0.lexicographicallyPrecedes($1) } }

@@ -77,7 +77,7 @@ struct FleetTests {
             workers[1].waitUntilExit()
         }
 
-        let after = try await QueueLocation(database).open(create: false)
+        let after = try QueueLocation(database).open(create: false)
         let summary = try #require(try await after.runs(limit: 1).first)
         #expect(summary.tasks == ["ready": 0, "running": 0, "succeeded": tasks, "dead": 0])
         #expect(summary.state == .finished)

@@ -46,7 +46,7 @@ public protocol ObjectStore: Sendable {
     @discardableResult
     func copyObject(from source: ObjectLocation, to bucket: String, key: String, metadata: S3Client.Directive<ObjectMetadata>,
                     tags: S3Client.Directive<[Tag]>, storageClass: String?, encryption: ServerSideEncryption?,
-                    sourceETag: ETag?) async throws -> WriteResult
+                    retention: ObjectRetention?, sourceETag: ETag?) async throws -> WriteResult
 
     /// The sizes of a multipart object's parts (GetObjectAttributes), or nil when the store cannot tell.
     func partSizes(bucket: String, key: String, versionID: String?) async throws -> [Int64]?
@@ -97,6 +97,23 @@ public protocol ObjectStore: Sendable {
 
     /// PutBucketLifecycleConfiguration: replaces all rules with `xml`.
     func putBucketLifecycle(_ bucket: String, xml: String) async throws
+
+    /// GetBucketTagging: the bucket's tags (none when it has no tag set).
+    func getBucketTagging(_ bucket: String) async throws -> [Tag]
+
+    /// PutBucketTagging: replaces the bucket's tags.
+    func putBucketTagging(_ bucket: String, tags: [Tag]) async throws
+
+    // MARK: Object Lock
+
+    /// GetObjectLockConfiguration (disabled for a bucket that never had it).
+    func getObjectLockConfiguration(_ bucket: String) async throws -> ObjectLockConfiguration
+
+    /// PutObjectLockConfiguration: Object Lock enabled, no default retention.
+    func enableObjectLock(_ bucket: String) async throws
+
+    /// PutObjectRetention: one version's retention, which S3 lets only grow.
+    func putObjectRetention(bucket: String, key: String, versionID: String?, retention: ObjectRetention) async throws
 }
 
 /// The calls with S3Client's default arguments, for code that holds `any ObjectStore`.
@@ -135,15 +152,15 @@ extension ObjectStore {
                            metadata: S3Client.Directive<ObjectMetadata> = .copy, tags: S3Client.Directive<[Tag]> = .copy,
                            storageClass: String? = nil, encryption: ServerSideEncryption? = nil) async throws -> WriteResult {
         try await copyObject(from: source, to: bucket, key: key, metadata: metadata, tags: tags, storageClass: storageClass,
-                             encryption: encryption, sourceETag: nil)
+                             encryption: encryption, retention: nil, sourceETag: nil)
     }
 
     /// CopyObject with a source precondition, keeping the source's metadata and tags.
     @discardableResult
     public func copyObject(from source: ObjectLocation, to bucket: String, key: String, storageClass: String?,
-                           encryption: ServerSideEncryption?, sourceETag: ETag?) async throws -> WriteResult {
+                           encryption: ServerSideEncryption?, retention: ObjectRetention? = nil, sourceETag: ETag?) async throws -> WriteResult {
         try await copyObject(from: source, to: bucket, key: key, metadata: .copy, tags: .copy, storageClass: storageClass,
-                             encryption: encryption, sourceETag: sourceETag)
+                             encryption: encryption, retention: retention, sourceETag: sourceETag)
     }
 
     /// CreateMultipartUpload with S3's defaults.

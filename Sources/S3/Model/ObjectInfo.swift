@@ -30,12 +30,14 @@ public struct ObjectInfo: Sendable, Equatable {
     public var archiveStatus: String?
     /// The additional checksum S3 keeps with it; told only when asked with checksum mode, and not for a range.
     public var checksum: Checksum?
+    /// Its Object Lock retention; told only to a caller allowed `s3:GetObjectRetention`, nil otherwise or for none.
+    public var retention: ObjectRetention?
 
     /// What a store says of an object, from its parts (S3Client reads them from the answer's headers).
     public init(size: Int64, etag: ETag, lastModified: String? = nil, versionID: String? = nil, storageClass: String = "STANDARD",
                 metadata: ObjectMetadata = ObjectMetadata(), partsCount: Int? = nil, serverSideEncryption: String? = nil,
                 kmsKeyID: String? = nil, tagCount: Int = 0, retrieval: RetrievalState? = nil, archiveStatus: String? = nil,
-                checksum: Checksum? = nil) {
+                checksum: Checksum? = nil, retention: ObjectRetention? = nil) {
         self.size = size
         self.etag = etag
         self.lastModified = lastModified
@@ -49,6 +51,7 @@ public struct ObjectInfo: Sendable, Equatable {
         self.retrieval = retrieval
         self.archiveStatus = archiveStatus
         self.checksum = checksum
+        self.retention = retention
         customerKeyAlgorithm = nil
     }
 
@@ -67,5 +70,6 @@ public struct ObjectInfo: Sendable, Equatable {
         retrieval = headers["x-amz-restore"].flatMap(RetrievalState.init(header:))
         archiveStatus = headers["x-amz-archive-status"]
         checksum = Checksum(headers: headers)
+        retention = ObjectRetention(headers: headers)
     }
 }

@@ -51,21 +51,26 @@ public struct WriteOptions: Sendable, Equatable {
     public var encryption: ServerSideEncryption?
     /// Tags; nil sends none.
     public var tags: [Tag]?
+    /// The Object Lock retention the new version gets; nil for none (or the bucket's default). S3 wants the body's
+    /// Content-MD5 or a checksum on a PutObject that sets one.
+    public var retention: ObjectRetention?
 
     /// Options from their parts.
     public init(metadata: ObjectMetadata = ObjectMetadata(), storageClass: String? = nil,
-                encryption: ServerSideEncryption? = nil, tags: [Tag]? = nil) {
+                encryption: ServerSideEncryption? = nil, tags: [Tag]? = nil, retention: ObjectRetention? = nil) {
         self.metadata = metadata
         self.storageClass = storageClass
         self.encryption = encryption
         self.tags = tags
+        self.retention = retention
     }
 
-    /// Storage class, encryption and tags (metadata is sent separately: CopyObject may keep the source's).
+    /// Storage class, encryption, retention and tags (metadata is sent separately: CopyObject may keep the source's).
     var settingHeaders: [(String, String)] {
         var out: [(String, String)] = []
         if let storageClass { out.append(("x-amz-storage-class", storageClass)) }
         if let encryption { out += encryption.headers }
+        if let retention { out += retention.headers }
         // No tags is no header: an empty `x-amz-tagging` is refused or mishandled by some providers.
         if let tags, !tags.isEmpty { out.append(("x-amz-tagging", Tag.header(tags))) }
         return out

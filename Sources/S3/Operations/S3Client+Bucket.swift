@@ -1,9 +1,10 @@
 extension S3Client {
-    /// CreateBucket in `region` (a LocationConstraint everywhere but us-east-1).
-    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
-    public func createBucket(_ bucket: String, region: String) async throws {
+    /// CreateBucket in `region` (a LocationConstraint everywhere but us-east-1), with Object Lock enabled when
+    /// `objectLock` (which also turns versioning on). https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+    public func createBucket(_ bucket: String, region: String, objectLock: Bool = false) async throws {
         var request = S3Request("CreateBucket", "PUT", bucket: bucket)
         request.region = region
+        if objectLock { request.headers.append(("x-amz-bucket-object-lock-enabled", "true")) }
         if region != "us-east-1" {
             let xml = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                 + "<LocationConstraint>\(XMLTree.escape(region))</LocationConstraint></CreateBucketConfiguration>"
@@ -36,7 +37,7 @@ extension S3Client {
     public func putBucketVersioning(_ bucket: String, enabled: Bool) async throws {
         let xml = "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>"
             + (enabled ? "Enabled" : "Suspended") + "</Status></VersioningConfiguration>"
-        try await sendXML("PutBucketVersioning", bucket: bucket, query: "versioning", xml: xml)
+        try await sendXML("PutBucketVersioning", bucket: bucket, query: [("versioning", "")], xml: xml)
     }
 
     /// GetBucketLifecycleConfiguration: the rules as S3's XML document, or nil when the bucket has none.
@@ -54,13 +55,13 @@ extension S3Client {
     /// PutBucketLifecycleConfiguration: replaces all rules with `xml` (a `<LifecycleConfiguration>` document).
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLifecycleConfiguration.html
     public func putBucketLifecycle(_ bucket: String, xml: String) async throws {
-        try await sendXML("PutBucketLifecycleConfiguration", bucket: bucket, query: "lifecycle", xml: xml)
+        try await sendXML("PutBucketLifecycleConfiguration", bucket: bucket, query: [("lifecycle", "")], xml: xml)
     }
 
-    /// A PUT of a bucket sub-resource with an XML body and its Content-MD5.
-    private func sendXML(_ operation: String, bucket: String, query: String, xml: String) async throws {
+    /// A PUT of a bucket's (or an object's) sub-resource with an XML body and its Content-MD5.
+    func sendXML(_ operation: String, bucket: String, key: String? = nil, query: [(String, String)], xml: String) async throws {
         let body = Array(xml.utf8)
-        var request = S3Request(operation, "PUT", bucket: bucket, query: [(query, "")],
+        var request = S3Request(operation, "PUT", bucket: bucket, key: key, query: query,
                                 headers: [("content-type", "application/xml"), contentMD5(body)])
         request.body = BytesBody(body)
         _ = try await send(request)

@@ -10,13 +10,13 @@ extension S3Client {
     }
 
     /// CopyObject: a server-side copy of up to 5 GB. Metadata and tags are copied or replaced as told; storage
-    /// class and encryption are settings of the destination (S3 does not inherit the storage class). A 200 whose
-    /// body is an `<Error>` is a failure. https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+    /// class, encryption and retention are settings of the destination (S3 does not inherit the storage class). A 200
+    /// whose body is an `<Error>` is a failure. https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
     @discardableResult
     public func copyObject(from source: ObjectLocation, to bucket: String, key: String,
                            metadata: Directive<ObjectMetadata> = .copy, tags: Directive<[Tag]> = .copy,
                            storageClass: String? = nil, encryption: ServerSideEncryption? = nil,
-                           sourceETag: ETag? = nil) async throws -> WriteResult {
+                           retention: ObjectRetention? = nil, sourceETag: ETag? = nil) async throws -> WriteResult {
         var request = S3Request("CopyObject", "PUT", bucket: bucket, key: key)
         request.headers.append(("x-amz-copy-source", source.copySourceHeader))
         if let sourceETag { request.headers.append(("x-amz-copy-source-if-match", sourceETag.quoted)) }
@@ -32,7 +32,10 @@ extension S3Client {
             request.headers.append(("x-amz-tagging-directive", "REPLACE"))
             if !replacement.isEmpty { request.headers.append(("x-amz-tagging", Tag.header(replacement))) }
         }
-        request.headers += WriteOptions(storageClass: storageClass, encryption: encryption).settingHeaders
+        request.headers += WriteOptions(storageClass: storageClass, encryption: encryption, retention: retention).settingHeaders
+        // A write that sets a retention carries its body's Content-MD5 (moto asks it of copies too; the empty body's
+        // digest is true of any copy request).
+        if retention != nil { request.headers.append(contentMD5([])) }
         request.errorMayArriveWith200 = true
         let response = try await send(request)
         let result = try response.xml()

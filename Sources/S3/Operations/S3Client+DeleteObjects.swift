@@ -13,8 +13,12 @@ extension S3Client {
         var result = batch.isEmpty ? DeleteResult(deleted: [], errors: []) : try await deleteBatch(bucket: bucket, batch)
         for object in objects where !XMLTree.roundTrips(object.key) {
             do {
-                try await deleteObject(bucket: bucket, key: object.key, versionID: object.versionID)
+                let response = try await send(S3Request("DeleteObject", "DELETE", bucket: bucket, key: object.key,
+                                                        query: object.versionID.map { [("versionId", $0)] } ?? []))
                 result.deleted.append(object)
+                if response.headers["x-amz-delete-marker"] == "true", object.versionID == nil, let marker = response.headers["x-amz-version-id"] {
+                    result.markers.append(ObjectVersionRef(key: object.key, versionID: marker))
+                }
             } catch let error as S3Error where error.code != nil {
                 result.errors.append(DeleteResult.Failure(object: object, code: error.code!, message: error.message))
             }
@@ -35,11 +39,17 @@ extension S3Client {
                                 headers: [("content-type", "application/xml"), contentMD5(body)])
         request.body = BytesBody(body)
         let tree = try await send(request).xml()
+        let deleted = tree.children("Deleted")
         return DeleteResult(
-            deleted: tree.children("Deleted").map { ObjectVersionRef(key: $0.text("Key") ?? "", versionID: $0.text("VersionId")) },
+            deleted: deleted.map { ObjectVersionRef(key: $0.text("Key") ?? "", versionID: $0.text("VersionId")) },
             errors: tree.children("Error").map {
                 DeleteResult.Failure(object: ObjectVersionRef(key: $0.text("Key") ?? "", versionID: $0.text("VersionId")),
                                      code: $0.text("Code") ?? "", message: $0.text("Message") ?? "")
+            },
+            markers: deleted.compactMap { entry in
+                guard entry.text("DeleteMarker") == "true", (entry.text("VersionId") ?? "").isEmpty,
+                      let marker = entry.text("DeleteMarkerVersionId") else { return nil }
+                return ObjectVersionRef(key: entry.text("Key") ?? "", versionID: marker)
             })
     }
 }
@@ -67,10 +77,13 @@ public struct DeleteResult: Sendable, Equatable {
     public var deleted: [ObjectVersionRef]
     /// Keys that were not removed.
     public var errors: [Failure]
+    /// The delete markers placed, each as its key and the marker's version id, where S3 told them.
+    public var markers: [ObjectVersionRef]
 
     /// A result from its parts.
-    public init(deleted: [ObjectVersionRef], errors: [Failure]) {
+    public init(deleted: [ObjectVersionRef], errors: [Failure], markers: [ObjectVersionRef] = []) {
         self.deleted = deleted
         self.errors = errors
+        self.markers = markers
     }
 }
