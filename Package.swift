@@ -34,8 +34,8 @@ let package = Package(
         // are compiled in.
         .target(name: "Queue", dependencies: ["Failures", "Settings", "CSQLite", "CPostgres"], exclude: ["Migrations/sqlite/queries", "Migrations/postgres/queries"],
                 resources: ["0001_init", "0002_planning", "0003_throttle", "0004_relayouts", "0005_books", "0006_retrievals",
-                            "0007_catalog", "0008_requests"].map { .embedInCode("Migrations/sqlite/\($0).sql") }
-                    + ["0001_queue", "0002_requests"].map { .embedInCode("Migrations/postgres/\($0).sql") }),
+                            "0007_catalog", "0008_requests", "0009_locks"].map { .embedInCode("Migrations/sqlite/\($0).sql") }
+                    + ["0001_queue", "0002_requests", "0003_locks"].map { .embedInCode("Migrations/postgres/\($0).sql") }),
         // Settings from a config file (a TOML subset) and the environment, layered under the command line.
         .target(name: "Settings", dependencies: ["Failures"]),
         // The command line: parsing and wiring only (the C libraries only to print their versions).

@@ -227,10 +227,14 @@ public struct CatalogEntry: Sendable, Equatable {
     public var backupVersion: String?
     /// How the pair was known equal.
     public var rule: Rule
+    /// The retain-until date (unix milliseconds) the backup version was locked to; nil where none is known.
+    public var retainUntil: Int64?
 
     /// An entry.
     public init(pair: String, key: String, size: Int64, sourceETag: String, sourceVersion: String? = nil,
-                sourceChecksum: String? = nil, backupETag: String, backupVersion: String? = nil, rule: Rule = .copied) {
+                sourceChecksum: String? = nil, backupETag: String, backupVersion: String? = nil, rule: Rule = .copied,
+                retainUntil: Int64? = nil) {
+        self.retainUntil = retainUntil
         self.pair = pair
         self.key = key
         self.size = size
@@ -259,17 +263,47 @@ public struct CatalogChanges: Sendable, Equatable {
     public var recorded: [CatalogEntry]
     /// Keys whose rows go: the backup no longer holds them.
     public var removed: [String]
+    /// Locks extended: a row's retain-until grows to the one given, if the row still holds that backup version.
+    public var extended: [Extension]
+    /// Delete markers placed in the backup, each its key and the marker's version id.
+    public var markers: [(key: String, version: String)]
+
+    /// One version's lock, extended.
+    public struct Extension: Sendable, Equatable {
+        /// The key.
+        public var key: String
+        /// The backup version locked.
+        public var backupVersion: String?
+        /// Its new retain-until date, unix milliseconds.
+        public var retainUntil: Int64
+
+        /// An extension.
+        public init(key: String, backupVersion: String?, retainUntil: Int64) {
+            self.key = key
+            self.backupVersion = backupVersion
+            self.retainUntil = retainUntil
+        }
+    }
 
     /// Changes to `pair`'s catalog.
-    public init(pair: String, recorded: [CatalogEntry] = [], removed: [String] = []) {
+    public init(pair: String, recorded: [CatalogEntry] = [], removed: [String] = [], extended: [Extension] = [],
+                markers: [(key: String, version: String)] = []) {
         precondition(recorded.allSatisfy { $0.pair == pair }, "rows of the pair changed")
         self.pair = pair
         self.recorded = recorded
         self.removed = removed
+        self.extended = extended
+        self.markers = markers
     }
 
     /// Nothing changes.
-    public var isEmpty: Bool { recorded.isEmpty && removed.isEmpty }
+    public var isEmpty: Bool { recorded.isEmpty && removed.isEmpty && extended.isEmpty && markers.isEmpty }
+
+    /// Equal changes.
+    public static func == (left: CatalogChanges, right: CatalogChanges) -> Bool {
+        left.pair == right.pair && left.recorded == right.recorded && left.removed == right.removed && left.extended == right.extended
+            && left.markers.elementsEqual(right.markers) { $0.key == $1.key && $0.version == $1.version }
+    }
 }
 
 /// Tasks parked to wait for S3 (archived objects being retrieved): claimed again when due, holding no lease meanwhile.

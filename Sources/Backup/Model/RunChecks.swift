@@ -4,10 +4,24 @@ extension RunParameters {
     /// Checks everything a run needs before one is created in the queue, so a mistake never leaves a run behind:
     /// both locations parse, both sides' settings (endpoint, profile, region) resolve from `environment`, the
     /// locations are apart, and (unless `allowUnversioned`) a backup's bucket keeps versions.
-    public func validate(environment: [String: String], allowUnversioned: Bool) async throws {
+    /// Returns the parameters as the run is to be done: a backup's with the Object Lock policy its bucket records
+    /// (`LockPolicy`), and what the run should warn of.
+    public func prepared(environment: [String: String], allowUnversioned: Bool) async throws -> (parameters: RunParameters, warnings: [String]) {
         let destination = try backup.client(environment: environment, attempts: Self.checkAttempts)
         try checkApart(source: try source.client(environment: environment, attempts: Self.checkAttempts), backup: destination)
-        if kind == "backup" && !allowUnversioned { try await Self.checkVersioned(destination, bucket: try backup.location().bucket) }
+        guard kind == "backup" else { return (self, []) }
+        let bucket = try backup.location().bucket
+        if !allowUnversioned { try await Self.checkVersioned(destination, bucket: bucket) }
+        var prepared = self
+        do {
+            prepared.lock = try await LockPolicy.read(bucket: bucket, from: destination)
+        } catch let error as S3Error where error.code == "AccessDenied" {
+            // A nightly policy from before Object Lock: the run goes on unlocked, and says so.
+            prepared.lock = nil
+            return (prepared, ["s3://\(bucket)'s Object Lock policy could not be read (\(error.operation ?? "GetBucketTagging"): AccessDenied), so copies are "
+                + "not locked; give the nightly role s3:GetBucketTagging and s3:GetBucketObjectLockConfiguration (ops/iam/backup-role.json)"])
+        }
+        return (prepared, [])
     }
 
     /// How many times each request of these checks is tried, at least: they happen once per run, and no task retries

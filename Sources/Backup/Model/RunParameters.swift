@@ -153,6 +153,8 @@ public struct RunParameters: Codable, Sendable, Equatable {
     /// How archived source objects are retrieved before they are copied; nil: they are not, and are reported as
     /// archived and not copied (a backup's default).
     public var retrieval: ArchiveRetrieval?
+    /// How copies into the backup are locked (S3 Object Lock), as the backup bucket records it; nil for not at all.
+    public var lock: LockPolicy?
 
     /// Parameters for `source` → `backup`.
     public init(source: Side, backup: Side) {

@@ -79,8 +79,9 @@ public struct BackupRunner: Sendable {
 
     /// Checks `parameters` (nothing is created for a mistake), finishes an unfinished run between the same
     /// locations (if any), then does a new run. Returns the reports, oldest first.
-    public func execute(_ parameters: RunParameters) async throws -> [BackupReport] {
-        try await parameters.validate(environment: environment, allowUnversioned: options.allowUnversioned)
+    public func execute(_ asked: RunParameters) async throws -> [BackupReport] {
+        let (parameters, warnings) = try await asked.prepared(environment: environment, allowUnversioned: options.allowUnversioned)
+        warnings.forEach(log)
         var reports: [BackupReport] = []
         let runs = RunOpening(queue: queue, parameters: parameters)
         if let unfinished = try await runs.unfinished() {

@@ -26,6 +26,8 @@ struct ObjectCopier: Sendable {
     struct Copied {
         var outcome = TaskOutcome()
         var entry: CatalogEntry?
+        /// The retain-until date the copy was locked to; nil when it was not locked (or nothing was written).
+        var retainUntil: Date?
     }
 
     /// Copies `item` (or adopts it, when it proves equal to the backup's object), verifies the copy, and says how.
@@ -47,10 +49,14 @@ struct ObjectCopier: Sendable {
         let version = item.versionID
         do {
             if serverSide && !item.etag.isMultipart && item.size <= ObjectCopier.copyObjectLimit {
+                let retention = parameters.lock?.retention(at: Date())
                 let result = try await backup.copyObject(
                     from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey, versionID: version), to: backupURL.bucket, key: backupKey,
-                    storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, sourceETag: item.etag)
+                    storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, retention: retention,
+                    sourceETag: item.etag)
                 try await confirmEncryption(of: result, key: backupKey)
+                if let retention { try await ensureLocked(result, key: backupKey, retention) }
+                copied.retainUntil = retention?.until
                 let source = ObjectInfo(size: item.size, etag: item.etag, versionID: version)
                 try await verify(result, expected: source, sourceKey: sourceKey, backupKey: backupKey, into: &copied)
                 copied.outcome.serverSide = 1
@@ -71,6 +77,7 @@ struct ObjectCopier: Sendable {
         }
         copied.outcome.copied = 1
         copied.outcome.copiedBytes = item.size
+        copied.entry?.retainUntil = copied.retainUntil.map { Int64($0.timeIntervalSince1970 * 1_000) }
         return copied
     }
 
@@ -160,8 +167,9 @@ struct ObjectCopier: Sendable {
     private func copyAsItIsNow(sourceKey: String, version: String?, backupKey: String, into copied: inout Copied) async throws {
         let head = try await source.headObject(bucket: sourceURL.bucket, key: sourceKey, versionID: version)
         let tags = try await source.getObjectTagging(bucket: sourceURL.bucket, key: sourceKey, versionID: version)
+        let retention = parameters.lock?.retention(at: Date())
         let options = WriteOptions(metadata: head.metadata, storageClass: parameters.storageClass,
-                                   encryption: parameters.serverSideEncryption, tags: tags)
+                                   encryption: parameters.serverSideEncryption, tags: tags, retention: retention)
         let written: WriteResult
         var guessedLayout = false
         if let layout = try await layout(of: head, key: sourceKey, version: version) {
@@ -172,12 +180,15 @@ struct ObjectCopier: Sendable {
         } else if serverSide {
             written = try await backup.copyObject(
                 from: ObjectLocation(bucket: sourceURL.bucket, key: sourceKey, versionID: version), to: backupURL.bucket, key: backupKey,
-                storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, sourceETag: head.etag)
+                storageClass: parameters.storageClass, encryption: parameters.serverSideEncryption, retention: retention,
+                sourceETag: head.etag)
+            if let retention { try await ensureLocked(written, key: backupKey, retention) }
         } else {
             written = try await streamedWhole(head, sourceKey: sourceKey, version: version, backupKey: backupKey, options: options)
         }
         if serverSide { copied.outcome.serverSide = 1 } else { copied.outcome.streamed = 1 }
         try await confirmEncryption(of: written, key: backupKey)
+        copied.retainUntil = retention?.until
         if guessedLayout && written.etag != head.etag {
             return try await recordRelayout(written, head: head, sourceKey: sourceKey, version: version, backupKey: backupKey,
                                             into: &copied)
@@ -194,10 +205,15 @@ struct ObjectCopier: Sendable {
                                options: WriteOptions) async throws -> WriteResult {
         let sent = head.checksum.flatMap { $0.isComposite ? nil : $0 }
         let read = LockedBox(CRC64NVME())
+        // S3 takes a retention on a PutObject only with the body's checksum (or Content-MD5) up front; a body streamed
+        // without one is locked right after it is written.
+        var unlocked = options
+        if sent == nil { unlocked.retention = nil }
         let written = try await streamed(range: nil, size: head.size, etag: head.etag, sourceKey: sourceKey, version: version,
-                                         hashing: sent == nil ? read : nil) { body in
-            try await backup.putObject(bucket: backupURL.bucket, key: backupKey, body: body, options: options, checksum: sent)
+                                         hashing: sent == nil ? read : nil) { [unlocked] body in
+            try await backup.putObject(bucket: backupURL.bucket, key: backupKey, body: body, options: unlocked, checksum: sent)
         }
+        if unlocked.retention == nil, let retention = options.retention { try await lock(written, key: backupKey, retention) }
         if sent == nil, let told = written.checksum, !told.isComposite, told.algorithm == "CRC64NVME", told != read.value.checksum {
             throw S3Error(.invalidResponse, "the backup's CRC64NVME \(told.value) is not that of the \(head.size) bytes read from "
                             + "the source (\(read.value.checksum.value)): the body was damaged in flight; it is copied again",
@@ -301,6 +317,46 @@ struct ObjectCopier: Sendable {
     /// A multipart copy with the given part ranges; aborted on any failure so no parts linger.
     private func copyParts(_ ranges: [ClosedRange<Int64>], head: ObjectInfo, sourceKey: String, version: String?,
                            backupKey: String, options: WriteOptions) async throws -> WriteResult {
+        // Parts streamed into a locked upload would each need their checksum up front: such a copy is locked once made.
+        var upload = options
+        if !serverSide { upload.retention = nil }
+        let written = try await copyParts(ranges, head: head, sourceKey: sourceKey, version: version, backupKey: backupKey, upload: upload)
+        if let retention = options.retention {
+            // A retention given to CreateMultipartUpload lands on the object on AWS; moto drops it. So it is read back.
+            let held = upload.retention == nil ? nil
+                : try await backup.headObject(bucket: backupURL.bucket, key: backupKey, versionID: written.readableVersion).retention
+            if held.map({ $0.until < retention.until }) ?? true { try await lock(written, key: backupKey, retention) }
+        }
+        return written
+    }
+
+    /// Whether CopyObject keeps the retention it is asked for, by backup endpoint: AWS does; Ceph's RGW 16.2 takes
+    /// the headers and ignores them. Learnt from each process's first locked copy to an endpoint, read back.
+    private static let copiesKeepRetention = LockedBox<[String: Bool]>([:])
+
+    /// Makes sure the version a CopyObject wrote holds `retention`: read back on the first locked copy to this
+    /// endpoint, then trusted or followed by PutObjectRetention as that copy showed.
+    private func ensureLocked(_ written: WriteResult, key: String, _ retention: ObjectRetention) async throws {
+        let endpoint = backup.endpoint.description
+        switch Self.copiesKeepRetention.value[endpoint] {
+        case true?: return
+        case false?: try await lock(written, key: key, retention)
+        case nil:
+            let held = try await backup.headObject(bucket: backupURL.bucket, key: key, versionID: written.readableVersion).retention
+            let kept = held.map { $0.mode == retention.mode && $0.until >= retention.until } ?? false
+            Self.copiesKeepRetention.mutate { $0[endpoint] = kept }
+            if !kept { try await lock(written, key: key, retention) }
+        }
+    }
+
+    /// Locks the version just written as `retention` says, where the write itself could not.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectRetention.html
+    private func lock(_ written: WriteResult, key: String, _ retention: ObjectRetention) async throws {
+        try await backup.putObjectRetention(bucket: backupURL.bucket, key: key, versionID: written.readableVersion, retention: retention)
+    }
+
+    private func copyParts(_ ranges: [ClosedRange<Int64>], head: ObjectInfo, sourceKey: String, version: String?,
+                           backupKey: String, upload options: WriteOptions) async throws -> WriteResult {
         let upload = try await backup.createMultipartUpload(bucket: backupURL.bucket, key: backupKey, options: options)
         do {
             let parts = LockedBox<[CompletedPart]>([])

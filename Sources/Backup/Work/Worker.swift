@@ -332,14 +332,23 @@ public final class Worker: Sendable {
         for deleted in result.deleted { changes("deleted \(RunLog.quoted(deleted.key)) from \(context.backupURL.bucket)") }
         for failed in result.errors { changes("failed to delete \(failed.object.key.debugDescription): \(failed.code): \(failed.message)") }
         try await recordFailures(result.errors.map { ($0.object.key, "\($0.code): \($0.message)") }, task: task)
-        let catalog = CatalogChanges(pair: context.pair, removed: result.deleted.map { Planner.relative($0.key, to: context.backupURL.prefix) })
+        let relative = { (key: String) in Planner.relative(key, to: context.backupURL.prefix) }
+        let catalog = CatalogChanges(pair: context.pair, removed: result.deleted.map { relative($0.key) },
+                                     markers: result.markers.compactMap { marker in marker.versionID.map { (relative(marker.key), $0) } })
         if !result.errors.isEmpty {
+            // A key S3 refuses (AccessDenied: a policy, or Object Lock on a version) is refused again: the task ends
+            // dead, naming the keys, rather than being tried until its attempts run out.
             throw TaskFailure(message: "\(result.errors.count) of \(refs.count) deletes failed, e.g. "
-                + "\(result.errors[0].object.key.debugDescription): \(result.errors[0].code)", permanent: false,
+                + "\(result.errors[0].object.key.debugDescription): \(result.errors[0].code)",
+                              permanent: result.errors.allSatisfy { !Worker.transientDeleteCodes.contains($0.code) },
                               outcome: TaskOutcome(deleted: result.deleted.count), catalog: catalog)
         }
         return (TaskOutcome(deleted: result.deleted.count), catalog)
     }
+
+    /// The per-key DeleteObjects errors another attempt may not get: S3's own trouble, not a refusal.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList
+    static let transientDeleteCodes: Set<String> = ["InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout"]
 
     /// Records each failed object with the task and fails the task: permanently when S3 refused every object in
     /// a way another attempt cannot change (access denied, a bucket gone); a broken connection or stream, a copy

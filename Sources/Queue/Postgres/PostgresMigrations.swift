@@ -5,6 +5,7 @@ enum PostgresMigrations {
     static let all: [(name: String, sql: String)] = [
         ("0001_queue.sql", String(decoding: PackageResources._001_queue_sql, as: UTF8.self)),
         ("0002_requests.sql", String(decoding: PackageResources._002_requests_sql, as: UTF8.self)),
+        ("0003_locks.sql", String(decoding: PackageResources._003_locks_sql, as: UTF8.self)),
     ]
 
     /// The schema version this build writes.

@@ -196,14 +196,41 @@ extension PostgresQueue {
         precondition(limit >= 1, "a window of at least one row")
         return try await transaction { db, _ in
             let rows = try db.execute("""
-                SELECT key, size, source_etag, source_version, source_checksum, backup_etag, backup_version, rule
-                FROM catalog WHERE pair = $1 AND key >= $2 ORDER BY key LIMIT $3::bigint
+                SELECT \(SQLiteQueue.catalogColumns) FROM catalog WHERE pair = $1 AND key >= $2 ORDER BY key LIMIT $3::bigint
                 """, [.text(pair), .text(key), .integer(Int64(limit))])
-            return (0..<rows.rows).map { row in
-                CatalogEntry(pair: pair, key: rows.text(row, 0)!, size: rows.integer(row, 1)!, sourceETag: rows.text(row, 2)!,
-                             sourceVersion: rows.text(row, 3), sourceChecksum: rows.text(row, 4), backupETag: rows.text(row, 5)!,
-                             backupVersion: rows.text(row, 6), rule: CatalogEntry.Rule(rawValue: rows.text(row, 7)!) ?? .copied)
-            }
+            return Self.entries(pair, rows)
+        }
+    }
+
+    /// Up to `limit` rows of `pair` after `key` whose lock is due before `before` or unknown, off the primary key.
+    public func locksDue(pair: String, before: Int64, after key: String?, limit: Int) async throws -> [CatalogEntry] {
+        precondition(limit >= 1, "a window of at least one row")
+        return try await transaction { db, _ in
+            Self.entries(pair, try db.execute("""
+                SELECT \(SQLiteQueue.catalogColumns) FROM catalog
+                WHERE pair = $1 AND key > $2 AND (retain_until IS NULL OR retain_until < $3::bigint) ORDER BY key LIMIT $4::bigint
+                """, [.text(pair), .text(key ?? ""), .integer(before), .integer(Int64(limit))]))
+        }
+    }
+
+    /// Up to `limit` delete markers of `pair` from `key` on, in key byte order.
+    public func deleteMarkers(pair: String, from key: String, limit: Int) async throws -> [(key: String, version: String)] {
+        precondition(limit >= 1, "a window of at least one row")
+        return try await transaction { db, _ in
+            let rows = try db.execute("""
+                SELECT key, version FROM delete_markers WHERE pair = $1 AND key >= $2 ORDER BY key, version LIMIT $3::bigint
+                """, [.text(pair), .text(key), .integer(Int64(limit))])
+            return (0..<rows.rows).map { (rows.text($0, 0)!, rows.text($0, 1)!) }
+        }
+    }
+
+    /// The catalog rows of `rows` (`SQLiteQueue.catalogColumns`, in that order).
+    private static func entries(_ pair: String, _ rows: PGResult) -> [CatalogEntry] {
+        (0..<rows.rows).map { row in
+            CatalogEntry(pair: pair, key: rows.text(row, 0)!, size: rows.integer(row, 1)!, sourceETag: rows.text(row, 2)!,
+                         sourceVersion: rows.text(row, 3), sourceChecksum: rows.text(row, 4), backupETag: rows.text(row, 5)!,
+                         backupVersion: rows.text(row, 6), rule: CatalogEntry.Rule(rawValue: rows.text(row, 7)!) ?? .copied,
+                         retainUntil: rows.integer(row, 8))
         }
     }
 
@@ -216,18 +243,39 @@ extension PostgresQueue {
         if !rows.isEmpty {
             try db.execute("""
                 INSERT INTO catalog (pair, key, size, source_etag, source_version, source_checksum, backup_etag, backup_version,
-                                     rule, recorded_at)
-                SELECT $1, key, size, source_etag, source_version, source_checksum, backup_etag, backup_version, rule, $2::bigint
-                FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-                    AS r (key, size, source_etag, source_version, source_checksum, backup_etag, backup_version, rule)
+                                     rule, recorded_at, retain_until)
+                SELECT $1, key, size, source_etag, source_version, source_checksum, backup_etag, backup_version, rule, $2::bigint,
+                    retain_until
+                FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                            $11::bigint[])
+                    AS r (key, size, source_etag, source_version, source_checksum, backup_etag, backup_version, rule, retain_until)
                 ON CONFLICT (pair, key) DO UPDATE SET size = excluded.size, source_etag = excluded.source_etag,
                     source_version = excluded.source_version, source_checksum = excluded.source_checksum,
                     backup_etag = excluded.backup_etag, backup_version = excluded.backup_version, rule = excluded.rule,
-                    recorded_at = excluded.recorded_at
+                    recorded_at = excluded.recorded_at, retain_until = excluded.retain_until
                 """, [.text(catalog.pair), .integer(now), .array(rows.map { .text($0.key) }), .array(rows.map { .integer($0.size) }),
                       .array(rows.map { .text($0.sourceETag) }), .array(rows.map { .text($0.sourceVersion) }),
                       .array(rows.map { .text($0.sourceChecksum) }), .array(rows.map { .text($0.backupETag) }),
-                      .array(rows.map { .text($0.backupVersion) }), .array(rows.map { .text($0.rule.rawValue) })])
+                      .array(rows.map { .text($0.backupVersion) }), .array(rows.map { .text($0.rule.rawValue) }),
+                      .array(rows.map { .integer($0.retainUntil) })])
+        }
+        if !catalog.extended.isEmpty {
+            // Only ever later, and only on the version locked: a row a copy replaced meanwhile keeps its own date.
+            try db.execute("""
+                UPDATE catalog c SET retain_until = r.until
+                FROM unnest($2::text[], $3::text[], $4::bigint[]) AS r (key, version, until)
+                WHERE c.pair = $1 AND c.key = r.key AND c.backup_version IS NOT DISTINCT FROM r.version
+                    AND (c.retain_until IS NULL OR c.retain_until < r.until)
+                """, [.text(catalog.pair), .array(catalog.extended.map { .text($0.key) }),
+                      .array(catalog.extended.map { .text($0.backupVersion) }), .array(catalog.extended.map { .integer($0.retainUntil) })])
+        }
+        if !catalog.markers.isEmpty {
+            try db.execute("""
+                INSERT INTO delete_markers (pair, key, version, placed_at)
+                SELECT $1, key, version, $2::bigint FROM unnest($3::text[], $4::text[]) AS m (key, version)
+                ON CONFLICT DO NOTHING
+                """, [.text(catalog.pair), .integer(now), .array(catalog.markers.map { .text($0.key) }),
+                      .array(catalog.markers.map { .text($0.version) })])
         }
         if !catalog.removed.isEmpty {
             try db.execute("DELETE FROM catalog WHERE pair = $1 AND key = ANY ($2::text[])",

@@ -13,6 +13,7 @@ enum SQLiteMigrations {
         ("0006_retrievals.sql", String(decoding: PackageResources._006_retrievals_sql, as: UTF8.self)),
         ("0007_catalog.sql", String(decoding: PackageResources._007_catalog_sql, as: UTF8.self)),
         ("0008_requests.sql", String(decoding: PackageResources._008_requests_sql, as: UTF8.self)),
+        ("0009_locks.sql", String(decoding: PackageResources._009_locks_sql, as: UTF8.self)),
     ]
 
     /// The schema version this build writes.

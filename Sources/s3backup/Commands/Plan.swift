@@ -24,15 +24,16 @@ extension S3Backup {
         }
 
         func execute() async throws {
-            let parameters = options.parameters
             let environment = ProcessInfo.processInfo.environment
             if dryrun {
                 // A dry run changes nothing, but compares by the catalog of the queue named, if any.
-                var planner = try Planner(parameters: parameters, environment: environment)
+                var planner = try Planner(parameters: options.parameters, environment: environment)
                 planner.catalog = try existingQueue(db)
                 return try await preview(planner)
             }
-            try await parameters.validate(environment: environment, allowUnversioned: options.allowUnversioned)
+            let (parameters, warnings) = try await options.parameters.prepared(environment: environment,
+                                                                              allowUnversioned: options.allowUnversioned)
+            warnings.forEach(Log.standardError)
             let queue = try QueueLocation(db!).open()
             let requests = RunRequestCounter(pacer: FleetPacer(queue: queue, log: Log.standardError))
             var planner = try Planner(parameters: parameters, environment: environment, observer: requests)

@@ -33,7 +33,7 @@ struct BackupFixture {
     /// the backup tests running (`running`).
     init(_ label: String, provider: Provider = .moto, backupServer: (server: HelperServer, provider: Provider)? = nil,
          versioned: Bool = true, queue: Backend = .sqlite, queueServer: PostgresServer? = nil,
-         emulatorServer: HelperServer? = nil) async throws {
+         emulatorServer: HelperServer? = nil, objectLock: Bool = false) async throws {
         slot = await Self.running.acquire()
         if let emulatorServer { emulator = Emulator(server: emulatorServer) } else { emulator = try await Emulator(provider) }
         sourceClient = emulator.client
@@ -54,7 +54,7 @@ struct BackupFixture {
             flags = ["--source-endpoint-url", emulator.server.endpoint, "--backup-endpoint-url", backupServer.endpoint] + encryptionFlags
             backupClient = other
         } else {
-            backup = try await emulator.makeBucket("\(label)-b", region: "us-west-2")
+            backup = try await emulator.makeBucket("\(label)-b", region: "us-west-2", objectLock: objectLock)
             backupClient = emulator.client
             flags = encryptionFlags
         }

@@ -82,9 +82,9 @@ struct Emulator {
     }
 
     /// Creates a fresh bucket in `region`.
-    func makeBucket(_ label: String, region: String = "us-east-1") async throws -> String {
+    func makeBucket(_ label: String, region: String = "us-east-1", objectLock: Bool = false) async throws -> String {
         let bucket = Emulator.uniqueBucket(label)
-        try await client.createBucket(bucket, region: region)
+        try await client.createBucket(bucket, region: region, objectLock: objectLock)
         return bucket
     }
 

@@ -1,0 +1,78 @@
+import Backup
+import Foundation
+import Queue
+import S3
+import Testing
+
+/// Backups into a bucket with S3 Object Lock: setup enables and records it, every copy is locked for the days asked,
+/// locked versions cannot be deleted, mirror deletes leave markers (recorded as s3backup's) over locked versions.
+@Suite("Object Lock against moto and RGW", .timeLimit(.minutes(10)))
+struct ObjectLockTests {
+    @Test(arguments: Provider.allCases)
+    func aLockedBackupKeepsEveryVersionLockedAndItsDeletesAsMarkers(provider: Provider) async throws {
+        // RGW enables Object Lock only on a bucket made with it; moto also on an empty versioned one (setup does it).
+        let fixture = try await BackupFixture("lock", provider: provider, objectLock: provider == .rgw)
+        defer { fixture.remove() }
+        let setup = ["setup", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)"]
+        let badMode = try await run(Repository.binary, setup + ["--object-lock", "forever", "--retention-days", "30"],
+                                    environment: fixture.environment)
+        #expect(badMode.status == 64 && badMode.stderr.contains("governance or compliance"), "\(badMode.stderr)")
+        let alone = try await run(Repository.binary, setup + ["--object-lock", "governance"], environment: fixture.environment)
+        #expect(alone.status == 64 && alone.stderr.contains("go together"), "\(alone.stderr)")
+
+        let applied = try await run(Repository.binary, setup + ["--object-lock", "governance", "--retention-days", "30"],
+                                    environment: fixture.environment)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(applied.stdoutText.contains("Object Lock GOVERNANCE, 30 days"), "\(applied.stdoutText)")
+        #expect(try await fixture.backupClient.getObjectLockConfiguration(fixture.backup).enabled)
+        let checked = try await run(Repository.binary, setup + ["--check"], environment: fixture.environment)
+        #expect(checked.status == 0, "the recorded policy holds: \(checked.stdoutText)\(checked.stderr)")
+
+        try await fixture.seed(24)
+        try await fixture.seedAwkward()
+        let started = Date()
+        let first = try await fixture.run()
+        #expect(first.status == 0, "\(first.stderr.suffix(2_000))")
+        let copied = first.reports.last?.int("work", "copied") ?? 0
+        #expect(copied == 24 + awkwardKeys.count + 1)
+
+        // Every copy, the multipart one included, is locked at least 30 days ahead.
+        let keys = (0..<24).map { BackupFixture.seededKey($0) } + awkwardKeys + ["big/three-parts.bin"]
+        for key in keys {
+            let head = try await fixture.backupClient.headObject(bucket: fixture.backup, key: key)
+            #expect(head.retention?.mode == .governance, "\(key)")
+            #expect((head.retention?.until ?? .distantPast) >= started.addingTimeInterval(30 * 86_400), "\(key): \(String(describing: head.retention))")
+        }
+
+        // A locked version cannot be deleted (governance without the bypass).
+        let locked = try await fixture.backupClient.headObject(bucket: fixture.backup, key: "big/three-parts.bin")
+        do {
+            try await fixture.backupClient.deleteObject(bucket: fixture.backup, key: "big/three-parts.bin", versionID: locked.versionID)
+            Issue.record("a locked version was deleted")
+        } catch let error as S3Error {
+            #expect(error.code == "AccessDenied", "\(error)")
+        }
+
+        // A mirror delete is a marker over the locked version, and the queue knows the marker as s3backup's.
+        let beforeDelete = S3Time.string(try await WholeSeconds.momentBetweenWrites())
+        let gone = BackupFixture.seededKey(3)
+        try await fixture.sourceClient.deleteObject(bucket: fixture.primary, key: gone)
+        let second = try await fixture.run(["--max-delete", "100%"])
+        #expect(second.status == 0, "\(second.stderr.suffix(2_000))")
+        #expect(second.reports.last?.int("work", "deleted") == 1)
+        var after: [ObjectVersion] = []
+        for try await page in fixture.backupClient.listObjectVersions(bucket: fixture.backup, prefix: gone) { after += page.versions }
+        let marker = try #require(after.first { $0.isDeleteMarker && $0.isLatest })
+        #expect(after.contains { !$0.isDeleteMarker }, "the deleted object's version stays")
+        let queue = try QueueLocation(fixture.database).open(create: false)
+        let latest = try #require(try await queue.runs(limit: 1).first)
+        let pair = try RunParameters.stored(in: try await queue.run(latest.id)).pair
+        let ours = try await queue.deleteMarkers(pair: pair, from: "", limit: 10)
+        #expect(ours.map(\.version) == [marker.versionID] && ours.map(\.key) == [gone])
+
+        // A restore from the locked backup as of a moment before the delete brings the object back.
+        let restored = try await fixture.restore(["--yes", "--as-of", beforeDelete])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(try await fixture.sourceClient.headObject(bucket: fixture.primary, key: gone).size > 0)
+    }
+}
