@@ -123,6 +123,52 @@ struct IAMPolicyTests {
     }
 }
 
+extension IAMPolicyTests {
+    /// Under Object Lock, set up with the setup key: the nightly key's copies are locked, and it can neither delete a
+    /// locked version, nor change the recorded policy or the lock configuration; the restore key cannot lock or
+    /// unlock anything; a restore and a drill still work.
+    @Test func underObjectLockTheNightlyKeyLocksAndCannotUnlock() async throws {
+        let world = try await IAMWorld("iam-lock")
+        defer { world.remove() }
+        try await world.prepare(["--object-lock", "governance", "--retention-days", "7"])
+        let started = Date()
+        let backedUp = try await world.backUp()
+        #expect(backedUp.status == 0, "\(backedUp.stderr)")
+        #expect(!backedUp.stderr.contains("not locked"), "\(backedUp.stderr)")
+        let head = try await world.admin.headObject(bucket: world.backup, key: "big/two-parts.bin")
+        #expect(head.retention?.mode == .governance && (head.retention?.until ?? .distantPast) >= started.addingTimeInterval(7 * 86_400),
+                "\(String(describing: head.retention))")
+
+        let nightly = world.client(.nightly), restore = world.client(.restore)
+        let version = try #require(head.versionID)
+        await IAMWorld.expectDenied("DeleteObject of a locked version with the nightly key") {
+            try await nightly.deleteObject(bucket: world.backup, key: "big/two-parts.bin", versionID: version)
+        }
+        await IAMWorld.expectDenied("PutBucketTagging (the recorded policy) with the nightly key") {
+            try await nightly.putBucketTagging(world.backup, tags: [])
+        }
+        await IAMWorld.expectDenied("PutObjectLockConfiguration with the nightly key") {
+            try await nightly.enableObjectLock(world.backup)
+        }
+        await IAMWorld.expectDenied("PutObjectRetention with the restore key") {
+            try await restore.putObjectRetention(bucket: world.backup, key: "big/two-parts.bin", versionID: version,
+                                                 retention: ObjectRetention(mode: .governance, until: Date().addingTimeInterval(60)))
+        }
+        let drill = try await world.s3backup(.nightly, ["verify", "--source", "s3://\(world.primary)", "--backup", "s3://\(world.backup)",
+                                                         "--sample", "4"])
+        #expect(drill.status == 0, "\(drill.stderr)\(drill.stdoutText)")
+        try await world.admin.deleteObject(bucket: world.primary, key: "a/0")
+        let restored = try await world.s3backup(.restore, [
+            "restore", "--from", "s3://\(world.backup)", "--to", "s3://\(world.primary)", "--db", world.directory.appendingPathComponent("restore.db").path,
+            "--yes", "--workers", "2", "--lease-seconds", "2", "--log-dir", world.logDirectory,
+        ], timeout: .seconds(180))
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(try await world.admin.headObject(bucket: world.primary, key: "a/0").size > 0)
+        let intact = try await world.s3backup(.setup, world.setupArguments + ["--check"])
+        #expect(intact.status == 0 && intact.stdoutText.contains("no drift"), "\(intact.stdoutText)\(intact.stderr)")
+    }
+}
+
 /// A moto server of its own (IAM enforcement is a setting of the whole server) with an admin user and a user per
 /// role in ops/iam, each with its policy file as its only policy, and two buckets the policies name.
 struct IAMWorld {
@@ -177,17 +223,22 @@ struct IAMWorld {
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
 
-    /// `policy` with one addition for moto's sake: moto checks DeleteObjects (the multi-object delete) as
+    /// `policy` with additions for moto's sake: moto checks DeleteObjects (the multi-object delete) as
     /// s3:DeleteObject on the bucket, where AWS checks s3:DeleteObject on each object named
     /// (moto/s3/responses.py, `_bucket_response_post`), so every Allow of s3:DeleteObject on `BUCKET/*` is also
-    /// granted on `BUCKET` here. The files in ops/iam stay as AWS reads them.
-    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
+    /// granted on `BUCKET` here; and moto's ACTION_MAP has no Object Lock sub-resource, so it checks
+    /// PutObjectLockConfiguration as s3:CreateBucket, which an Allow of s3:PutBucketObjectLockConfiguration also
+    /// grants here (GetObjectLockConfiguration it checks as s3:ListBucket, PutObjectRetention as s3:PutObject). The
+    /// files in ops/iam stay as AWS reads them. https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
     static func asMotoChecksIt(_ policy: Data) throws -> Data {
         var document = try #require(try JSONSerialization.jsonObject(with: policy) as? [String: Any])
         var statements = try #require(document["Statement"] as? [[String: Any]])
         for statement in statements where statement["Effect"] as? String == "Allow" {
             let actions = (statement["Action"] as? [String]) ?? [statement["Action"] as? String].compactMap { $0 }
             let resources = (statement["Resource"] as? [String]) ?? [statement["Resource"] as? String].compactMap { $0 }
+            if actions.contains("s3:PutBucketObjectLockConfiguration") {
+                statements.append(["Effect": "Allow", "Action": "s3:CreateBucket", "Resource": resources])
+            }
             guard actions.contains("s3:DeleteObject") else { continue }
             let buckets = resources.filter { $0.hasSuffix("/*") }.map { String($0.dropLast(2)) }
             if !buckets.isEmpty { statements.append(["Effect": "Allow", "Action": "s3:DeleteObject", "Resource": buckets]) }
@@ -232,9 +283,9 @@ struct IAMWorld {
 
     /// Both buckets set up with the setup role's key, and the primary seeded with the admin's: twelve small objects
     /// (a/0, b/1, a/2, … b/11; b/3 tagged) and a two-part multipart object with tags.
-    func prepare() async throws {
-        let setup = try await s3backup(.setup, setupArguments)
-        #expect(setup.status == 0, "\(setup.stderr)")
+    func prepare(_ setupExtra: [String] = []) async throws {
+        let setup = try await s3backup(.setup, setupArguments + setupExtra)
+        #expect(setup.status == 0, "\(setup.stderr)\(setup.stdoutText)")
         for index in 0..<12 {
             let key = "\(index % 2 == 0 ? "a" : "b")/\(index)"  // a/0, b/1, a/2, …
             try await admin.putObject(bucket: primary, key: key, body: BytesBody(Array(IAMWorld.body(key).utf8)),
