@@ -355,6 +355,7 @@ struct ObjectCopier: Sendable {
         try await backup.putObjectRetention(bucket: backupURL.bucket, key: key, versionID: written.readableVersion, retention: retention)
     }
 
+    /// The upload itself, written with `options`: parts copied server-side or streamed, completed, its tags ensured.
     private func copyParts(_ ranges: [ClosedRange<Int64>], head: ObjectInfo, sourceKey: String, version: String?,
                            backupKey: String, upload options: WriteOptions) async throws -> WriteResult {
         let upload = try await backup.createMultipartUpload(bucket: backupURL.bucket, key: backupKey, options: options)
