@@ -44,6 +44,29 @@ struct ObjectLockTests {
             #expect((head.retention?.until ?? .distantPast) >= started.addingTimeInterval(30 * 86_400), "\(key): \(String(describing: head.retention))")
         }
 
+        // Locks that come due are extended by the next run, and only those: three versions recorded (and, where the
+        // provider lets the test shorten them, locked) only 5 days ahead.
+        let queue = try QueueLocation(fixture.database).open(create: false)
+        let latest = try #require(try await queue.runs(limit: 1).first)
+        let pair = try RunParameters.stored(in: try await queue.run(latest.id)).pair
+        let soon = Date().addingTimeInterval(5 * 86_400)
+        var due: [CatalogEntry] = []
+        for index in [1, 2, 5] { due.append(try #require(try await queue.catalogEntry(pair: pair, key: BackupFixture.seededKey(index)))) }
+        for index in due.indices { due[index].retainUntil = Int64(soon.timeIntervalSince1970 * 1_000) }
+        try await queue.record(CatalogChanges(pair: pair, recorded: due))
+        let extending = try await fixture.run()
+        #expect(extending.status == 0, "\(extending.stderr.suffix(2_000))")
+        #expect(extending.reports.last?.int("work", "locks_extended") == 3)
+        #expect(extending.reports.last?.int("work", "copied") == 0)
+        for entry in due {
+            let held = try await fixture.backupClient.headObject(bucket: fixture.backup, key: entry.key, versionID: entry.backupVersion)
+            #expect((held.retention?.until ?? .distantPast) >= Date().addingTimeInterval(30 * 86_400), "\(entry.key)")
+            let row = try #require(try await queue.catalogEntry(pair: pair, key: entry.key))
+            #expect((row.retainUntil ?? 0) >= Int64(Date().addingTimeInterval(30 * 86_400).timeIntervalSince1970 * 1_000))
+        }
+        #expect(try await queue.locksDue(pair: pair, before: Int64(Date().addingTimeInterval(31 * 86_400).timeIntervalSince1970 * 1_000),
+                                         after: nil, limit: 10).isEmpty)
+
         // A locked version cannot be deleted (governance without the bypass).
         let locked = try await fixture.backupClient.headObject(bucket: fixture.backup, key: "big/three-parts.bin")
         do {
@@ -64,9 +87,6 @@ struct ObjectLockTests {
         for try await page in fixture.backupClient.listObjectVersions(bucket: fixture.backup, prefix: gone) { after += page.versions }
         let marker = try #require(after.first { $0.isDeleteMarker && $0.isLatest })
         #expect(after.contains { !$0.isDeleteMarker }, "the deleted object's version stays")
-        let queue = try QueueLocation(fixture.database).open(create: false)
-        let latest = try #require(try await queue.runs(limit: 1).first)
-        let pair = try RunParameters.stored(in: try await queue.run(latest.id)).pair
         let ours = try await queue.deleteMarkers(pair: pair, from: "", limit: 10)
         #expect(ours.map(\.version) == [marker.versionID] && ours.map(\.key) == [gone])
 

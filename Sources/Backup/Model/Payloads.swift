@@ -47,6 +47,21 @@ public struct DeleteBatch: Codable, Sendable, Equatable {
     public var keys: [String]
 }
 
+/// The payload of an `extend` task: backup versions whose Object Lock comes due, as the catalog has them.
+public struct LockBatch: Codable, Sendable, Equatable {
+    /// One version.
+    public struct Version: Codable, Sendable, Equatable {
+        /// Key relative to the backup prefix.
+        public var key: String
+        /// The backup version (nil in a bucket that gave none).
+        public var backupVersion: String?
+        /// Its retain-until date as recorded (unix milliseconds); nil when none is known.
+        public var retainUntil: Int64?
+    }
+    /// The versions, in key order.
+    public var versions: [Version]
+}
+
 /// What a task did, stored as its result for the run's summary.
 public struct TaskOutcome: Codable, Sendable, Equatable {
     /// Objects copied.
@@ -98,12 +113,14 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
     /// Keys of source objects encrypted with a customer-provided key (SSE-C), which S3 reads or copies only with that
     /// key, and s3backup does not hold: left uncopied, named.
     public var customerKeyNotCopied: [String] = []
+    /// Backup versions whose Object Lock was extended (PutObjectRetention), or found already locked long enough.
+    public var locksExtended = 0
 
     enum CodingKeys: String, CodingKey {
         case copied, copiedBytes, serverSide, streamed, multipart, verifiedBySize, verifiedByChecksum, adopted, relayouts
         case alreadyPresent, vanished, deleted
         case requestRetries, throttled, retrievalsRequested, retrievalBytes, retrievalCost, retrieved, archivedNotCopied
-        case customerKeyNotCopied
+        case customerKeyNotCopied, locksExtended
         case verifiedByETag = "verifiedByEtag"
     }
 
@@ -130,6 +147,7 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
         retrieved += other.retrieved
         archivedNotCopied += other.archivedNotCopied
         customerKeyNotCopied += other.customerKeyNotCopied
+        locksExtended += other.locksExtended
     }
 }
 
@@ -150,7 +168,8 @@ extension TaskOutcome {
                   retrievalBytes: try count(.retrievalBytes), retrievalCost: try count(.retrievalCost),
                   retrieved: try count(.retrieved),
                   archivedNotCopied: try container.decodeIfPresent([String].self, forKey: .archivedNotCopied) ?? [],
-                  customerKeyNotCopied: try container.decodeIfPresent([String].self, forKey: .customerKeyNotCopied) ?? [])
+                  customerKeyNotCopied: try container.decodeIfPresent([String].self, forKey: .customerKeyNotCopied) ?? [],
+                  locksExtended: try count(.locksExtended))
     }
 }
 

@@ -94,11 +94,37 @@ public struct BackupPlanning: Sendable {
             let earlier = try await deletedInWindow(window, now: Date())
             refusal = BackupPlanning.windowRefusal(findings, earlierDeletes: earlier, window: window)
         }
+        if let lock = parameters.lock, parameters.kind == "backup" {
+            try checkLease()
+            try await enqueueExtensions(lock, pair: parameters.pair, now: Date())
+        }
         try checkLease()
         guard try await queue.completePlanning(run: run, owner: owner, refusal: refusal) else {
             throw BackupError.plannerBusy(run: run, holder: "another planner (this one's lease expired)")
         }
         return PlanOutcome(findings: findings, deletesRefused: refusal)
+    }
+
+    /// Versions an `extend` task takes at most.
+    static let lockBatch = 1_000
+
+    /// Enqueues `extend` tasks for the catalog's backup versions whose lock would fall short of `lock.days` ahead
+    /// before a run a day later (or is not known): a batch per 1,000, ready at once. A version the plan also copies
+    /// anew is extended too, harmlessly (it becomes a noncurrent version, kept as long as it was locked).
+    func enqueueExtensions(_ lock: LockPolicy, pair: String, now: Date) async throws {
+        let before = Int64(now.addingTimeInterval(Double(lock.days + 1) * 86_400).timeIntervalSince1970 * 1_000)
+        var after: String?
+        while true {
+            let due = try await queue.locksDue(pair: pair, before: before, after: after, limit: Self.lockBatch)
+            guard let last = due.last else { return }
+            let batch = LockBatch(versions: due.map { .init(key: $0.key, backupVersion: $0.backupVersion, retainUntil: $0.retainUntil) })
+            let task = NewTask(kind: TaskKind.extend, uniqueKey: Payload.uniqueKey(kind: TaskKind.extend, unit: "", keys: due.map(\.key)),
+                               payload: try Payload.encode(batch))
+            try await queue.enqueue([task], run: run, held: false)
+            onCopies()
+            if due.count < Self.lockBatch { return }
+            after = last.key
+        }
     }
 
     /// Why the planned deletes must not happen, or nil when they may: a source that listed empty never deletes

@@ -61,5 +61,7 @@ public final class PreviewSink: PlanSink {
 enum TaskKind {
     static let copy = "copy"
     static let delete = "delete"
+    /// Extends Object Lock retentions that come due (`LockBatch`).
+    static let extend = "extend"
 }
 

@@ -206,6 +206,9 @@ public struct BackupReport: Codable, Sendable {
                 + String(format: "%.1f objects/s, ", Double(work.copied + work.deleted) / elapsed)
                 + ByteCount.rate(Double(work.copiedBytes) / elapsed),
         ]
+        if work.locksExtended > 0 {
+            lines.append("  object lock: \(work.locksExtended) locks of versions kept unchanged extended (never shortened)")
+        }
         lines += catalogLines.map { "  " + $0 }
         lines += (cost?.lines(destination: to) ?? []).map { "  cost: " + $0 }
         if let retrievals = retrievalSummary { lines.append("  archives: " + retrievals) }

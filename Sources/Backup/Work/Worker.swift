@@ -227,6 +227,9 @@ public final class Worker: Sendable {
         case TaskKind.delete:
             let batch = try decode(DeleteBatch.self, task)
             return try await delete(batch, context: context, task: task, on: lanes)
+        case TaskKind.extend:
+            let batch = try decode(LockBatch.self, task)
+            return try await extend(batch, context: context, task: task, on: lanes)
         default:
             throw TaskFailure(message: "unknown task kind \(task.kind.debugDescription); is this worker older than the planner?",
                               permanent: true)
@@ -320,6 +323,46 @@ public final class Worker: Sendable {
         return nil
     }
 
+    /// Extends the locks of a batch of backup versions to `LockPolicy.retention(at:)` from now, never shortening
+    /// one: S3 refuses a shorter date (AccessDenied without the governance bypass, which s3backup never sends), and
+    /// then the version's own retention is read (HeadObject): one already locked long enough counts as extended,
+    /// and its date is recorded. A version gone (deleted by someone else, or its row stale) is passed over.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html
+    private func extend(_ batch: LockBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> Done {
+        guard let lock = context.lock else {
+            throw TaskFailure(message: "an extend task in a run that locks nothing", permanent: true)
+        }
+        let results = LockedBox((extended: [CatalogChanges.Extension](), failures: [(String, S3Error)]()))
+        try await lanes.forEach(batch.versions) { [changes] version in
+            let key = context.backupURL.prefix + version.key
+            let wanted = lock.retention(at: Date())
+            do {
+                var until = wanted.until
+                do {
+                    try await context.backup.putObjectRetention(bucket: context.backupURL.bucket, key: key, versionID: version.backupVersion,
+                                                                retention: wanted)
+                } catch let error as S3Error where error.code == "AccessDenied" {
+                    let held = try await context.backup.headObject(bucket: context.backupURL.bucket, key: key, versionID: version.backupVersion)
+                    guard let retention = held.retention, retention.until >= wanted.until else { throw error }
+                    until = retention.until
+                }
+                let millis = Int64(until.timeIntervalSince1970 * 1_000)
+                results.mutate { $0.extended.append(.init(key: version.key, backupVersion: version.backupVersion, retainUntil: millis)) }
+                changes("locked \(RunLog.quoted(key)) until \(S3Time.string(until)) in \(context.backupURL.bucket)")
+            } catch let error as S3Error where error.code == "NoSuchVersion" || error.code == "NoSuchKey" || error.status == 404 {
+                changes("not locked \(RunLog.quoted(key)): the version is gone from the backup")
+            } catch let error as S3Error {
+                results.mutate { $0.failures.append((version.key, error)) }
+                changes("failed to lock \(RunLog.quoted(key)): \(error)")
+            }
+        }
+        let done = results.value
+        let outcome = TaskOutcome(locksExtended: done.extended.count)
+        let catalog = CatalogChanges(pair: context.pair, extended: done.extended)
+        try await fail(ifAny: done.failures, task: task, total: batch.versions.count, outcome: outcome, catalog: catalog)
+        return (outcome, catalog)
+    }
+
     /// Deletes a batch from the backup; the catalog forgets the keys deleted.
     private func delete(_ batch: DeleteBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> Done {
         let refs = batch.keys.map { ObjectVersionRef(key: context.backupURL.prefix + $0) }
@@ -411,6 +454,8 @@ struct RunContext: Sendable {
     let archives: ArchiveCheck
     /// Counts this run's requests and their retries.
     let requests: RunRequestCounter
+    /// How the run locks the backup's versions; nil when it does not.
+    let lock: LockPolicy?
 
     /// Makes a run's stores, their requests seen by the observer given: the source's, the backup's, and whether
     /// they share a service (so S3 copies server-side).
@@ -429,6 +474,7 @@ struct RunContext: Sendable {
     init(parameters: RunParameters, stores: Stores, observer: FleetPacer) throws {
         requests = RunRequestCounter(pacer: observer)
         pair = parameters.pair
+        lock = parameters.lock
         let (source, backup, serverSide) = try stores(parameters, requests)
         self.backup = backup
         backupURL = try parameters.backup.location()
