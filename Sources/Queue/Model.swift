@@ -227,13 +227,13 @@ public struct CatalogEntry: Sendable, Equatable {
     public var backupVersion: String?
     /// How the pair was known equal.
     public var rule: Rule
-    /// The retain-until date (unix milliseconds) the backup version was locked to; nil where none is known.
-    public var retainUntil: Int64?
+    /// The retain-until date the backup version was locked to; nil where none is known.
+    public var retainUntil: Date?
 
     /// An entry.
     public init(pair: String, key: String, size: Int64, sourceETag: String, sourceVersion: String? = nil,
                 sourceChecksum: String? = nil, backupETag: String, backupVersion: String? = nil, rule: Rule = .copied,
-                retainUntil: Int64? = nil) {
+                retainUntil: Date? = nil) {
         self.retainUntil = retainUntil
         self.pair = pair
         self.key = key
@@ -274,11 +274,11 @@ public struct CatalogChanges: Sendable, Equatable {
         public var key: String
         /// The backup version locked.
         public var backupVersion: String?
-        /// Its new retain-until date, unix milliseconds.
-        public var retainUntil: Int64
+        /// Its new retain-until date.
+        public var retainUntil: Date
 
         /// An extension.
-        public init(key: String, backupVersion: String?, retainUntil: Int64) {
+        public init(key: String, backupVersion: String?, retainUntil: Date) {
             self.key = key
             self.backupVersion = backupVersion
             self.retainUntil = retainUntil

@@ -120,8 +120,8 @@ public protocol CatalogStore: Sendable {
     /// Up to `limit` catalog rows of `pair` from `key` on, in key byte order.
     func catalog(pair: String, from key: String, limit: Int) async throws -> [CatalogEntry]
     /// Up to `limit` rows of `pair` after `key` (from the first when nil), in key byte order, whose backup version is
-    /// locked until before `before` (unix milliseconds) or not known to be locked at all: the locks a run extends.
-    func locksDue(pair: String, before: Int64, after key: String?, limit: Int) async throws -> [CatalogEntry]
+    /// locked until before `before` or not known to be locked at all: the locks a run extends.
+    func locksDue(pair: String, before: Date, after key: String?, limit: Int) async throws -> [CatalogEntry]
     /// Up to `limit` delete markers s3backup placed in `pair`'s backup, from `key` on, in key byte order.
     func deleteMarkers(pair: String, from key: String, limit: Int) async throws -> [(key: String, version: String)]
 }

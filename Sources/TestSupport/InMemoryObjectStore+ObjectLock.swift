@@ -2,18 +2,6 @@ import Foundation
 import S3
 
 extension InMemoryObjectStore {
-    /// Enables Object Lock on `bucket` as if it was made with it (a test control; `enableObjectLock` is setup's call).
-    public func lockObjects(_ bucket: String) {
-        withState { $0.buckets[bucket]?.objectLock = true }
-    }
-
-    /// Every version of `key`, newest first, with its retention: what a test reads back of Object Lock.
-    public func retentions(_ bucket: String, _ key: String) -> [(versionID: String, retention: ObjectRetention?)] {
-        withState { state in
-            (state.buckets[bucket]?.keys[Array(key.utf8)] ?? []).filter { !$0.isDeleteMarker }.map { ($0.versionID, $0.retention) }
-        }
-    }
-
     /// GetBucketTagging.
     public func getBucketTagging(_ bucket: String) async throws -> [Tag] {
         try withState { state in

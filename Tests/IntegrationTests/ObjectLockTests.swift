@@ -52,7 +52,7 @@ struct ObjectLockTests {
         let soon = Date().addingTimeInterval(5 * 86_400)
         var due: [CatalogEntry] = []
         for index in [1, 2, 5] { due.append(try #require(try await queue.catalogEntry(pair: pair, key: BackupFixture.seededKey(index)))) }
-        for index in due.indices { due[index].retainUntil = Int64(soon.timeIntervalSince1970 * 1_000) }
+        for index in due.indices { due[index].retainUntil = soon }
         try await queue.record(CatalogChanges(pair: pair, recorded: due))
         let extending = try await fixture.run()
         #expect(extending.status == 0, "\(extending.stderr.suffix(2_000))")
@@ -62,9 +62,9 @@ struct ObjectLockTests {
             let held = try await fixture.backupClient.headObject(bucket: fixture.backup, key: entry.key, versionID: entry.backupVersion)
             #expect((held.retention?.until ?? .distantPast) >= Date().addingTimeInterval(30 * 86_400), "\(entry.key)")
             let row = try #require(try await queue.catalogEntry(pair: pair, key: entry.key))
-            #expect((row.retainUntil ?? 0) >= Int64(Date().addingTimeInterval(30 * 86_400).timeIntervalSince1970 * 1_000))
+            #expect((row.retainUntil ?? .distantPast) >= Date().addingTimeInterval(30 * 86_400))
         }
-        #expect(try await queue.locksDue(pair: pair, before: Int64(Date().addingTimeInterval(31 * 86_400).timeIntervalSince1970 * 1_000),
+        #expect(try await queue.locksDue(pair: pair, before: Date().addingTimeInterval(31 * 86_400),
                                          after: nil, limit: 10).isEmpty)
 
         // A locked version cannot be deleted (governance without the bypass).

@@ -55,8 +55,6 @@ public struct LockBatch: Codable, Sendable, Equatable {
         public var key: String
         /// The backup version (nil in a bucket that gave none).
         public var backupVersion: String?
-        /// Its retain-until date as recorded (unix milliseconds); nil when none is known.
-        public var retainUntil: Int64?
     }
     /// The versions, in key order.
     public var versions: [Version]

@@ -3,9 +3,8 @@ import S3
 extension RunParameters {
     /// Checks everything a run needs before one is created in the queue, so a mistake never leaves a run behind:
     /// both locations parse, both sides' settings (endpoint, profile, region) resolve from `environment`, the
-    /// locations are apart, and (unless `allowUnversioned`) a backup's bucket keeps versions.
-    /// Returns the parameters as the run is to be done: a backup's with the Object Lock policy its bucket records
-    /// (`LockPolicy`), and what the run should warn of.
+    /// locations are apart, and (unless `allowUnversioned`) a backup's bucket keeps versions. Returns the parameters
+    /// as the run is to be done (a backup's with the Object Lock policy its bucket records), and what to warn of.
     public func prepared(environment: [String: String], allowUnversioned: Bool) async throws -> (parameters: RunParameters, warnings: [String]) {
         let destination = try backup.client(environment: environment, attempts: Self.checkAttempts)
         try checkApart(source: try source.client(environment: environment, attempts: Self.checkAttempts), backup: destination)

@@ -112,12 +112,12 @@ public struct BackupPlanning: Sendable {
     /// before a run a day later (or is not known): a batch per 1,000, ready at once. A version the plan also copies
     /// anew is extended too, harmlessly (it becomes a noncurrent version, kept as long as it was locked).
     func enqueueExtensions(_ lock: LockPolicy, pair: String, now: Date) async throws {
-        let before = Int64(now.addingTimeInterval(Double(lock.days + 1) * 86_400).timeIntervalSince1970 * 1_000)
+        let before = lock.extensionDue(at: now)
         var after: String?
         while true {
             let due = try await queue.locksDue(pair: pair, before: before, after: after, limit: Self.lockBatch)
             guard let last = due.last else { return }
-            let batch = LockBatch(versions: due.map { .init(key: $0.key, backupVersion: $0.backupVersion, retainUntil: $0.retainUntil) })
+            let batch = LockBatch(versions: due.map { .init(key: $0.key, backupVersion: $0.backupVersion) })
             let task = NewTask(kind: TaskKind.extend, uniqueKey: Payload.uniqueKey(kind: TaskKind.extend, unit: "", keys: due.map(\.key)),
                                payload: try Payload.encode(batch))
             try await queue.enqueue([task], run: run, held: false)

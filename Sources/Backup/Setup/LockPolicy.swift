@@ -17,9 +17,12 @@ public struct LockPolicy: Codable, Sendable, Equatable, CustomStringConvertible 
     /// Days every current version stays locked ahead, at least.
     public var days: Int
 
-    /// The policy; `days` runs from 1 to 36,500 (S3's own bound on a retention period is 100 years).
+    /// The days a policy may ask: 1 to 36,500 (S3's own bound on a retention period is 100 years).
+    public static let dayRange = 1...36_500
+
+    /// The policy; `days` within `dayRange`.
     public init(mode: ObjectLockMode, days: Int) {
-        precondition((1...36_500).contains(days), "a retention of 1 to 36,500 days")
+        precondition(Self.dayRange.contains(days), "a retention of 1 to 36,500 days")
         self.mode = mode
         self.days = days
     }
@@ -32,12 +35,9 @@ public struct LockPolicy: Codable, Sendable, Equatable, CustomStringConvertible 
         ObjectRetention(mode: mode, until: now.addingTimeInterval(Double(days + renewalDays) * 86_400))
     }
 
-    /// Whether a current version locked until `until` (nil: not locked) must be extended at `now`: it would fall
-    /// short of `days` ahead before a run a day later.
-    public func needsExtension(_ until: Date?, at now: Date) -> Bool {
-        guard let until else { return true }
-        return until < now.addingTimeInterval(Double(days + 1) * 86_400)
-    }
+    /// The moment before which a current version's lock ends too soon for a run at `now`: it would fall short of
+    /// `days` ahead before a run a day later, so this run extends it.
+    public func extensionDue(at now: Date) -> Date { now.addingTimeInterval(Double(days + 1) * 86_400) }
 
     /// `GOVERNANCE, 30 days`.
     public var description: String { "\(mode.rawValue), \(days) days" }
@@ -53,7 +53,7 @@ public struct LockPolicy: Codable, Sendable, Equatable, CustomStringConvertible 
     public static func recorded(in tags: [Tag], bucket: String) throws -> LockPolicy? {
         let mode = tags.first { $0.key == modeTag }?.value, days = tags.first { $0.key == daysTag }?.value
         if mode == nil && days == nil { return nil }
-        guard let mode = mode.flatMap(ObjectLockMode.init(name:)), let days = days.flatMap({ Int($0) }), (1...36_500).contains(days) else {
+        guard let mode = mode.flatMap(ObjectLockMode.init(name:)), let days = days.flatMap({ Int($0) }), dayRange.contains(days) else {
             throw SetupError("s3://\(bucket)'s tags \(modeTag)=\(mode ?? "(none)") and \(daysTag)=\(days ?? "(none)") do not record an "
                 + "Object Lock policy; run s3backup setup --object-lock governance|compliance --retention-days N with the setup role")
         }

@@ -77,7 +77,7 @@ struct ObjectCopier: Sendable {
         }
         copied.outcome.copied = 1
         copied.outcome.copiedBytes = item.size
-        copied.entry?.retainUntil = copied.retainUntil.map { Int64($0.timeIntervalSince1970 * 1_000) }
+        copied.entry?.retainUntil = copied.retainUntil
         return copied
     }
 

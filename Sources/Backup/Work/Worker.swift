@@ -346,8 +346,7 @@ public final class Worker: Sendable {
                     guard let retention = held.retention, retention.until >= wanted.until else { throw error }
                     until = retention.until
                 }
-                let millis = Int64(until.timeIntervalSince1970 * 1_000)
-                results.mutate { $0.extended.append(.init(key: version.key, backupVersion: version.backupVersion, retainUntil: millis)) }
+                results.mutate { $0.extended.append(.init(key: version.key, backupVersion: version.backupVersion, retainUntil: until)) }
                 changes("locked \(RunLog.quoted(key)) until \(S3Time.string(until)) in \(context.backupURL.bucket)")
             } catch let error as S3Error where error.code == "NoSuchVersion" || error.code == "NoSuchKey" || error.status == 404 {
                 changes("not locked \(RunLog.quoted(key)): the version is gone from the backup")

@@ -203,13 +203,13 @@ extension PostgresQueue {
     }
 
     /// Up to `limit` rows of `pair` after `key` whose lock is due before `before` or unknown, off the primary key.
-    public func locksDue(pair: String, before: Int64, after key: String?, limit: Int) async throws -> [CatalogEntry] {
+    public func locksDue(pair: String, before: Date, after key: String?, limit: Int) async throws -> [CatalogEntry] {
         precondition(limit >= 1, "a window of at least one row")
         return try await transaction { db, _ in
             Self.entries(pair, try db.execute("""
                 SELECT \(SQLiteQueue.catalogColumns) FROM catalog
                 WHERE pair = $1 AND key > $2 AND (retain_until IS NULL OR retain_until < $3::bigint) ORDER BY key LIMIT $4::bigint
-                """, [.text(pair), .text(key ?? ""), .integer(before), .integer(Int64(limit))]))
+                """, [.text(pair), .text(key ?? ""), .integer(QueueTime.milliseconds(before)), .integer(Int64(limit))]))
         }
     }
 
@@ -230,7 +230,7 @@ extension PostgresQueue {
             CatalogEntry(pair: pair, key: rows.text(row, 0)!, size: rows.integer(row, 1)!, sourceETag: rows.text(row, 2)!,
                          sourceVersion: rows.text(row, 3), sourceChecksum: rows.text(row, 4), backupETag: rows.text(row, 5)!,
                          backupVersion: rows.text(row, 6), rule: CatalogEntry.Rule(rawValue: rows.text(row, 7)!) ?? .copied,
-                         retainUntil: rows.integer(row, 8))
+                         retainUntil: rows.integer(row, 8).map(QueueTime.date))
         }
     }
 
@@ -257,7 +257,7 @@ extension PostgresQueue {
                       .array(rows.map { .text($0.sourceETag) }), .array(rows.map { .text($0.sourceVersion) }),
                       .array(rows.map { .text($0.sourceChecksum) }), .array(rows.map { .text($0.backupETag) }),
                       .array(rows.map { .text($0.backupVersion) }), .array(rows.map { .text($0.rule.rawValue) }),
-                      .array(rows.map { .integer($0.retainUntil) })])
+                      .array(rows.map { .integer($0.retainUntil.map(QueueTime.milliseconds)) })])
         }
         if !catalog.extended.isEmpty {
             // Only ever later, and only on the version locked: a row a copy replaced meanwhile keeps its own date.
@@ -267,7 +267,7 @@ extension PostgresQueue {
                 WHERE c.pair = $1 AND c.key = r.key AND c.backup_version IS NOT DISTINCT FROM r.version
                     AND (c.retain_until IS NULL OR c.retain_until < r.until)
                 """, [.text(catalog.pair), .array(catalog.extended.map { .text($0.key) }),
-                      .array(catalog.extended.map { .text($0.backupVersion) }), .array(catalog.extended.map { .integer($0.retainUntil) })])
+                      .array(catalog.extended.map { .text($0.backupVersion) }), .array(catalog.extended.map { .integer(QueueTime.milliseconds($0.retainUntil)) })])
         }
         if !catalog.markers.isEmpty {
             try db.execute("""

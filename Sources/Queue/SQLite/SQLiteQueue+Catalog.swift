@@ -53,13 +53,14 @@ extension SQLiteQueue {
     }
 
     /// Up to `limit` rows of `pair` after `key` whose lock is due before `before` or unknown, off the primary key.
-    public func locksDue(pair: String, before: Int64, after key: String?, limit: Int) async throws -> [CatalogEntry] {
+    public func locksDue(pair: String, before: Date, after key: String?, limit: Int) async throws -> [CatalogEntry] {
         precondition(limit >= 1, "a window of at least one row")
         return try await perform { db in
             try db.prepare("""
                 SELECT \(Self.catalogColumns) FROM catalog
                 WHERE pair = ?1 AND key > ?2 AND (retain_until IS NULL OR retain_until < ?3) ORDER BY key LIMIT ?4
-                """).bind(.text(pair), .text(key ?? ""), .integer(before), .integer(Int64(limit))).rows { Self.entry(pair, $0) }
+                """).bind(.text(pair), .text(key ?? ""), .integer(QueueTime.milliseconds(before)), .integer(Int64(limit)))
+                .rows { Self.entry(pair, $0) }
         }
     }
 
@@ -79,7 +80,7 @@ extension SQLiteQueue {
     private static func entry(_ pair: String, _ row: Statement) -> CatalogEntry {
         CatalogEntry(pair: pair, key: row.text(0), size: row.int64(1), sourceETag: row.text(2), sourceVersion: row.optionalText(3),
                      sourceChecksum: row.optionalText(4), backupETag: row.text(5), backupVersion: row.optionalText(6),
-                     rule: CatalogEntry.Rule(rawValue: row.text(7)) ?? .copied, retainUntil: row.optionalInt64(8))
+                     rule: CatalogEntry.Rule(rawValue: row.text(7)) ?? .copied, retainUntil: row.optionalInt64(8).map(QueueTime.date))
     }
 
     /// Writes and removes rows on a connection inside a write transaction.
@@ -99,7 +100,7 @@ extension SQLiteQueue {
                 try upsert.bind(.text(catalog.pair), .text(entry.key), .integer(entry.size), .text(entry.sourceETag),
                                 optional(entry.sourceVersion), optional(entry.sourceChecksum), .text(entry.backupETag),
                                 optional(entry.backupVersion), .text(entry.rule.rawValue), .integer(now),
-                                entry.retainUntil.map { .integer($0) } ?? .null).run()
+                                entry.retainUntil.map { .integer(QueueTime.milliseconds($0)) } ?? .null).run()
             }
         }
         if !catalog.extended.isEmpty {
@@ -110,7 +111,7 @@ extension SQLiteQueue {
                 """)
             for change in catalog.extended {
                 try extend.bind(.text(catalog.pair), .text(change.key), change.backupVersion.map { .text($0) } ?? .null,
-                                .integer(change.retainUntil)).run()
+                                .integer(QueueTime.milliseconds(change.retainUntil))).run()
             }
         }
         if !catalog.markers.isEmpty {

@@ -37,13 +37,9 @@ public struct ObjectRetention: Sendable, Equatable {
     }
 
     /// The retention a HeadObject answer tells (sent only to a caller with `s3:GetObjectRetention`); nil for none.
-    /// RGW writes the date with nanoseconds (`2027-01-18T16:28:04.000000000Z`), which is read to the second.
     init?(headers: [String: String]) {
         guard let mode = headers["x-amz-object-lock-mode"].flatMap(ObjectLockMode.init(name:)),
-              let text = headers["x-amz-object-lock-retain-until-date"],
-              let until = S3Time.parse(text) ?? S3Time.parse(text.replacingOccurrences(of: #"\.[0-9]+Z$"#, with: "Z",
-                                                                                        options: .regularExpression))
-        else { return nil }
+              let until = headers["x-amz-object-lock-retain-until-date"].flatMap(S3Time.parse) else { return nil }
         self.init(mode: mode, until: until)
     }
 }

@@ -9,8 +9,10 @@ public enum S3Time {
             .time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
     }
 
-    /// Parses an ISO 8601 moment given by a person (`2026-11-20T00:00:00Z`, fractional seconds allowed).
+    /// Parses an ISO 8601 moment (`2026-11-20T00:00:00Z`), fractional seconds allowed; digits past milliseconds
+    /// (RGW writes nanoseconds: `2027-01-18T16:28:04.000000000Z`) are cut.
     public static func parse(_ text: String) -> Date? {
-        (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        let text = text.replacingOccurrences(of: #"(\.[0-9]{3})[0-9]+"#, with: "$1", options: .regularExpression)
+        return (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
     }
 }

@@ -44,7 +44,7 @@ extension S3Backup {
                 case (nil, nil): return nil
                 case (let mode?, let days?):
                     guard let mode = ObjectLockMode(name: mode) else { throw ValidationError("--object-lock must be governance or compliance") }
-                    guard (1...36_500).contains(days) else { throw ValidationError("--retention-days must be 1 to 36500") }
+                    guard LockPolicy.dayRange.contains(days) else { throw ValidationError("--retention-days must be 1 to 36500") }
                     return LockPolicy(mode: mode, days: days)
                 default: throw ValidationError("--object-lock and --retention-days go together")
                 }
