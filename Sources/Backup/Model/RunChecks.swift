@@ -23,9 +23,9 @@ extension RunParameters {
         return (prepared, [])
     }
 
-    /// How many times each request of these checks is tried, at least: they happen once per run, and no task retries
-    /// them, so a throttled or reset check (three tries in a row, about 1 in 125 at a 20 % fault rate) would cost
-    /// the whole night.
+    /// How many times each request of these checks is tried unless the user set a number: they happen once per run,
+    /// and no task retries them, so a throttled or reset check (three tries in a row, about 1 in 125 at a 20 % fault
+    /// rate) would cost the whole night.
     static let checkAttempts = 8
 
     /// Throws `BackupError.unversionedBackup` unless `bucket` has versioning enabled: without it an overwrite or a

@@ -26,12 +26,13 @@ public struct Side: Codable, Sendable, Equatable {
     public func location() throws -> S3URL { try S3URL(url).folder }
 
     /// A client for this side, configured from the stored settings and `environment`; `observer` sees its attempts,
-    /// and each request is tried at least `attempts` times (the configured number, if more).
+    /// and each request is tried `attempts` times where that is more than the default and the user set no number
+    /// (`AWS_MAX_ATTEMPTS`, `max_attempts`: a number set is honoured as given).
     public func client(environment: [String: String], observer: (any RequestObserver)? = nil, attempts: Int = 1) throws -> S3Client {
         var configuration = try S3Configuration.resolve(profile: profile, endpointURL: endpointURL, region: region,
                                                         environment: environment)
         configuration.observer = observer
-        configuration.retry.maxAttempts = max(configuration.retry.maxAttempts, attempts)
+        if !configuration.retry.attemptsConfigured { configuration.retry.maxAttempts = max(configuration.retry.maxAttempts, attempts) }
         return S3Client(configuration: configuration)
     }
 

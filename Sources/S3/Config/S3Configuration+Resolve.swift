@@ -36,6 +36,7 @@ extension S3Configuration {
                     + "(AWS_MAX_ATTEMPTS or the profile's max_attempts)")
             }
             retry.maxAttempts = attempts
+            retry.attemptsConfigured = true
         }
 
         var transportOptions = CurlTransport.Options()

@@ -4,6 +4,9 @@
 public struct RetryPolicy: Sendable {
     /// Attempts per request, the first included (`AWS_MAX_ATTEMPTS`, config `max_attempts`; standard default 3).
     public var maxAttempts: Int
+    /// Whether `maxAttempts` is the user's (`AWS_MAX_ATTEMPTS`, `max_attempts`), to be honoured as given, rather than
+    /// the default.
+    public var attemptsConfigured = false
     /// The backoff base: the first retry waits up to this long.
     public var baseDelay: Duration
     /// The backoff cap.
