@@ -122,8 +122,12 @@ public protocol CatalogStore: Sendable {
     /// Up to `limit` rows of `pair` after `key` (from the first when nil), in key byte order, whose backup version is
     /// locked until before `before` or not known to be locked at all: the locks a run extends.
     func locksDue(pair: String, before: Date, after key: String?, limit: Int) async throws -> [CatalogEntry]
-    /// Up to `limit` delete markers s3backup placed in `pair`'s backup, from `key` on, in key byte order.
-    func deleteMarkers(pair: String, from key: String, limit: Int) async throws -> [(key: String, version: String)]
+    /// Up to `limit` delete markers s3backup placed in `pair`'s backup, after `marker` (from the first when nil), in
+    /// key byte order and then by version id.
+    func deleteMarkers(pair: String, after marker: (key: String, version: String)?, limit: Int) async throws
+        -> [(key: String, version: String)]
+    /// The moment this queue began recording the delete markers s3backup places: markers placed before may be ours.
+    func deleteMarkersRecordedSince() async throws -> Date
 }
 
 /// Where a queue keeps its rows, for messages and for `prune`'s before and after.

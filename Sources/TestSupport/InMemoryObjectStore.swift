@@ -151,6 +151,14 @@ public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
     /// The time the next write is stamped with.
     public var now: Date { withState { $0.clock } }
 
+    /// Moves the clock on to `moment`, later than `now`: the next write is stamped then.
+    public func advanceClock(to moment: Date) {
+        withState { state in
+            precondition(moment >= state.clock, "the store's clock only moves on")
+            state.clock = moment
+        }
+    }
+
     /// The multipart ETag S3 computes: the MD5 of the parts' binary MD5s, then `-N`.
     /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html#large-object-checksums
     public static func multipartETag(_ partMD5s: [[UInt8]]) -> ETag {

@@ -87,7 +87,7 @@ struct ObjectLockTests {
         for try await page in fixture.backupClient.listObjectVersions(bucket: fixture.backup, prefix: gone) { after += page.versions }
         let marker = try #require(after.first { $0.isDeleteMarker && $0.isLatest })
         #expect(after.contains { !$0.isDeleteMarker }, "the deleted object's version stays")
-        let ours = try await queue.deleteMarkers(pair: pair, from: "", limit: 10)
+        let ours = try await queue.deleteMarkers(pair: pair, after: nil, limit: 10)
         #expect(ours.map(\.version) == [marker.versionID] && ours.map(\.key) == [gone])
 
         // A restore from the locked backup as of a moment before the delete brings the object back.

@@ -59,6 +59,29 @@ struct CatalogTests {
         #expect(try await queue.catalog(pair: pair, from: "", limit: 10).map(\.key) == ["b"])
     }
 
+    /// The delete markers s3backup placed come back a window at a time in key byte order, then by version, each window
+    /// after the last marker of the one before (a key may have more markers than a window holds); the queue knows
+    /// since when it records them.
+    @Test(arguments: Backend.allCases) func deleteMarkersPageInKeyOrderAfterTheLastOne(_ backend: Backend) async throws {
+        let opened = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        let queue = try QueuePlace(backend).open(clock: TestClock(Date()))
+        let since = try await queue.deleteMarkersRecordedSince()
+        #expect(since >= opened.addingTimeInterval(-1) && since <= Date())
+        let markers = [("z", "m1"), ("\u{E9}t\u{E9}", "m2"), ("b", "m4"), ("b", "m3"), ("b", "m5")]
+        try await queue.record(CatalogChanges(pair: pair, markers: markers.map { (key: $0.0, version: $0.1) }))
+        try await queue.record(CatalogChanges(pair: "s3://a -> s3://c", markers: [(key: "b", version: "other")]))
+        var read: [String] = []
+        var after: (key: String, version: String)?
+        while true {
+            let window = try await queue.deleteMarkers(pair: pair, after: after, limit: 2)
+            read += window.map { "\($0.key)@\($0.version)" }
+            guard window.count == 2 else { break }
+            after = window.last
+        }
+        #expect(read == ["b@m3", "b@m4", "b@m5", "z@m1", "\u{E9}t\u{E9}@m2"], "bytes: é (C3 A9) sorts after z (7A)")
+        #expect(try await queue.deleteMarkersRecordedSince() == since, "the moment stays")
+    }
+
     /// Schema 6's records of copies with another part layout become catalog rows.
     @Test func recordsOfOtherPartLayoutsBecomeRows() async throws {
         let path = directory.file("queue.db")

@@ -78,7 +78,7 @@ struct PGConnectionTests {
         try await queue.enqueue(tasks(3), run: run)
         #expect(try await queue.complete(queue.claim(worker: "w", limit: 3).map { ($0.lease, nil) }).isEmpty)
         let tables = try database.execute("SELECT schemaname, count(*) FROM pg_tables WHERE tableowner = 's3backup' GROUP BY 1")
-        #expect(tables.rows == 1 && tables.text(0, 0) == "s3backup" && tables.integer(0, 1) == 9)
+        #expect(tables.rows == 1 && tables.text(0, 0) == "s3backup" && tables.integer(0, 1) == 10)
         try admin.script("CREATE ROLE stranger LOGIN")
         let stranger = #expect(throws: QueueError.self) {
             try PostgresQueue(conninfo: "host=\(server.directory) port=\(server.port) dbname=s3backup user=stranger", location: "fleet")

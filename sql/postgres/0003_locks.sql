@@ -9,3 +9,8 @@ CREATE TABLE delete_markers (
     placed_at bigint NOT NULL,
     PRIMARY KEY (pair, key, version)
 );
+
+CREATE TABLE delete_markers_since (
+    since bigint NOT NULL
+);
+INSERT INTO delete_markers_since VALUES ((extract(epoch FROM now()) * 1000)::bigint);

@@ -14,3 +14,10 @@ CREATE TABLE delete_markers (
     placed_at INTEGER NOT NULL, -- unix milliseconds
     PRIMARY KEY (pair, key, version)
 ) STRICT, WITHOUT ROWID;
+
+-- When this queue began recording the delete markers it places (the moment this migration ran): the tamper report
+-- judges only the markers placed since, as an older one may be s3backup's own from before.
+CREATE TABLE delete_markers_since (
+    since INTEGER NOT NULL -- unix milliseconds
+) STRICT;
+INSERT INTO delete_markers_since VALUES (unixepoch() * 1000);

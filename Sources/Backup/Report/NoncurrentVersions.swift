@@ -19,8 +19,8 @@ extension Planner {
 
 extension BackupReport {
     /// Prices the destination's storage with what `planner` lists besides its current versions. A listing that fails
-    /// (a key without s3:ListBucketVersions on the destination: the shipped nightly policy has none) is `log`ged and
-    /// leaves the estimate as it was, of current versions: the run's outcome does not hang on its cost.
+    /// (a key without s3:ListBucketVersions on the destination) is `log`ged and leaves the estimate as it was, of
+    /// current versions: the run's outcome does not hang on its cost.
     public mutating func countVersions(with planner: Planner, prices: Prices, log: (String) -> Void) async {
         do {
             estimateCost(prices: prices, parameters: planner.parameters, noncurrent: try await planner.noncurrentInDestination())

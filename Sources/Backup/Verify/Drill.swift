@@ -24,14 +24,18 @@ public struct Drill: Sendable {
         public var archivedSampled = 0
         /// Of those, the retrievals the drill asked for (one under way already is not asked again).
         public var retrievalsRequested = 0
+        /// The tamper report, when the backup records an Object Lock policy.
+        public var lock: LockAudit.Findings?
 
-        /// Whether the backup holds exactly what the primary holds, as far as the drill could see.
-        public var passed: Bool { comparison.differences == 0 && bodyMismatches.isEmpty }
+        /// Whether the backup holds exactly what the primary holds, as far as the drill could see, and (under Object
+        /// Lock) holds it locked with no delete marker nobody's run placed.
+        public var passed: Bool { comparison.differences == 0 && bodyMismatches.isEmpty && lock?.clean != false }
 
         /// `drill passed: 0 keys differ, 100 bodies sampled, 0 different`: one line.
         public var summary: String {
             "drill \(passed ? "passed" : "FAILED"): \(comparison.differences) keys differ (of \(comparison.sourceObjects) in the primary), "
                 + "\(sampled.count) bodies sampled, \(bodyMismatches.count) different"
+                + (lock.map { ", \($0.unlocked.total + $0.short.total) versions locked too little, \($0.foreignMarkers.total) foreign delete markers" } ?? "")
         }
 
         /// Lines for a person: the counts, then the first keys (20) of each kind that differs.
@@ -50,6 +54,7 @@ public struct Drill: Sendable {
                     + "(\(retrievalsRequested) retrieval(s) asked)")
                 + (archivedNotSampled == 0 ? "" : "; \(archivedNotSampled) archived, not sampled (unreadable until retrieved; "
                     + "compared by key, size and ETag)"))
+            lines += (lock?.lines ?? []).map { "  " + $0 }
             return lines.joined(separator: "\n")
         }
     }
@@ -59,6 +64,8 @@ public struct Drill: Sendable {
     /// How chosen objects archived in the backup are retrieved to be compared (`--sample-archived`); nil: they are
     /// counted as not sampled.
     public var sampleArchived: ArchivedSampling?
+    /// The tamper report to add; nil: none (the backup records no Object Lock policy).
+    public var lockAudit: LockAudit?
 
     /// Retrieving the backup's archived objects among those chosen, and waiting for them.
     public struct ArchivedSampling: Sendable {
@@ -84,6 +91,22 @@ public struct Drill: Sendable {
     /// A drill over the run parameters' two sides, reached through `source` and `backup`.
     public init(parameters: RunParameters, source: any ObjectStore, backup: any ObjectStore) throws {
         planner = try Planner(parameters: Drill.comparing(parameters), source: source, backup: backup)
+    }
+
+    /// Adds the tamper report when the backup records an Object Lock policy, its delete markers judged by the
+    /// planner's catalog. Returns what to warn of: a key not allowed to read the policy leaves the report out.
+    public mutating func auditLocks() async throws -> String? {
+        let bucket = planner.backupURL.bucket
+        do {
+            guard let policy = try await LockPolicy.read(bucket: bucket, from: planner.backup) else { return nil }
+            lockAudit = LockAudit(policy: policy, backup: planner.backup, url: planner.backupURL, pair: planner.parameters.pair,
+                                  catalog: planner.catalog)
+            return nil
+        } catch let error as S3Error where error.code == "AccessDenied" {
+            return "s3://\(bucket)'s Object Lock policy could not be read (\(error.operation ?? "GetBucketTagging"): AccessDenied), so "
+                + "the drill leaves out the tamper report; give this key s3:GetBucketTagging and s3:GetBucketObjectLockConfiguration "
+                + "(ops/iam/backup-role.json)"
+        }
     }
 
     /// The parameters a drill plans with: keys only in the backup reach the plan's sink as deletes, and only when
@@ -128,6 +151,7 @@ public struct Drill: Sendable {
         result.archivedNotSampled = archivedInSource + found.archived.count
         result.archivedSampled = found.retrievable.count
         result.retrievalsRequested = retrievals
+        result.lock = try await lockAudit?.run(keep: keep)
         return result
     }
 

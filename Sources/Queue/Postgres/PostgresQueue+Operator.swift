@@ -213,14 +213,25 @@ extension PostgresQueue {
         }
     }
 
-    /// Up to `limit` delete markers of `pair` from `key` on, in key byte order.
-    public func deleteMarkers(pair: String, from key: String, limit: Int) async throws -> [(key: String, version: String)] {
+    /// Up to `limit` delete markers of `pair` after `marker`, in key byte order and then by version id, off the
+    /// primary key (a row constructor comparison:
+    /// https://www.postgresql.org/docs/current/functions-comparisons.html#ROW-WISE-COMPARISON).
+    public func deleteMarkers(pair: String, after marker: (key: String, version: String)?, limit: Int) async throws
+        -> [(key: String, version: String)] {
         precondition(limit >= 1, "a window of at least one row")
         return try await transaction { db, _ in
             let rows = try db.execute("""
-                SELECT key, version FROM delete_markers WHERE pair = $1 AND key >= $2 ORDER BY key, version LIMIT $3::bigint
-                """, [.text(pair), .text(key), .integer(Int64(limit))])
+                SELECT key, version FROM delete_markers WHERE pair = $1 AND (key, version) > ($2, $3)
+                ORDER BY key, version LIMIT $4::bigint
+                """, [.text(pair), .text(marker?.key ?? ""), .text(marker?.version ?? ""), .integer(Int64(limit))])
             return (0..<rows.rows).map { (rows.text($0, 0)!, rows.text($0, 1)!) }
+        }
+    }
+
+    /// When migration 3 ran on this queue's database.
+    public func deleteMarkersRecordedSince() async throws -> Date {
+        try await transaction { db, _ in
+            QueueTime.date(try db.execute("SELECT since FROM delete_markers_since").integer(0, 0) ?? 0)
         }
     }
 

@@ -64,13 +64,22 @@ extension SQLiteQueue {
         }
     }
 
-    /// Up to `limit` delete markers of `pair` from `key` on, in key byte order.
-    public func deleteMarkers(pair: String, from key: String, limit: Int) async throws -> [(key: String, version: String)] {
+    /// Up to `limit` delete markers of `pair` after `marker`, in key byte order and then by version id, off the
+    /// primary key (a row value compares column by column: https://www.sqlite.org/rowvalue.html).
+    public func deleteMarkers(pair: String, after marker: (key: String, version: String)?, limit: Int) async throws
+        -> [(key: String, version: String)] {
         precondition(limit >= 1, "a window of at least one row")
         return try await perform { db in
-            try db.prepare("SELECT key, version FROM delete_markers WHERE pair = ?1 AND key >= ?2 ORDER BY key, version LIMIT ?3")
-                .bind(.text(pair), .text(key), .integer(Int64(limit))).rows { ($0.text(0), $0.text(1)) }
+            try db.prepare("""
+                SELECT key, version FROM delete_markers WHERE pair = ?1 AND (key, version) > (?2, ?3) ORDER BY key, version LIMIT ?4
+                """).bind(.text(pair), .text(marker?.key ?? ""), .text(marker?.version ?? ""), .integer(Int64(limit)))
+                .rows { ($0.text(0), $0.text(1)) }
         }
+    }
+
+    /// When migration 9 ran on this queue.
+    public func deleteMarkersRecordedSince() async throws -> Date {
+        try await perform { db in QueueTime.date(try db.integer("SELECT since FROM delete_markers_since")) }
     }
 
     /// The columns `entry` reads, in its order.

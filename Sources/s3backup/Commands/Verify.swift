@@ -11,7 +11,10 @@ extension S3Backup {
             abstract: "Compare the primary with the backup (every key's size and ETag) and, with --sample, the bodies of N random objects.",
             discussion: "Example: s3backup verify --source s3://primary --backup s3://backup --sample 100\n\n" + "The weekly recovery drill; exits 1 when anything differs, and names the keys that do: the first 20 of "
                 + "each kind (missing in the backup, different, only in the backup) in text and mail, up to 100,000 of each "
-                + "kind with --json (every count stays exact).\n\n" + ConfigFile.helpText(for: "verify") + "\n\n"
+                + "kind with --json (every count stays exact).\n\n"
+                + "On a backup under Object Lock (setup --object-lock) it is also the tamper report: every version still owed a "
+                + "lock is asked for it, and versions unlocked or locked too briefly are named, with delete markers no run "
+                + "placed (give --db: its catalog knows which are s3backup's); any of them fails the drill.\n\n" + ConfigFile.helpText(for: "verify") + "\n\n"
                 + ExitStatus.helpText(for: ExitStatus.everyCommand + ExitStatus.reachingS3 + [.mailFailed])
         )
 
@@ -22,6 +25,8 @@ extension S3Backup {
         var sampleArchived = false
         @Option(help: "The backup's queue database: its catalog of copies explains ETags that differ (other encryption on either side, another part layout).")
         var db: String?
+        @Flag(help: "Leave out the tamper report of a backup under Object Lock (one HeadObject per version still owed a lock).")
+        var skipLockAudit = false
         @Flag(help: "Print the result as JSON.") var json = false
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var mail: MailOptions
@@ -46,6 +51,7 @@ extension S3Backup {
             _ = try parameters.backup.location()
             var drill = try Drill(parameters: parameters, environment: environment)
             if let db { drill.planner.catalog = try QueueOptions.openExisting(db) }
+            if !skipLockAudit, let warning = try await drill.auditLocks() { Log.standardError(warning) }
             if sampleArchived {
                 drill.sampleArchived = Drill.ArchivedSampling(firstCheck: try Worker.Options.retrievalCheck(environment: environment),
                                                               log: Log.standardError)
