@@ -103,7 +103,7 @@ struct LockAuditTests {
         #expect(findings.foreignMarkers.first.map(\.key) == ["foreign"] && findings.foreignMarkers.total == 1)
         #expect(!findings.clean)
         let text = findings.lines.joined(separator: "\n")
-        #expect(text.contains("8 versions, 6 owed a lock and asked: 1 not locked, 1 locked too briefly; 3 delete markers: "
+        #expect(text.contains("8 versions, 6 still owed a lock: 1 not locked, 1 locked too briefly; 3 delete markers: "
             + "1 nobody's run placed, 1 not judged"), "\(text)")
         #expect(text.contains("not locked: \"unlocked\" (version "))
 

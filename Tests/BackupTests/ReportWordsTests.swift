@@ -75,4 +75,21 @@ struct ReportWordsTests {
         }
         #expect(!page.contains("Backup run"))
     }
+
+    /// Under Object Lock the report says what deletes mean (markers over versions that stay locked) and counts the
+    /// locks extended; without a lock, or with nothing deleted or extended, it says nothing of locks.
+    @Test func underObjectLockDeletesSayTheirVersionsStayLocked() {
+        var report = Self.report(kind: "backup")
+        report.work.deleted = 4
+        #expect(!report.text.contains("object lock"), "no policy, no lock line")
+        report.lock = LockPolicy(mode: .compliance, days: 90)
+        report.work.locksExtended = 12
+        let line = "object lock: 12 locks of versions kept unchanged extended (never shortened); the 4 objects deleted are delete "
+            + "markers: their versions stay, locked (COMPLIANCE) until their retain-until dates, at least 90 days from now"
+        #expect(report.text.contains("  " + line), "\(report.text)")
+        #expect(ReportPage.html(report).contains("Object Lock</td><td>12 locks"), "the page says it too")
+        report.work.deleted = 0
+        report.work.locksExtended = 0
+        #expect(report.lockLine == nil)
+    }
 }

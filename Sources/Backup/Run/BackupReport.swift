@@ -41,6 +41,8 @@ public struct BackupReport: Codable, Sendable {
     public var failures: [DeadTask] = []
     /// The tier archived objects were retrieved at; nil for a run that does not retrieve.
     public var retrievalTier: RetrievalTier?
+    /// The Object Lock policy the run locked its copies by; nil when the backup records none.
+    public var lock: LockPolicy?
     /// Archived objects S3 is still retrieving, whose tasks wait in the queue (a restore that did not wait).
     public var retrievalsPending = 0
     /// The S3 requests made for the run (planning and work), by operation, every attempt counted.
@@ -206,9 +208,7 @@ public struct BackupReport: Codable, Sendable {
                 + String(format: "%.1f objects/s, ", Double(work.copied + work.deleted) / elapsed)
                 + ByteCount.rate(Double(work.copiedBytes) / elapsed),
         ]
-        if work.locksExtended > 0 {
-            lines.append("  object lock: \(work.locksExtended) locks of versions kept unchanged extended (never shortened)")
-        }
+        if let lock = lockLine { lines.append("  object lock: " + lock) }
         lines += catalogLines.map { "  " + $0 }
         lines += (cost?.lines(destination: to) ?? []).map { "  cost: " + $0 }
         if let retrievals = retrievalSummary { lines.append("  archives: " + retrievals) }
@@ -229,6 +229,19 @@ public struct BackupReport: Codable, Sendable {
             lines += Self.unexplainedLines(check, sides: sides)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// What Object Lock did in the run: the locks extended, and that the deleted objects' versions stay locked; nil
+    /// when neither happened.
+    var lockLine: String? {
+        var parts: [String] = []
+        if work.locksExtended > 0 { parts.append("\(work.locksExtended) locks of versions kept unchanged extended (never shortened)") }
+        if let lock, work.deleted > 0 {
+            // Each was current until this run, so locked at least `days` ahead, as every current version is.
+            parts.append("the \(work.deleted) objects deleted are delete markers: their versions stay, locked (\(lock.mode.rawValue)) "
+                + "until their retain-until dates, at least \(lock.days) days from now")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
     /// What the catalog found, for the text and the page: copies changed or removed in the destination behind
@@ -328,6 +341,7 @@ extension BackupReport {
         report.failures = try await queue.deadTasks(run: run)
         let parameters = try? RunParameters.stored(in: record)
         report.retrievalTier = parameters?.retrieval?.tier
+        report.lock = parameters?.lock
         report.retrievalsPending = try await queue.waiting(run: run).objects
         report.requests = try await queue.requests(run: run)
         if let parameters { report.estimateCost(prices: prices, parameters: parameters) }

@@ -36,6 +36,7 @@ public enum ReportPage {
             ("Requests retried", "\(report.work.requestRetries) (\(report.work.throttled) throttled by S3)"),
         ] + report.catalogLines.map { line in ("Catalog", line) }
           + (report.retrievalSummary.map { [("Archives", $0)] } ?? [])
+          + (report.lockLine.map { [("Object Lock", $0)] } ?? [])
           + report.notCopied.map { left in
               (left.what.prefix(1).uppercased() + left.what.dropFirst(), "\(left.keys.count) (\(left.advice)): "
                 + left.keys.prefix(failedObjectsShown).map(\.debugDescription).joined(separator: ", ")

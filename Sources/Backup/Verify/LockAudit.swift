@@ -83,6 +83,9 @@ public struct LockAudit: Sendable {
         public var versions = 0
         /// Of those, the ones still owed a lock, asked for their retention (the others' lock windows have passed).
         public var checked = 0
+        /// Versions owed a lock that were listed but gone when asked (a lifecycle rule or a delete in between, or a key
+        /// the listing could not carry intact).
+        public var vanished = 0
         /// Versions owed a lock that hold none.
         public var unlocked = Entries()
         /// Versions locked until too soon, or in governance mode where the policy asks for compliance.
@@ -102,8 +105,8 @@ public struct LockAudit: Sendable {
 
         /// Lines for a person: the counts, then the first entries of each kind found.
         public var lines: [String] {
-            var lines = ["object lock (\(policy)): \(versions) versions, \(checked) owed a lock and asked: \(unlocked.total) not locked, "
-                + "\(short.total) locked too briefly; \(markers) delete markers: \(foreignMarkers.total) nobody's run placed"
+            var lines = ["object lock (\(policy)): \(versions) versions, \(checked + vanished) still owed a lock: \(unlocked.total) not locked, "
+                + "\(short.total) locked too briefly" + (vanished == 0 ? "" : ", \(vanished) gone when asked") + "; \(markers) delete markers: \(foreignMarkers.total) nobody's run placed"
                 + (markersUnjudged == 0 ? "" : ", \(markersUnjudged) not judged (placed before the queue recorded its own, or no --db)")]
             for (name, entries) in [("not locked", unlocked), ("locked too briefly", short),
                                     ("delete markers nobody's run placed", foreignMarkers)] where entries.total > 0 {
@@ -143,7 +146,10 @@ public struct LockAudit: Sendable {
             }
             let locks = try await retentions(of: owed.map(\.version))
             for (index, (version, until)) in owed.enumerated() {
-                guard let lock = locks[index] else { continue }  // gone since the listing
+                guard let lock = locks[index] else {
+                    findings.vanished += 1
+                    continue
+                }
                 findings.checked += 1
                 let verdict = rule.verdict(lock, owed: until)
                 guard verdict != .held else { continue }
