@@ -55,6 +55,10 @@ struct ObjectLockTests {
         for index in [1, 2, 5] { due.append(try #require(try await queue.catalogEntry(pair: pair, key: BackupFixture.seededKey(index)))) }
         for index in due.indices { due[index].retainUntil = soon }
         try await queue.record(CatalogChanges(pair: pair, recorded: due))
+        // One of them someone locked further than a run would: the run keeps that date (moto would take a shorter one).
+        let further = ObjectRetention(mode: .governance, until: Date().addingTimeInterval(200 * 86_400))
+        try await fixture.backupClient.putObjectRetention(bucket: fixture.backup, key: due[0].key, versionID: due[0].backupVersion,
+                                                          retention: further)
         let extending = try await fixture.run()
         #expect(extending.status == 0, "\(extending.stderr.suffix(2_000))")
         #expect(extending.reports.last?.int("work", "locks_extended") == 3)
@@ -65,6 +69,9 @@ struct ObjectLockTests {
             let row = try #require(try await queue.catalogEntry(pair: pair, key: entry.key))
             #expect((row.retainUntil ?? .distantPast) >= Date().addingTimeInterval(30 * 86_400))
         }
+        let kept = try await fixture.backupClient.headObject(bucket: fixture.backup, key: due[0].key, versionID: due[0].backupVersion)
+        #expect(kept.retention == further, "never shortened: \(String(describing: kept.retention))")
+        #expect(try await queue.catalogEntry(pair: pair, key: due[0].key)?.retainUntil == further.until)
         #expect(try await queue.locksDue(pair: pair, before: Date().addingTimeInterval(31 * 86_400),
                                          after: nil, limit: 10).isEmpty)
 

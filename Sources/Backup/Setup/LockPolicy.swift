@@ -35,6 +35,14 @@ public struct LockPolicy: Codable, Sendable, Equatable, CustomStringConvertible 
         ObjectRetention(mode: mode, until: now.addingTimeInterval(Double(days + renewalDays) * 86_400))
     }
 
+    /// The retention a version holding `held` (nil: none) gets when a run at `now` extends it: `retention(at:)`, but
+    /// never shorter or weaker than `held` (its later date, and compliance mode if it has it).
+    public func extended(_ held: ObjectRetention?, at now: Date) -> ObjectRetention {
+        let wanted = retention(at: now)
+        guard let held else { return wanted }
+        return ObjectRetention(mode: held.mode == .compliance ? .compliance : mode, until: max(held.until, wanted.until))
+    }
+
     /// The moment before which a current version's lock ends too soon for a run at `now`: it would fall short of
     /// `days` ahead before a run a day later, so this run extends it.
     public func extensionDue(at now: Date) -> Date { now.addingTimeInterval(Double(days + 1) * 86_400) }

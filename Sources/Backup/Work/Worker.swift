@@ -323,11 +323,12 @@ public final class Worker: Sendable {
         return nil
     }
 
-    /// Extends the locks of a batch of backup versions to `LockPolicy.retention(at:)` from now, never shortening
-    /// one: S3 refuses a shorter date (AccessDenied without the governance bypass, which s3backup never sends), and
-    /// then the version's own retention is read (HeadObject): one already locked long enough counts as extended,
-    /// and its date is recorded. A version gone (deleted by someone else, or its row stale) is passed over.
-    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html
+    /// Extends the locks of a batch of backup versions to `LockPolicy.retention(at:)` from now, never shortening or
+    /// weakening one. Each version's own retention is read first (HeadObject): the catalog's date may be behind one
+    /// someone extended further, and not every provider refuses a shorter date as S3 does (moto takes it). A version
+    /// locked long enough already counts as extended and its date is recorded; otherwise it is locked to the later of
+    /// the two dates, in compliance mode if it already is. A version gone (deleted by someone else, or its row stale)
+    /// is passed over. https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html
     private func extend(_ batch: LockBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> Done {
         guard let lock = context.lock else {
             throw TaskFailure(message: "an extend task in a run that locks nothing", permanent: true)
@@ -335,19 +336,16 @@ public final class Worker: Sendable {
         let results = LockedBox((extended: [CatalogChanges.Extension](), failures: [(String, S3Error)]()))
         try await lanes.forEach(batch.versions) { [changes] version in
             let key = context.backupURL.prefix + version.key
-            let wanted = lock.retention(at: Date())
             do {
-                var until = wanted.until
-                do {
+                let held = try await context.backup.headObject(bucket: context.backupURL.bucket, key: key,
+                                                               versionID: version.backupVersion).retention
+                let wanted = lock.extended(held, at: Date())
+                if wanted != held {
                     try await context.backup.putObjectRetention(bucket: context.backupURL.bucket, key: key, versionID: version.backupVersion,
                                                                 retention: wanted)
-                } catch let error as S3Error where error.code == "AccessDenied" {
-                    let held = try await context.backup.headObject(bucket: context.backupURL.bucket, key: key, versionID: version.backupVersion)
-                    guard let retention = held.retention, retention.until >= wanted.until else { throw error }
-                    until = retention.until
                 }
-                results.mutate { $0.extended.append(.init(key: version.key, backupVersion: version.backupVersion, retainUntil: until)) }
-                changes("locked \(RunLog.quoted(key)) until \(S3Time.string(until)) in \(context.backupURL.bucket)")
+                results.mutate { $0.extended.append(.init(key: version.key, backupVersion: version.backupVersion, retainUntil: wanted.until)) }
+                changes("locked \(RunLog.quoted(key)) until \(S3Time.string(wanted.until)) in \(context.backupURL.bucket)")
             } catch let error as S3Error where error.code == "NoSuchVersion" || error.code == "NoSuchKey" || error.status == 404 {
                 changes("not locked \(RunLog.quoted(key)): the version is gone from the backup")
             } catch let error as S3Error {
