@@ -77,4 +77,28 @@ struct LockPolicyTests {
         #expect(try await first.queue.catalogEntry(pair: pair, key: "b")?.retainUntil == heldB.until)
         #expect(try await first.queue.locksDue(pair: pair, before: Date() + 31 * day, after: nil, limit: 10).isEmpty)
     }
+
+    /// A backup copied before the catalog, or by another tool, holds current versions the catalog has no row of: a
+    /// locked run locks each (unless it changed since listed) and records its row, so later runs extend it.
+    @Test func aLockedRunLocksAndRecordsVersionsTheCatalogDoesNotKnow() async throws {
+        var fixture = StoreFixture()
+        try await fixture.store.enableObjectLock("backup")
+        fixture.parameters.lock = LockPolicy(mode: .governance, days: 30)
+        for key in ["a", "b"] {
+            try fixture.source(key, "body of \(key)")
+            try fixture.backup(key, "body of \(key)")
+        }
+        let before = Date()
+        let first = try await fixture.work()
+        #expect(first.dead.isEmpty && first.outcome.copied == 0 && first.outcome.locksExtended == 2, "\(first.outcome)")
+        let pair = fixture.parameters.pair
+        for key in ["a", "b"] {
+            let held = try #require(try await fixture.store.headObject(bucket: "backup", key: "bk/" + key).retention, "\(key)")
+            #expect(held.mode == .governance && held.until >= before + 44 * day)
+            let row = try #require(try await first.queue.catalogEntry(pair: pair, key: key))
+            #expect(row.retainUntil == held.until && row.backupVersion == fixture.store.versions(bucket: "backup", key: "bk/" + key).first?.versionID)
+        }
+        let second = try await fixture.work(in: (first.queue, first.directory))
+        #expect(second.outcome.locksExtended == 0 && second.outcome.copied == 0, "nothing due, nothing without a row: \(second.outcome)")
+    }
 }

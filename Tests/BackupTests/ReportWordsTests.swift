@@ -84,7 +84,7 @@ struct ReportWordsTests {
         #expect(!report.text.contains("object lock"), "no policy, no lock line")
         report.lock = LockPolicy(mode: .compliance, days: 90)
         report.work.locksExtended = 12
-        let line = "object lock: 12 locks of versions kept unchanged extended (never shortened); the 4 objects deleted are delete "
+        let line = "object lock: 12 locks of versions kept unchanged set or extended (never shortened); the 4 objects deleted are delete "
             + "markers: their versions stay, locked (COMPLIANCE) until their retain-until dates, at least 90 days from now"
         #expect(report.text.contains("  " + line), "\(report.text)")
         #expect(ReportPage.html(report).contains("Object Lock</td><td>12 locks"), "the page says it too")

@@ -47,14 +47,26 @@ public struct DeleteBatch: Codable, Sendable, Equatable {
     public var keys: [String]
 }
 
-/// The payload of an `extend` task: backup versions whose Object Lock comes due, as the catalog has them.
+/// The payload of an `extend` task: backup versions whose Object Lock comes due, as the catalog has them, and current
+/// versions equal to the primary's that the catalog has no row of (copied before it, or by another tool), to lock and
+/// record.
 public struct LockBatch: Codable, Sendable, Equatable {
     /// One version.
     public struct Version: Codable, Sendable, Equatable {
         /// Key relative to the backup prefix.
         public var key: String
-        /// The backup version (nil in a bucket that gave none).
+        /// The backup version (nil: the current one, or a bucket that gave none).
         public var backupVersion: String?
+        /// For a current version without a catalog row: what both sides listed, for the row the lock is recorded in.
+        public var adopt: Adoption?
+    }
+
+    /// A key both sides listed with the same size and ETag, and no catalog row.
+    public struct Adoption: Codable, Sendable, Equatable {
+        /// The size both listed.
+        public var size: Int64
+        /// The ETag values the primary and the backup listed.
+        public var sourceETag: String, backupETag: String
     }
     /// The versions, in key order.
     public var versions: [Version]
@@ -111,7 +123,7 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
     /// Keys of source objects encrypted with a customer-provided key (SSE-C), which S3 reads or copies only with that
     /// key, and s3backup does not hold: left uncopied, named.
     public var customerKeyNotCopied: [String] = []
-    /// Backup versions whose Object Lock was extended (PutObjectRetention), or found already locked long enough.
+    /// Backup versions whose Object Lock was extended or first set (PutObjectRetention), or found locked long enough.
     public var locksExtended = 0
 
     enum CodingKeys: String, CodingKey {

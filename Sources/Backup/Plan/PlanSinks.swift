@@ -21,6 +21,14 @@ struct QueueSink: PlanSink {
                            payload: try Payload.encode(DeleteBatch(keys: keys)), unit: unit.description)
         try await queue.enqueue([task], run: run, held: true)
     }
+
+    func lock(_ versions: [LockBatch.Version], unit: Unit) async throws {
+        let task = NewTask(kind: TaskKind.extend, uniqueKey: Payload.uniqueKey(kind: TaskKind.extend, unit: unit.description,
+                                                                              keys: versions.map(\.key)),
+                           payload: try Payload.encode(LockBatch(versions: versions)), unit: unit.description)
+        try await queue.enqueue([task], run: run, held: false)
+        onCopies()
+    }
 }
 
 /// Collects a plan without acting on it: `--dryrun`, and the verification after a run.

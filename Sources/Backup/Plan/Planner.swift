@@ -109,6 +109,13 @@ public protocol PlanSink: Sendable {
     func copy(_ batch: [CopyItem], unit: Unit) async throws
     /// A batch of backup keys to delete (≤ 1,000), from one unit.
     func delete(_ keys: [String], unit: Unit) async throws
+    /// A batch of current backup versions to lock (≤ 1,000), from one unit: equal to the primary's, no catalog row.
+    func lock(_ versions: [LockBatch.Version], unit: Unit) async throws
+}
+
+extension PlanSink {
+    /// Previews and checks, which count copies and deletes, pass locks over.
+    public func lock(_ versions: [LockBatch.Version], unit: Unit) async throws {}
 }
 
 /// Lists the source and the backup, split into units planned in parallel, and merge-diffs each unit.
@@ -238,7 +245,7 @@ public struct Planner: Sendable {
                                   reversed: CatalogWindow(queue: $0, pair: parameters.reversedPair)) }
         let only = parameters.onlyKeys.map { Set($0.map { Array($0.utf8) }) }
         var findings = PlanFindings()
-        var copies: [CopyItem] = [], copyBytes: Int64 = 0, deletes: [String] = []
+        var copies: [CopyItem] = [], copyBytes: Int64 = 0, deletes: [String] = [], locks: [LockBatch.Version] = []
         func flushCopies() async throws {
             if !copies.isEmpty { try await sink.copy(copies, unit: unit) }
             copies = []
@@ -296,6 +303,13 @@ public struct Planner: Sendable {
                 findings.count(source: object)
                 findings.count(backup: copy)
                 findings.kept[copy.storageClass, default: StorageTally()].add(size: copy.size)
+                // Under Object Lock a version without a row would never be extended: it is locked and given one.
+                guard parameters.lock != nil, let rows, try await rows.this.row(for: object.key) == nil else { continue }
+                locks.append(.init(key: object.key, adopt: .init(size: object.size, sourceETag: object.etag.value, backupETag: copy.etag.value)))
+                if locks.count == BackupPlanning.lockBatch {
+                    try await sink.lock(locks, unit: unit)
+                    locks = []
+                }
             case .extra(let object):
                 findings.extra += 1
                 findings.count(backup: object)
@@ -310,6 +324,7 @@ public struct Planner: Sendable {
         }
         try await flushCopies()
         if !deletes.isEmpty { try await sink.delete(deletes, unit: unit) }
+        if !locks.isEmpty { try await sink.lock(locks, unit: unit) }
         // Asked once the unit is listed: by then each client knows its bucket's region (S3Client asks S3 once).
         findings.sourceRegion = try await source.region(of: sourceURL.bucket)
         findings.destinationRegion = try await backup.region(of: backupURL.bucket)

@@ -327,24 +327,35 @@ public final class Worker: Sendable {
     /// weakening one. Each version's own retention is read first (HeadObject): the catalog's date may be behind one
     /// someone extended further, and not every provider refuses a shorter date as S3 does (moto takes it). A version
     /// locked long enough already counts as extended and its date is recorded; otherwise it is locked to the later of
-    /// the two dates, in compliance mode if it already is. A version gone (deleted by someone else, or its row stale)
-    /// is passed over. https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html
+    /// the two dates, in compliance mode if it already is. A current version without a catalog row is locked the same
+    /// way and gets its row, unless it changed since it was listed. A version gone (deleted by someone else, or its
+    /// row stale) is passed over. https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html
     private func extend(_ batch: LockBatch, context: RunContext, task: ClaimedTask, on lanes: Lanes) async throws -> Done {
         guard let lock = context.lock else {
             throw TaskFailure(message: "an extend task in a run that locks nothing", permanent: true)
         }
-        let results = LockedBox((extended: [CatalogChanges.Extension](), failures: [(String, S3Error)]()))
+        let results = LockedBox((catalog: CatalogChanges(pair: context.pair), failures: [(String, S3Error)]()))
         try await lanes.forEach(batch.versions) { [changes] version in
             let key = context.backupURL.prefix + version.key
             do {
-                let held = try await context.backup.headObject(bucket: context.backupURL.bucket, key: key,
-                                                               versionID: version.backupVersion).retention
-                let wanted = lock.extended(held, at: Date())
-                if wanted != held {
-                    try await context.backup.putObjectRetention(bucket: context.backupURL.bucket, key: key, versionID: version.backupVersion,
+                let held = try await context.backup.headObject(bucket: context.backupURL.bucket, key: key, versionID: version.backupVersion)
+                if let adopt = version.adopt, held.etag.value != adopt.backupETag || held.size != adopt.size {
+                    return changes("not locked \(RunLog.quoted(key)): it changed in the backup since it was listed")
+                }
+                let wanted = lock.extended(held.retention, at: Date())
+                let versionID = version.backupVersion ?? held.versionID
+                if wanted != held.retention {
+                    try await context.backup.putObjectRetention(bucket: context.backupURL.bucket, key: key, versionID: versionID,
                                                                 retention: wanted)
                 }
-                results.mutate { $0.extended.append(.init(key: version.key, backupVersion: version.backupVersion, retainUntil: wanted.until)) }
+                results.mutate {
+                    if let adopt = version.adopt {
+                        $0.catalog.recorded.append(CatalogEntry(pair: context.pair, key: version.key, size: adopt.size, sourceETag: adopt.sourceETag,
+                                                                backupETag: held.etag.value, backupVersion: versionID, retainUntil: wanted.until))
+                    } else {
+                        $0.catalog.extended.append(.init(key: version.key, backupVersion: version.backupVersion, retainUntil: wanted.until))
+                    }
+                }
                 changes("locked \(RunLog.quoted(key)) until \(S3Time.string(wanted.until)) in \(context.backupURL.bucket)")
             } catch let error as S3Error where error.code == "NoSuchVersion" || error.code == "NoSuchKey" || error.status == 404 {
                 changes("not locked \(RunLog.quoted(key)): the version is gone from the backup")
@@ -354,10 +365,9 @@ public final class Worker: Sendable {
             }
         }
         let done = results.value
-        let outcome = TaskOutcome(locksExtended: done.extended.count)
-        let catalog = CatalogChanges(pair: context.pair, extended: done.extended)
-        try await fail(ifAny: done.failures, task: task, total: batch.versions.count, outcome: outcome, catalog: catalog)
-        return (outcome, catalog)
+        let outcome = TaskOutcome(locksExtended: done.catalog.recorded.count + done.catalog.extended.count)
+        try await fail(ifAny: done.failures, task: task, total: batch.versions.count, outcome: outcome, catalog: done.catalog)
+        return (outcome, done.catalog)
     }
 
     /// Deletes a batch from the backup; the catalog forgets the keys deleted.
