@@ -305,7 +305,8 @@ public struct Planner: Sendable {
                 findings.kept[copy.storageClass, default: StorageTally()].add(size: copy.size)
                 // Under Object Lock a version without a row would never be extended: it is locked and given one.
                 guard parameters.lock != nil, let rows, try await rows.this.row(for: object.key) == nil else { continue }
-                locks.append(.init(key: object.key, adopt: .init(size: object.size, sourceETag: object.etag.value, backupETag: copy.etag.value)))
+                let adoption = LockBatch.Adoption(size: object.size, sourceETag: object.etag.value, backupETag: copy.etag.value)
+                locks.append(.init(key: object.key, adopt: adoption))
                 if locks.count == BackupPlanning.lockBatch {
                     try await sink.lock(locks, unit: unit)
                     locks = []

@@ -235,7 +235,9 @@ public struct BackupReport: Codable, Sendable {
     /// when neither happened.
     var lockLine: String? {
         var parts: [String] = []
-        if work.locksExtended > 0 { parts.append("\(work.locksExtended) locks of versions kept unchanged set or extended (never shortened)") }
+        if work.locksExtended > 0 {
+            parts.append("\(work.locksExtended) locks of versions kept unchanged set or extended (never shortened)")
+        }
         if let lock, work.deleted > 0 {
             // Each was current until this run, so locked at least `days` ahead, as every current version is.
             parts.append("the \(work.deleted) objects deleted are delete markers: their versions stay, locked (\(lock.mode.rawValue)) "

@@ -35,7 +35,8 @@ public struct Drill: Sendable {
         public var summary: String {
             "drill \(passed ? "passed" : "FAILED"): \(comparison.differences) keys differ (of \(comparison.sourceObjects) in the primary), "
                 + "\(sampled.count) bodies sampled, \(bodyMismatches.count) different"
-                + (lock.map { ", \($0.unlocked.total + $0.short.total) versions locked too little, \($0.foreignMarkers.total) foreign delete markers" } ?? "")
+                + (lock.map { ", \($0.unlocked.total + $0.short.total) versions locked too little, "
+                    + "\($0.foreignMarkers.total) foreign delete markers" } ?? "")
         }
 
         /// Lines for a person: the counts, then the first keys (20) of each kind that differs.

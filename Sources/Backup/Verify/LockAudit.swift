@@ -105,8 +105,9 @@ public struct LockAudit: Sendable {
 
         /// Lines for a person: the counts, then the first entries of each kind found.
         public var lines: [String] {
-            var lines = ["object lock (\(policy)): \(versions) versions, \(checked + vanished) still owed a lock: \(unlocked.total) not locked, "
-                + "\(short.total) locked too briefly" + (vanished == 0 ? "" : ", \(vanished) gone when asked") + "; \(markers) delete markers: \(foreignMarkers.total) nobody's run placed"
+            var lines = ["object lock (\(policy)): \(versions) versions, \(checked + vanished) still owed a lock: "
+                + "\(unlocked.total) not locked, \(short.total) locked too briefly" + (vanished == 0 ? "" : ", \(vanished) gone when asked")
+                + "; \(markers) delete markers: \(foreignMarkers.total) nobody's run placed"
                 + (markersUnjudged == 0 ? "" : ", \(markersUnjudged) not judged (placed before the queue recorded its own, or no --db)")]
             for (name, entries) in [("not locked", unlocked), ("locked too briefly", short),
                                     ("delete markers nobody's run placed", foreignMarkers)] where entries.total > 0 {
