@@ -119,11 +119,13 @@ extension InMemoryObjectStore.State {
     }
 
     /// A delete as S3 does it: with `versionID` that version for good; otherwise a delete marker (versioned, or a
-    /// `null` one when suspended) or the object itself (unversioned). Deleting what is not there succeeds.
-    mutating func delete(bucket: String, key: String, versionID: String?, operation: String, endpoint: Endpoint) throws {
+    /// `null` one when suspended) or the object itself (unversioned). Deleting what is not there succeeds. Returns
+    /// the version id of the delete marker placed, if one was.
+    @discardableResult
+    mutating func delete(bucket: String, key: String, versionID: String?, operation: String, endpoint: Endpoint) throws -> String? {
         var stored = try self.bucket(bucket, operation: operation, endpoint: endpoint)
         let bytes = Array(key.utf8)
-        var versions = stored.keys[bytes] ?? []
+        var versions = stored.keys[bytes] ?? [], placed: String?
         if let versionID {
             if let locked = versions.first(where: { $0.versionID == versionID })?.retention, locked.until > clock {
                 throw error(403, "AccessDenied", "Access Denied because object protected by object lock.", operation: operation,
@@ -142,10 +144,12 @@ extension InMemoryObjectStore.State {
                     versions.removeAll { $0.versionID == "null" }
                 }
                 versions.insert(marker, at: 0)
+                placed = marker.versionID
             }
         }
         stored.keys[bytes] = versions.isEmpty ? nil : versions
         buckets[bucket] = stored
+        return placed
     }
 
     /// The bytes of `range` (inclusive; an end past the object is cut to it, as S3 does), or 416 InvalidRange.

@@ -252,10 +252,11 @@ public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
 
     /// DeleteObject: a delete marker in a versioned bucket, the object in an unversioned one, one version with
     /// `versionID`; a missing key succeeds. https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html
-    public func deleteObject(bucket: String, key: String, versionID: String?) async throws {
+    @discardableResult
+    public func deleteObject(bucket: String, key: String, versionID: String?) async throws -> String? {
         try withState { state in
             state.operations.append("DeleteObject")
-            try state.delete(bucket: bucket, key: key, versionID: versionID, operation: "DeleteObject", endpoint: endpoint)
+            return try state.delete(bucket: bucket, key: key, versionID: versionID, operation: "DeleteObject", endpoint: endpoint)
         }
     }
 
@@ -267,12 +268,11 @@ public final class InMemoryObjectStore: ObjectStore, @unchecked Sendable {
             var result = DeleteResult(deleted: [], errors: [])
             for object in objects {
                 do {
-                    try state.delete(bucket: bucket, key: object.key, versionID: object.versionID, operation: "DeleteObjects",
-                                     endpoint: endpoint)
+                    let marker = try state.delete(bucket: bucket, key: object.key, versionID: object.versionID,
+                                                  operation: "DeleteObjects", endpoint: endpoint)
                     result.deleted.append(object)
-                    if object.versionID == nil, let marker = state.buckets[bucket]?.keys[Array(object.key.utf8)]?.first,
-                       marker.isDeleteMarker, state.buckets[bucket]?.versioning == .enabled {
-                        result.markers.append(ObjectVersionRef(key: object.key, versionID: marker.versionID))
+                    if let marker {
+                        result.markers.append(ObjectVersionRef(key: object.key, versionID: marker))
                     }
                 } catch let error as S3Error where error.code == "AccessDenied" {
                     result.errors.append(DeleteResult.Failure(object: object, code: "AccessDenied", message: error.message))

@@ -67,7 +67,7 @@ struct InMemoryObjectStoreTests {
     @Test func versionsAreListedNewestFirstWithDeleteMarkers() async throws {
         let first = try store.put("b", "a", Array("one".utf8))
         let second = try store.put("b", "a", Array("two".utf8))
-        try await store.deleteObject(bucket: "b", key: "a")
+        let placed = try await store.deleteObject(bucket: "b", key: "a")
         try store.put("b", "b", Array("b".utf8))
         let answer = try await store.listObjectVersionsPage(bucket: "b", prefix: "", delimiter: nil, keyMarker: nil,
                                                             versionIDMarker: nil, maxKeys: 1_000)
@@ -75,6 +75,7 @@ struct InMemoryObjectStoreTests {
         #expect(versions.map(\.key) == ["a", "a", "a", "b"])
         #expect(versions.map(\.isDeleteMarker) == [true, false, false, false])
         #expect(versions.map(\.isLatest) == [true, false, false, true])
+        #expect(placed == versions[0].versionID, "DeleteObject tells the marker's version id")
         #expect(versions[1].versionID == second.versionID && versions[2].versionID == first.versionID)
         #expect(versions[1].lastModified > versions[2].lastModified)
         #expect(try await keys().keys == ["b"])
@@ -86,6 +87,7 @@ struct InMemoryObjectStoreTests {
             try await store.headObject(bucket: "b", key: "a", versionID: versions[0].versionID)
         }
         #expect(marker?.status == 405)
+        #expect(try await store.deleteObject(bucket: "b", key: "a", versionID: first.versionID) == nil, "a version deleted: no marker")
     }
 
     @Test func versionPagesContinueInsideOneKeysVersions() async throws {

@@ -1,4 +1,6 @@
+import Backup
 import Foundation
+import Queue
 import S3
 import SigV4
 import Testing
@@ -99,6 +101,14 @@ struct SignatureTests {
         #expect(encrypted.reports.last?.int("work", "copied") == 0)
         #expect(encrypted.stderr.contains("did not confirm server-side encryption AES256") && encrypted.stderr.contains("--sse none"),
                 "\(encrypted.stderr)")
+        // Each unconfirmed copy is hidden under a delete marker the queue records as s3backup's own.
+        var markers: [ObjectVersion] = []
+        for try await page in fixture.backupClient.listObjectVersions(bucket: fixture.backup) { markers += page.versions }
+        markers.removeAll { !$0.isDeleteMarker }
+        let queue = try QueueLocation(fixture.database).open(create: false)
+        let pair = try RunParameters.stored(in: try await queue.run(try #require(try await queue.runs(limit: 1).first).id)).pair
+        let recorded = try await queue.deleteMarkers(pair: pair, after: nil, limit: 10)
+        #expect(markers.count == 3 && Set(recorded.map(\.version)) == Set(markers.map(\.versionID)), "\(markers) \(recorded)")
 
         let unknownClass = try await fixture.run(["--sse", "none", "--storage-class", "OUTPOSTS"])
         #expect(unknownClass.status == 2)

@@ -46,6 +46,19 @@ struct RequestShapeTests {
         #expect(request.headers.contains { $0 == ("content-type", "application/xml") })
     }
 
+    /// DeleteObject tells the marker it placed in its headers; a version deleted, or an unversioned key, places none.
+    @Test func deleteObjectReturnsTheMarkersVersionID() async throws {
+        let (client, _) = ScriptedTransport.client([
+            .headBucket,
+            .status(204, headers: ["x-amz-delete-marker": "true", "x-amz-version-id": "m1"]),
+            .status(204),
+            .status(204, headers: ["x-amz-delete-marker": "true", "x-amz-version-id": "m1"]),
+        ])
+        #expect(try await client.deleteObject(bucket: "bucket", key: "k") == "m1")
+        #expect(try await client.deleteObject(bucket: "bucket", key: "k") == nil, "no marker: an unversioned bucket")
+        #expect(try await client.deleteObject(bucket: "bucket", key: "k", versionID: "m1") == nil, "the marker itself deleted")
+    }
+
     @Test func listDecodesURLEncodedKeys() async throws {
         let page = """
             <ListBucketResult><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>\

@@ -156,7 +156,7 @@ struct ObjectCopier: Sendable {
     /// body that arrived other than its checksum says (damaged in flight): a new copy mends both.
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList (BadDigest)
     static func mendedByCopyingAgain(_ error: any Error) -> Bool {
-        if error is CancellationError { return false }
+        if error is CancellationError || error is Hidden { return false }
         guard let error = error as? S3Error else { return true }
         if error.kind == .configuration { return false }
         return error.status == nil || RetryClassifier.classify(error) != .fatal || error.code == "InvalidPart"
@@ -392,15 +392,27 @@ struct ObjectCopier: Sendable {
     /// service does so on CopyObject): that copy is refused, not counted as the encrypted one the settings promise.
     /// It is hidden again with a plain delete (a delete marker: the nightly role is denied s3:DeleteObjectVersion, so a
     /// stolen key cannot erase history), so the next run finds it missing and every run fails until the setting is
-    /// changed; the copy's bytes stay as a noncurrent version, for the setup role to remove.
+    /// changed; the copy's bytes stay as a noncurrent version, for the setup role to remove. The marker is s3backup's
+    /// own, so the error carries its version id for the catalog: the tamper report must not call it someone else's.
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html#AmazonS3-CopyObject-response-header-ServerSideEncryption
     private func confirmEncryption(of written: WriteResult, key: String) async throws {
         guard let asked = parameters.serverSideEncryption, written.encryption != asked.algorithm else { return }
-        let removed = (try? await backup.deleteObject(bucket: backupURL.bucket, key: key)) != nil
-        throw S3Error(.configuration, "the provider did not confirm server-side encryption \(asked.algorithm) for the copy "
-                        + "(it answered \(written.encryption ?? "nothing")), so it may be stored unencrypted"
-                        + (removed ? " (the copy was removed)" : "") + "; pass --sse none where the provider has no "
-                        + "server-side encryption, or another --sse", operation: "verify", bucket: backupURL.bucket, key: key)
+        var removed = false, marker: String?
+        do {
+            marker = try await backup.deleteObject(bucket: backupURL.bucket, key: key)
+            removed = true
+        } catch {} // the refusal is the error to tell, whether or not the copy could be hidden
+        throw Hidden(marker: marker, error: S3Error(
+            .configuration, "the provider did not confirm server-side encryption \(asked.algorithm) for the copy "
+                + "(it answered \(written.encryption ?? "nothing")), so it may be stored unencrypted"
+                + (removed ? " (the copy was removed)" : "") + "; pass --sse none where the "
+                + "provider has no server-side encryption, or another --sse", operation: "verify", bucket: backupURL.bucket, key: key))
+    }
+
+    /// A copy written and then refused: why, and the version id of the delete marker placed over it, if one was.
+    struct Hidden: Error {
+        var marker: String?
+        var error: S3Error
     }
 
     /// Tags given to CreateMultipartUpload land on the object on AWS; Ceph's RGW drops them. So a multipart copy

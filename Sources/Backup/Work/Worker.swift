@@ -245,6 +245,8 @@ public final class Worker: Sendable {
         var failures: [(String, S3Error)] = []
         /// Rows of the objects copied or adopted.
         var catalog: [CatalogEntry] = []
+        /// Delete markers placed over copies refused after they were written, by key.
+        var markers: [(key: String, version: String)] = []
         /// Objects being retrieved from an archive, to be checked again.
         var waiting: [CopyItem] = []
     }
@@ -276,6 +278,12 @@ public final class Worker: Sendable {
                 } else if !outcome.customerKeyNotCopied.isEmpty {
                     changes("not copied \(key): encrypted in the source with a customer-provided key (SSE-C), which s3backup does not hold")
                 }
+            } catch let hidden as ObjectCopier.Hidden {
+                results.mutate { results in
+                    results.failures.append((item.key, hidden.error))
+                    if let marker = hidden.marker { results.markers.append((item.key, marker)) }
+                }
+                changes("failed \(key): \(hidden.error)")
             } catch let error as S3Error {
                 results.mutate { $0.failures.append((item.key, error)) }
                 changes("failed \(key): \(error)")
@@ -284,7 +292,7 @@ public final class Worker: Sendable {
         let done = results.value
         var total = batch.done ?? TaskOutcome()
         total.add(done.outcome)
-        let catalog = CatalogChanges(pair: context.pair, recorded: done.catalog)
+        let catalog = CatalogChanges(pair: context.pair, recorded: done.catalog, markers: done.markers)
         try await fail(ifAny: done.failures, task: task, total: batch.objects.count, outcome: total, catalog: catalog)
         let waiting = done.waiting
         guard waiting.isEmpty else {

@@ -36,8 +36,10 @@ public protocol ObjectStore: Sendable {
     @discardableResult
     func putObject(bucket: String, key: String, body: any BodySource, options: WriteOptions, checksum: Checksum?) async throws -> WriteResult
 
-    /// DeleteObject: a delete marker (versioned bucket), the object (unversioned), or with `versionID` that version.
-    func deleteObject(bucket: String, key: String, versionID: String?) async throws
+    /// DeleteObject: a delete marker (versioned bucket), the object (unversioned), or with `versionID` that version;
+    /// returns the version id of the delete marker it placed, if it placed one.
+    @discardableResult
+    func deleteObject(bucket: String, key: String, versionID: String?) async throws -> String?
 
     /// DeleteObjects: up to 1,000 keys or versions; per-key failures come back in the result.
     func deleteObjects(bucket: String, _ objects: [ObjectVersionRef]) async throws -> DeleteResult
@@ -141,8 +143,9 @@ extension ObjectStore {
         try await putObject(bucket: bucket, key: key, body: body, options: WriteOptions())
     }
 
-    /// DeleteObject of the current version (a delete marker in a versioned bucket).
-    public func deleteObject(bucket: String, key: String) async throws {
+    /// DeleteObject of the current version (a delete marker in a versioned bucket: its version id is returned).
+    @discardableResult
+    public func deleteObject(bucket: String, key: String) async throws -> String? {
         try await deleteObject(bucket: bucket, key: key, versionID: nil)
     }
 

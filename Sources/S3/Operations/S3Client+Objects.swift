@@ -50,10 +50,15 @@ extension S3Client {
     }
 
     /// DeleteObject: removes a key (a delete marker in a versioned bucket) or, with `versionID`, one version for
-    /// good. Deleting a missing key succeeds. https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
-    public func deleteObject(bucket: String, key: String, versionID: String? = nil) async throws {
-        _ = try await send(S3Request("DeleteObject", "DELETE", bucket: bucket, key: key,
-                                     query: versionID.map { [("versionId", $0)] } ?? []))
+    /// good. Deleting a missing key succeeds. Returns the version id of the delete marker placed, which S3 tells in
+    /// `x-amz-version-id` beside `x-amz-delete-marker: true`, or nil when none was.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html#API_DeleteObject_ResponseSyntax
+    @discardableResult
+    public func deleteObject(bucket: String, key: String, versionID: String? = nil) async throws -> String? {
+        let headers = try await send(S3Request("DeleteObject", "DELETE", bucket: bucket, key: key,
+                                               query: versionID.map { [("versionId", $0)] } ?? [])).headers
+        guard versionID == nil, headers["x-amz-delete-marker"] == "true" else { return nil }
+        return headers["x-amz-version-id"]
     }
 }
 
