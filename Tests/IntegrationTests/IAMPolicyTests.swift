@@ -168,6 +168,25 @@ extension IAMPolicyTests {
         #expect(try await world.admin.headObject(bucket: world.primary, key: "a/0").size > 0)
         let intact = try await world.s3backup(.setup, world.setupArguments + ["--check"])
         #expect(intact.status == 0 && intact.stdoutText.contains("no drift"), "\(intact.stdoutText)\(intact.stderr)")
+
+        // A stolen nightly key with x-amz-bypass-governance-retention: deleting the version is refused. Shortening
+        // its lock AWS refuses too (no s3:BypassGovernanceRetention); moto checks PutObjectRetention as s3:PutObject
+        // and takes a shorter date, so there the tamper report must name the version.
+        let bypass = { (user: String) in try await world.boto(user, IAMWorld.bypassGovernance, [world.backup, "a/0"]) }
+        let stolen = try await bypass(IAMWorld.Role.nightly.rawValue)
+        let codes = stolen.stdoutText.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(codes.count == 2 && codes.last == "AccessDenied", "shorten, delete: \(stolen.stdoutText)\(stolen.stderr)")
+        let audited = try await world.s3backup(.nightly, ["verify", "--source", "s3://\(world.primary)", "--backup", "s3://\(world.backup)",
+                                                           "--sample", "0", "--db", world.database])
+        if codes.first == "ok" {
+            #expect(audited.status == 1 && audited.stdoutText.contains("0 not locked, 1 locked too briefly")
+                        && audited.stdoutText.contains("locked too briefly: \"a/0\""), "\(audited.stdoutText)\(audited.stderr)")
+        } else {
+            #expect(codes.first == "AccessDenied" && audited.status == 0, "\(stolen.stdoutText)\(audited.stdoutText)\(audited.stderr)")
+        }
+        // The admin, who holds the bypass, may do both: the nightly key's refusal is its policy's.
+        let administered = try await bypass("admin")
+        #expect(administered.stdoutText == "ok ok\n", "\(administered.stdoutText)\(administered.stderr)")
     }
 }
 
@@ -311,6 +330,36 @@ struct IAMWorld {
         ] + extra, timeout: .seconds(180))
         return (result.status, (try? JSONSerialization.jsonObject(with: Data(result.stdout))) as? [[String: Any]] ?? [], result.stderr)
     }
+
+    /// A boto3 script run with `user`'s key (a role's, or admin's) against this server (argv[1] the endpoint, then
+    /// `arguments`).
+    func boto(_ user: String, _ script: String, _ arguments: [String]) async throws -> CommandResult {
+        let key = try #require(keys[user], "a key of \(user)")
+        return try await IntegrationTests.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, server.endpoint] + arguments,
+                                              environment: isolatedEnvironment([
+                                                  "HOME": NSHomeDirectory(), "AWS_ACCESS_KEY_ID": key.id,
+                                                  "AWS_SECRET_ACCESS_KEY": key.secret, "AWS_DEFAULT_REGION": "us-east-1",
+                                              ]), timeout: .seconds(60))
+    }
+
+    /// With `x-amz-bypass-governance-retention`, shortens the lock of the current version of argv[3] in bucket argv[2]
+    /// to a minute and deletes the version; prints each call's error code, or ok.
+    static let bypassGovernance = """
+        import boto3, datetime, sys
+        s3 = boto3.client("s3", endpoint_url=sys.argv[1])
+        bucket, key = sys.argv[2], sys.argv[3]
+        version = s3.head_object(Bucket=bucket, Key=key)["VersionId"]
+        soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=1)
+        def code(call):
+            try:
+                call()
+                return "ok"
+            except s3.exceptions.ClientError as error:
+                return error.response["Error"]["Code"]
+        print(code(lambda: s3.put_object_retention(Bucket=bucket, Key=key, VersionId=version, BypassGovernanceRetention=True,
+                                                   Retention={"Mode": "GOVERNANCE", "RetainUntilDate": soon})),
+              code(lambda: s3.delete_object(Bucket=bucket, Key=key, VersionId=version, BypassGovernanceRetention=True)))
+        """
 
     /// Expects `body` to be refused with AccessDenied.
     static func expectDenied(_ what: String, _ body: () async throws -> Void) async {

@@ -125,9 +125,13 @@ struct ObjectLockTests {
         let foreign = (lock["foreign_markers"] as? [String: Any])?["first"] as? [[String: Any]]
         #expect(foreign?.compactMap { $0["key"] as? String } == [hidden], "\(tampered.stdoutText)")
         #expect(report.int("comparison", "missing") == 1, "the hidden key is missing from the latest state, too")
-        let text = try await run(Repository.binary, Array(verify.dropLast()), environment: fixture.environment)
-        #expect(text.status == 1 && text.stdoutText.contains("1 not locked, 0 locked too briefly")
-                    && text.stdoutText.contains("; 2 delete markers: 1 nobody's run placed"), "\(text.stdoutText)")
+        let sink = try await MailTests.Sink()
+        let mailed = ["--mail-to", "ops@example.test", "--mail-from", "backup@example.test", "--smtp-url", sink.url]
+        let text = try await run(Repository.binary, Array(verify.dropLast()) + mailed, environment: fixture.environment)
+        let findings = ["1 not locked, 0 locked too briefly", "; 2 delete markers: 1 nobody's run placed"]
+        #expect(text.status == 1 && findings.allSatisfy(text.stdoutText.contains), "\(text.stdoutText)")
+        let mail = try #require(try sink.messages().first?.text, "the findings are mailed")
+        #expect(MailTests.Sink.subject(of: mail).contains("FAILED: recovery drill") && findings.allSatisfy(mail.contains), "\(mail)")
 
         // A restore from the locked backup as of a moment before the delete brings the object back.
         let restored = try await fixture.restore(["--yes", "--as-of", beforeDelete])
