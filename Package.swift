@@ -17,9 +17,12 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
-        // What the process asks of Linux in C: prctl (variadic) and the stop signals' handler (async-signal-safe).
+        // What the process asks of Linux in C: prctl (variadic), the stop signals' handler (async-signal-safe), and
+        // posix_spawn's GNU extension.
         .target(name: "CLinux"),
 
+        // Programs started with posix_spawn and reaped by pid (Foundation's Process.run crashes now and then on Linux).
+        .target(name: "Spawn", dependencies: ["CLinux"]),
         // What kind of failure an error is: each library's errors say it, the CLI maps it to an exit status.
         .target(name: "Failures"),
         // AWS Signature V4: pure functions of the request, the credentials and a clock value.
@@ -29,7 +32,7 @@ let package = Package(
         // Reports by mail: SMTP over libcurl.
         .target(name: "Mail", dependencies: ["Failures", "CCurl"]),
         // Planner, workers, run summary: the product's logic, over S3 and the queue.
-        .target(name: "Backup", dependencies: ["Failures", "S3", "Queue", "Mail", "SigV4", "CLinux"]),
+        .target(name: "Backup", dependencies: ["Failures", "S3", "Queue", "Mail", "SigV4", "CLinux", "Spawn"]),
         // The durable task queue; each backend's schema migrations (sql/sqlite, sql/postgres, linked as Migrations/)
         // are compiled in.
         .target(name: "Queue", dependencies: ["Failures", "Settings", "CSQLite", "CPostgres"], exclude: ["Migrations/sqlite/queries", "Migrations/postgres/queries"],
@@ -45,19 +48,20 @@ let package = Package(
         ),
 
         // Test-only: an in-memory object store that answers as S3 does where the backup's rules depend on it.
-        .target(name: "TestSupport", dependencies: ["S3", "SigV4", "Queue"]),
+        .target(name: "TestSupport", dependencies: ["S3", "SigV4", "Queue", "Spawn"]),
 
         // Real processes on the queue: the benchmark (ops/bench) and the multi-process tests.
         .executableTarget(
             name: "queue-bench",
-            dependencies: ["Queue", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Queue", "Spawn", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
-        .testTarget(name: "S3Tests", dependencies: ["S3", "Failures", "TestSupport"]),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "TestSupport"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "Failures", "TestSupport", "Spawn"]),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "TestSupport", "Spawn"]),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "S3", "SigV4", "Queue", "TestSupport"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["S3", "Queue", "Backup", "Mail", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["S3", "Queue", "Backup", "Mail", "TestSupport", "Spawn"]),
+        .testTarget(name: "SpawnTests", dependencies: ["Spawn"]),
     ]
 )

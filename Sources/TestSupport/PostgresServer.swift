@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 
 /// A throwaway PostgreSQL cluster from Debian's server: `initdb`ed in a temporary directory (as the `postgres` user
 /// when this process is root: initdb refuses root), listening only on a Unix socket in that directory, stopped by
@@ -13,7 +14,7 @@ public final class PostgresServer: @unchecked Sendable {
     /// The port the socket is named after (`.s.PGSQL.<port>`); nothing listens on TCP.
     public let port: Int
     private let binaries: String
-    private var process: Process?
+    private var process: ChildProcess?
 
     /// The address it also listens on over TCP (every client of it trusted), if any.
     public let tcpAddress: String?
@@ -24,7 +25,7 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// The pid of the running postmaster; nil when stopped.
-    public var pid: Int32? { process?.isRunning == true ? process?.processIdentifier : nil }
+    public var pid: Int32? { process?.isRunning == true ? process?.pid : nil }
 
     /// A new cluster, started, listening on a socket and, with `tcpAddress`, on that address (trusting every client:
     /// a test's own network). Throws when Debian's PostgreSQL is not installed (`ops/install-deps.sh` installs it).
@@ -44,10 +45,8 @@ public final class PostgresServer: @unchecked Sendable {
         }
         let initdb = try launch("\(binaries)/initdb", ["-D", "\(directory)/data", "-U", "postgres", "-A", "trust", "-E", "UTF8",
                                                        "--locale=C", "--no-sync"], quiet: true)
-        initdb.waitUntilExit()
-        guard initdb.terminationStatus == 0 else {
-            throw PostgresServerError("initdb exited \(initdb.terminationStatus) in \(directory)")
-        }
+        let initialized = initdb.waitUntilExit()
+        guard initialized.succeeded else { throw PostgresServerError("initdb \(initialized) in \(directory)") }
         if tcpAddress != nil {
             // https://www.postgresql.org/docs/current/auth-pg-hba-conf.html
             let rules = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/data/pg_hba.conf"))
@@ -70,8 +69,7 @@ public final class PostgresServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let ready = try launch("\(binaries)/pg_isready", ["-h", directory, "-p", String(port), "-q"], quiet: true)
-            ready.waitUntilExit()
-            if ready.terminationStatus == 0 { return }
+            if ready.waitUntilExit().succeeded { return }
             guard pid != nil else {
                 let log = (try? String(contentsOfFile: "\(directory)/postgres.log", encoding: .utf8)) ?? ""
                 throw PostgresServerError("postgres exited while starting in \(directory): \(log.suffix(1_000))")
@@ -85,35 +83,29 @@ public final class PostgresServer: @unchecked Sendable {
     /// Stops the postmaster (SIGINT: a fast shutdown, clients disconnected) and waits for it.
     public func stop() {
         guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGINT)
+        process.signal(SIGINT)
         process.waitUntilExit()
         self.process = nil
     }
 
     /// Starts `path` with `arguments` (its standard error appended to `log`, if given), as `postgres` when this process
     /// is root (`setpriv` executes it in place, so the pid is the program's own).
-    private func launch(_ path: String, _ arguments: [String], quiet: Bool, log: String? = nil) throws -> Process {
-        let process = Process()
-        if getuid() == 0 {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", path] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
-        }
-        if quiet {
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-        }
+    private func launch(_ path: String, _ arguments: [String], quiet: Bool, log: String? = nil) throws -> ChildProcess {
+        let quietly: ChildProcess.Stream = quiet ? .null : .inherit
+        var errors = quietly
         if let log {
             // Appended to across restarts; read when the server does not start.
             if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             try handle.seekToEnd()
-            process.standardError = handle
+            errors = .file(handle)
         }
-        try process.run()
-        return process
+        defer { if case .file(let handle) = errors { try? handle.close() } }
+        if getuid() == 0 {
+            return try ChildProcess("/usr/bin/setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", path] + arguments,
+                                    stdin: .null, stdout: quietly, stderr: errors)
+        }
+        return try ChildProcess(path, arguments, stdin: .null, stdout: quietly, stderr: errors)
     }
 }
 
@@ -133,9 +125,10 @@ extension PostgresServer {
             sharedPid = pid
             sharedDirectory = server.directory
             atexit {
-                // A fast shutdown, waited for (at most 10 s) so the directory can go with the cluster.
+                // A fast shutdown, waited for (at most 10 s) so the directory can go with the cluster. The
+                // postmaster is this process's child, which nothing else reaps: waitpid says when it has exited.
                 kill(PostgresServer.sharedPid, SIGINT)
-                for _ in 0..<200 where kill(PostgresServer.sharedPid, 0) == 0 { usleep(50_000) }
+                for _ in 0..<200 where waitpid(PostgresServer.sharedPid, nil, WNOHANG) == 0 { usleep(50_000) }
                 try? FileManager.default.removeItem(atPath: PostgresServer.sharedDirectory)
             }
         }
@@ -151,8 +144,7 @@ extension PostgresServer {
         let name = "q_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let psql = try launch("\(binaries)/psql", ["-h", directory, "-p", String(port), "-U", "postgres", "-d", "postgres",
                                                    "-v", "ON_ERROR_STOP=1", "-q", "-c", "CREATE SCHEMA \(name)"], quiet: true)
-        psql.waitUntilExit()
-        guard psql.terminationStatus == 0 else { throw PostgresServerError("psql could not create schema \(name) in \(directory)") }
+        guard psql.waitUntilExit().succeeded else { throw PostgresServerError("psql could not create schema \(name) in \(directory)") }
         return conninfo(overTCP: overTCP) + " options='-c search_path=\(name)'"
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Queue
+import Spawn
 
 /// Drives the queue from real processes: the benchmark in ops/bench and the multi-process tests.
 @main
@@ -147,19 +148,13 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    private func launch(_ executable: URL, _ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
+    private func launch(_ executable: URL, _ arguments: [String]) throws -> ChildProcess {
+        try ChildProcess(executable.path, arguments, stdin: .null, stdout: .null)
     }
 
     private func runAndWait(_ executable: URL, _ arguments: [String]) throws {
-        let process = try launch(executable, arguments)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }
+        let termination = try launch(executable, arguments).waitUntilExit()
+        guard termination.succeeded else { throw ExitCode(termination.shellStatus) }
     }
 }
 

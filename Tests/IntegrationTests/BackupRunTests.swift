@@ -1,6 +1,7 @@
 import Foundation
 @testable import Queue
 import S3
+import Spawn
 import TestSupport
 import Testing
 
@@ -279,15 +280,10 @@ struct BackupRunTests {
         try await fixture.seedAwkward()
         var finished: [Int64: Int64] = [:]   // task id → updated_at, of tasks done before the last kill
         for delay in [0.4, 1.2, 3.0] {
-            let process = Process()
-            process.executableURL = Repository.binary
-            process.arguments = ["run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)",
-                                 "--db", fixture.database, "--workers", "2", "--lease-seconds", "2", "--split-above", "100",
-                                 "--log-dir", fixture.logDirectory]
-            process.environment = fixture.environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try ChildProcess(Repository.binary.path, [
+                "run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)", "--db", fixture.database,
+                "--workers", "2", "--lease-seconds", "2", "--split-above", "100", "--log-dir", fixture.logDirectory,
+            ], environment: fixture.environment, stdin: .null, stdout: .null, stderr: .null)
             try await Task.sleep(for: .seconds(delay))
             // The last round waits (on a loaded machine) until some task has finished, so redoing can be seen.
             let deadline = ContinuousClock.now + .seconds(120)
@@ -296,8 +292,8 @@ struct BackupRunTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             // kill -9 the workers, then the planner (the `run` process itself).
-            _ = shellRun("pkill -9 -P \(process.processIdentifier)")
-            kill(process.processIdentifier, SIGKILL)
+            _ = shellRun("pkill -9 -P \(process.pid)")
+            process.signal(SIGKILL)
             process.waitUntilExit()
             if try fixture.queueExists() {
                 finished.merge(try await fixture.succeededTasks()) { $1 }
@@ -328,18 +324,6 @@ struct BackupRunTests {
         try await fixture.expectEqual(sample: awkwardKeys + ["big/three-parts.bin"])
         #expect(try await fixture.run().reports.last?.int("work", "copied") == 0)
     }
-}
-
-/// Runs a shell command line, waiting for it; true when it exited 0.
-func shellRun(_ command: String) -> Bool {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", command]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return false }
-    process.waitUntilExit()
-    return process.terminationStatus == 0
 }
 
 /// Text as a browser serializes it in a DOM dump (only `&`, `<`, `>` escaped), to find it in the rendered page.

@@ -1,5 +1,7 @@
 import Foundation
 import S3
+import Spawn
+import TestSupport
 import Testing
 
 /// The nightly command against what operators get wrong and what machines do wrong: each case ends with one
@@ -97,20 +99,15 @@ struct BadInputTests {
         defer { fixture.remove() }
         try await fixture.seed(10)
         #expect(try await run(Repository.binary, runArguments(fixture), environment: fixture.environment).status == 0)
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", """
+        let stdin = Pipe(), stdout = Pipe()
+        let holder = try ChildProcess("/usr/bin/env", ["python3", "-c", """
             import sqlite3, sys
             db = sqlite3.connect(sys.argv[1], isolation_level=None)
             db.execute("BEGIN IMMEDIATE")
             db.execute("INSERT INTO throttle (id, level, raised_at) VALUES (1, 0, 0) ON CONFLICT (id) DO NOTHING")
             print("locked", flush=True)
             sys.stdin.read()
-            """, fixture.database]
-        let stdin = Pipe(), stdout = Pipe()
-        holder.standardInput = stdin
-        holder.standardOutput = stdout
-        try holder.run()
+            """, fixture.database], stdin: .pipe(stdin), stdout: .pipe(stdout))
         defer { try? stdin.fileHandleForWriting.close(); holder.waitUntilExit() }
         _ = stdout.fileHandleForReading.availableData  // "locked"
         try await fixture.sourceClient.putObject(bucket: fixture.primary, key: "new", body: BytesBody([1]))
@@ -118,7 +115,7 @@ struct BadInputTests {
                                    timeout: .seconds(90))
         #expect(result.status == 1)
         let line = errorLine(result)
-        #expect(line.contains("locked too long") && line.contains("held by pid \(holder.processIdentifier) (python3)"), "\(line)")
+        #expect(line.contains("locked too long") && line.contains("held by pid \(holder.pid) (python3)"), "\(line)")
         try stdin.fileHandleForWriting.close()
         holder.waitUntilExit()
         let again = try await run(Repository.binary, runArguments(fixture), environment: fixture.environment)

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Queue
 import S3
+import Spawn
 import TestSupport
 import Testing
 
@@ -39,9 +40,9 @@ struct FleetTests {
                                                           "--lease-seconds", "3"],
                             environment: fixture.environment, output: fixture.directory.appendingPathComponent("host\(host).out"))
         }
-        defer { for worker in workers where worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
+        defer { for worker in workers where worker.isRunning { worker.signal(SIGKILL); worker.waitUntilExit() } }
         let db = try PGConnection(conninfo: database, location: "test")
-        let second = "%:\(workers[1].processIdentifier)"
+        let second = "%:\(workers[1].pid)"
         func count(_ condition: String, _ parameters: [PGValue] = []) throws -> Int {
             Int(try db.execute("SELECT count(*) FROM tasks WHERE \(condition)", parameters).integer(0, 0) ?? 0)
         }
@@ -70,10 +71,11 @@ struct FleetTests {
         let survivors = fault == .cutLink ? [workers[0], workers[2]] : workers
         let finished = ContinuousClock.now + .seconds(300)
         while survivors.contains(where: \.isRunning), ContinuousClock.now < finished { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(survivors.allSatisfy { !$0.isRunning && $0.terminationStatus == 0 }, "see \(fixture.directory.path)")
+        #expect(survivors.allSatisfy { $0.termination == .exited(0) },
+                "\((0..<3).map { host in fixture.tail(of: "host\(host).out") }.joined(separator: "\n"))")
         if fault == .cutLink {
             #expect(workers[1].isRunning, "the cut host is still waiting for the network")
-            kill(workers[1].processIdentifier, SIGKILL)
+            workers[1].signal(SIGKILL)
             workers[1].waitUntilExit()
         }
 
@@ -87,7 +89,7 @@ struct FleetTests {
         for row in 0..<again.rows {
             let id = again.integer(row, 0)!, error = again.text(row, 1) ?? ""
             if fault == .cutLink {
-                #expect(held.contains(id) && error.contains(":\(workers[1].processIdentifier)"), "task \(id): \(error)")
+                #expect(held.contains(id) && error.contains(":\(workers[1].pid)"), "task \(id): \(error)")
             }
         }
         if fault == .cutLink { #expect(again.rows == held.count, "every task the cut host held was taken over") }

@@ -2,6 +2,7 @@
 import Foundation
 import Mail
 import S3
+import Spawn
 import TestSupport
 import Testing
 
@@ -355,16 +356,11 @@ private enum Terminal {
         tcgetattr(slave, &settings)
         cfmakeraw(&settings)
         tcsetattr(slave, TCSANOW, &settings)
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
-        process.standardError = FileHandle.nullDevice
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
-        do { try process.run() } catch { close(slave); throw error }
-        close(slave)
+        let terminal = FileHandle(fileDescriptor: slave, closeOnDealloc: true)
+        let process = try ChildProcess(executable.path, arguments, environment: environment, stdin: .null,
+                                       stdout: .file(terminal), stderr: .null)
+        defer { if process.isRunning { process.signal(SIGKILL); process.waitUntilExit() } }
+        try terminal.close()
         var bytes: [UInt8] = []
         let deadline = ContinuousClock.now + timeout
         var poller = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
@@ -377,7 +373,7 @@ private enum Terminal {
             }
             if !process.isRunning, poll(&poller, 1, 0) <= 0 { break }
         }
-        // The terminal closes as the program exits, a moment before Process notices.
+        // The terminal closes as the program exits, a moment before it can be reaped.
         while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         guard !process.isRunning else { throw HelperError("\(executable.lastPathComponent) \(arguments) ran longer than \(timeout)") }
         return String(decoding: bytes, as: UTF8.self)

@@ -1,5 +1,6 @@
 import Foundation
 import S3
+import Spawn
 import Testing
 
 /// `--metrics-file` and `--pushgateway` as Prometheus reads them: the file follows the text format's rules whenever a
@@ -173,15 +174,12 @@ struct MetricsTests {
             import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])
             """], environment: [:])
         let address = "127.0.0.1:\(free.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))"
-        let exporter = Process()
-        exporter.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus-node-exporter")
-        exporter.arguments = ["--collector.disable-defaults", "--collector.textfile", "--collector.textfile.directory", directory.path,
-                              "--web.listen-address", address]
-        exporter.standardOutput = FileHandle.nullDevice
-        exporter.standardError = FileHandle.nullDevice
-        try exporter.run()
+        let exporter = try ChildProcess("/usr/bin/prometheus-node-exporter", [
+            "--collector.disable-defaults", "--collector.textfile", "--collector.textfile.directory", directory.path,
+            "--web.listen-address", address,
+        ], stdin: .null, stdout: .null, stderr: .null)
         defer {
-            exporter.terminate()
+            exporter.signal()
             exporter.waitUntilExit()
         }
         var scraped = ""

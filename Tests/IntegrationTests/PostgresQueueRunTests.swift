@@ -1,6 +1,7 @@
 import Foundation
 @testable import Queue
 import S3
+import Spawn
 import TestSupport
 import Testing
 
@@ -45,18 +46,15 @@ struct PostgresQueueRunTests {
         let fixture = try await BackupFixture("pgrestart", queue: .postgres, queueServer: server)
         defer { fixture.remove() }
         try await fixture.seed(900)
-        let process = Process()
-        process.executableURL = Repository.binary
-        process.arguments = ["run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)",
-                             "--db", fixture.database, "--workers", "2", "--lease-seconds", "20", "--split-above", "100",
-                             "--log-dir", fixture.logDirectory, "--json"] + fixture.flags
-        process.environment = fixture.environment
         let output = Pipe(), errors = fixture.directory.appendingPathComponent("run.err")
-        process.standardOutput = output
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let errorFile = try FileHandle(forWritingTo: errors)
+        defer { try? errorFile.close() }
+        let process = try ChildProcess(Repository.binary.path, [
+            "run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)", "--db", fixture.database,
+            "--workers", "2", "--lease-seconds", "20", "--split-above", "100", "--log-dir", fixture.logDirectory, "--json",
+        ] + fixture.flags, environment: fixture.environment, stdin: .null, stdout: .pipe(output), stderr: .file(errorFile))
+        defer { if process.isRunning { process.signal(SIGKILL); process.waitUntilExit() } }
         let deadline = ContinuousClock.now + .seconds(120)
         while process.isRunning, ContinuousClock.now < deadline {
             if try fixture.queueExists(), try await !fixture.succeededTasks().isEmpty { break }
@@ -68,7 +66,7 @@ struct PostgresQueueRunTests {
         try server.start()
         let reports = try await onThreadOfItsOwn { output.fileHandleForReading.readDataToEndOfFile() }
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "see \(fixture.logDirectory)")
+        #expect(process.termination == .exited(0), "see \(fixture.logDirectory)")
         let report = try #require((try JSONSerialization.jsonObject(with: reports) as? [[String: Any]])?.last)
         #expect(report.int("work", "copied") == 900)
         // The processes said what they rode out (a worker idle at that moment may have had nothing to say).

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Queue
+import Spawn
 import TestSupport
 import Testing
 
@@ -39,17 +40,26 @@ struct QueueProcessTests {
 
         /// A `drain` process named `name`, its completions logged to `name.log` and its output to `name.out`; with a
         /// `clock` offset (libfaketime's, e.g. "-2h") its host clock is that far off.
-        func drainer(_ name: String, _ extra: [String] = [], clock: String? = nil) throws -> Process {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = ["drain", "--db", database, "--worker", name, "--log",
-                                 directory.appendingPathComponent("\(name).log").path] + extra
+        func drainer(_ name: String, _ extra: [String] = [], clock: String? = nil) throws -> ChildProcess {
             let out = directory.appendingPathComponent("\(name).out")
             _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: out)
-            if let clock { process.environment = try Self.environment(withClock: clock) }
-            try process.run()
-            return process
+            let file = try FileHandle(forWritingTo: out)
+            defer { try? file.close() }
+            return try ChildProcess(binary.path, ["drain", "--db", database, "--worker", name, "--log",
+                                                  directory.appendingPathComponent("\(name).log").path] + extra,
+                                    environment: try clock.map(Self.environment(withClock:)), stdin: .null, stdout: .file(file))
+        }
+
+        /// Starts a drainer that claims a batch, prints the claimed ids on one line and holds them (`--hold`) until
+        /// killed; returns it and the ids.
+        func holder(_ name: String, batch: Int, leaseMilliseconds: Int, clock: String? = nil) throws -> (ChildProcess, Set<Int64>) {
+            let output = Pipe()
+            let holder = try ChildProcess(binary.path, ["drain", "--db", database, "--worker", name, "--batch", String(batch),
+                                                        "--lease-ms", String(leaseMilliseconds), "--hold"],
+                                          environment: try clock.map(Self.environment(withClock:)), stdin: .null,
+                                          stdout: .pipe(output))
+            let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+            return (holder, Set(line.split(whereSeparator: \.isWhitespace).compactMap { Int64($0) }))
         }
 
         /// This process's environment with libfaketime preloaded to set the host clock `clock` off (e.g. "-2h");
@@ -89,11 +99,11 @@ struct QueueProcessTests {
         }
     }
 
-    private func waitForExit(_ processes: [Process], within limit: Duration = .seconds(120)) async throws {
+    private func waitForExit(_ processes: [ChildProcess], within limit: Duration = .seconds(120)) async throws {
         let deadline = ContinuousClock.now + limit
         while processes.contains(where: \.isRunning) {
             guard ContinuousClock.now < deadline else {
-                processes.forEach { $0.terminate() }
+                processes.forEach { $0.signal() }
                 throw HelperError("workers still running after \(limit)")
             }
             try await Task.sleep(for: .milliseconds(20))
@@ -107,7 +117,7 @@ struct QueueProcessTests {
         try await bench.seed(total)
         let workers = try (0..<4).map { try bench.drainer("w\($0)", ["--batch", String([1, 7, 50, 200][$0])]) }
         try await waitForExit(workers)
-        #expect(workers.allSatisfy { $0.terminationStatus == 0 })
+        #expect(workers.allSatisfy { $0.termination == .exited(0) })
         let ids = try bench.completedIDs()
         #expect(ids.count == total, "completions logged")
         #expect(Set(ids).count == total, "no task completed twice")
@@ -119,16 +129,9 @@ struct QueueProcessTests {
         let bench = try Bench(backend)
         defer { bench.remove() }
         try await bench.seed(300)
-        let holder = Process()
-        holder.executableURL = bench.binary
-        holder.arguments = ["drain", "--db", bench.database, "--worker", "doomed", "--batch", "40", "--lease-ms", "1000", "--hold"]
-        let output = Pipe()
-        holder.standardOutput = output
-        try holder.run()
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        let held = Set(line.split(whereSeparator: \.isWhitespace).compactMap { Int64($0) })
+        let (holder, held) = try bench.holder("doomed", batch: 40, leaseMilliseconds: 1_000)
         #expect(held.count == 40)
-        kill(holder.processIdentifier, SIGKILL)
+        holder.signal(SIGKILL)
         holder.waitUntilExit()
 
         // The others keep polling past the dead worker's lease, then finish everything.
@@ -152,8 +155,8 @@ struct QueueProcessTests {
             rounds += 1
             let worker = try bench.drainer("round\(rounds)", ["--batch", "1", "--lease-ms", "300", "--idle-seconds", "0.6"])
             try await waitForExit([worker])
-            if worker.terminationStatus == 0 && worker.terminationReason == .exit { break }
-            #expect(worker.terminationReason == .uncaughtSignal)
+            if worker.termination == .exited(0) { break }
+            #expect(worker.termination == .signaled(SIGKILL), "\(String(describing: worker.termination))")
         }
         #expect(rounds == 4, "three workers die on the poison task, the fourth finds it dead")
         let queue = try bench.queue()
@@ -173,16 +176,8 @@ extension QueueProcessTests {
         let bench = try Bench(.postgres)
         defer { bench.remove() }
         try await bench.seed(100)
-        let behind = Process()
-        behind.executableURL = bench.binary
-        behind.environment = try Bench.environment(withClock: "-2h")
-        behind.arguments = ["drain", "--db", bench.database, "--worker", "behind", "--batch", "10", "--lease-ms", "10000", "--hold"]
-        let output = Pipe()
-        behind.standardOutput = output
-        try behind.run()
-        defer { if behind.isRunning { kill(behind.processIdentifier, SIGKILL) } }
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        let held = Set(line.split(whereSeparator: \.isWhitespace).compactMap { Int64($0) })
+        let (behind, held) = try bench.holder("behind", batch: 10, leaseMilliseconds: 10_000, clock: "-2h")
+        defer { if behind.isRunning { behind.signal(SIGKILL); behind.waitUntilExit() } }
         #expect(held.count == 10)
         let db = try PGConnection(conninfo: try #require(bench.place.conninfo), location: "test")
         let claimedBy = try #require(db.execute("SELECT max(lease_expires_at) FROM tasks WHERE lease_owner = 'behind'").integer(0, 0))
@@ -194,7 +189,7 @@ extension QueueProcessTests {
         let early = Set(try bench.completedIDs())
         #expect(early.count == 90 && early.isDisjoint(with: held), "none of the held tasks was taken before its lease was up")
 
-        kill(behind.processIdentifier, SIGKILL)
+        behind.signal(SIGKILL)
         behind.waitUntilExit()
         let late = try bench.drainer("late", ["--batch", "5", "--idle-seconds", "15"], clock: "+2h")
         try await waitForExit([late])

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Queue
 import S3
+import Spawn
 import Testing
 import TestSupport
 
@@ -9,20 +10,16 @@ import TestSupport
 struct ResilienceTests {
     /// `s3backup ARGS` started in the background with its output in `log`.
     private func start(_ arguments: [String], _ fixture: BackupFixture, environment: [String: String]? = nil,
-                       log: String? = nil) throws -> Process {
-        let process = Process()
-        process.executableURL = Repository.binary
-        process.arguments = arguments
-        process.environment = environment ?? fixture.environment
-        process.standardOutput = FileHandle.nullDevice
+                       log: String? = nil) throws -> ChildProcess {
+        var errors = ChildProcess.Stream.null
         if let log {
             _ = FileManager.default.createFile(atPath: log, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        } else {
-            process.standardError = FileHandle.nullDevice
+            let file = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            errors = .file(file)
         }
-        try process.run()
-        return process
+        defer { if case .file(let file) = errors { try? file.close() } }
+        return try ChildProcess(Repository.binary.path, arguments, environment: environment ?? fixture.environment, stdin: .null,
+                                stdout: .null, stderr: errors)
     }
 
     private func plan(_ fixture: BackupFixture) -> [String] {
@@ -34,12 +31,12 @@ struct ResilienceTests {
         ["work", "--db", fixture.database, "--until-idle", "--lease-seconds", "2", "--concurrency", String(concurrency)]
     }
 
-    private func waitForExit(_ process: Process, within seconds: Double) async throws {
+    private func waitForExit(_ process: ChildProcess, within seconds: Double) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
-                kill(process.processIdentifier, SIGKILL)
-                throw HelperError("\(process.arguments?.first ?? "") did not exit within \(seconds) s")
+                process.signal(SIGKILL)
+                throw HelperError("\(process.arguments.first ?? "") did not exit within \(seconds) s")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -66,7 +63,7 @@ struct ResilienceTests {
         let logB = fixture.directory.appendingPathComponent("worker-b.log").path
         let workerA = try start(work(fixture), fixture, environment: environmentA)
         let workerB = try start(work(fixture), fixture, environment: environmentB, log: logB)
-        defer { [workerA, workerB].forEach { kill($0.processIdentifier, SIGKILL) } }
+        defer { [workerA, workerB].forEach { $0.signal(SIGKILL); $0.waitUntilExit() } }
 
         // Let B reach full speed, then throttle A alone for four seconds.
         while try await proxyB.stats().requests < 150 { try await Task.sleep(for: .milliseconds(50)) }
@@ -122,7 +119,7 @@ struct ResilienceTests {
         while kills < 20 {
             try await Task.sleep(for: .milliseconds(Int.random(in: 100...400, using: &generator)))
             let victim = Int.random(in: 0..<workers.count, using: &generator)
-            kill(workers[victim].processIdentifier, SIGKILL)
+            kill(workers[victim].pid, SIGKILL)
             workers[victim].waitUntilExit()
             kills += 1
             if FileManager.default.fileExists(atPath: fixture.database) {
@@ -130,7 +127,7 @@ struct ResilienceTests {
             }
             workers[victim] = try start(work(fixture), fixture)
             if kills % 6 == 2, plannerKills < 3 {
-                kill(planner.processIdentifier, SIGKILL)
+                planner.signal(SIGKILL)
                 planner.waitUntilExit()
                 plannerKills += 1
                 planner = try start(plan(fixture), fixture)
@@ -158,25 +155,21 @@ struct ResilienceTests {
         let stopSignals: UInt64 = 1 << (UInt64(SIGTERM) - 1) | 1 << (UInt64(SIGINT) - 1)
         var (handled, ended) = (0, 0)
         for attempt in 0..<40 {
-            let worker = Process()
-            worker.executableURL = Repository.binary
-            worker.arguments = ["work", "--db", directory.file("queue.db"), "--concurrency", "2"]
-            worker.standardOutput = FileHandle.nullDevice
-            worker.standardError = FileHandle.nullDevice
-            try worker.run()
+            let worker = try ChildProcess(Repository.binary.path, ["work", "--db", directory.file("queue.db"), "--concurrency", "2"],
+                                          stdout: .null, stderr: .null)
             // Spread over start-up (about 50–150 ms here), watching what the worker does with the signals meanwhile.
             let moment = ContinuousClock.now + .milliseconds(4 * (attempt % 40))
             while ContinuousClock.now < moment {
-                if let ignored = ProcessTable.ignoredSignals(worker.processIdentifier) {
+                if let ignored = ProcessTable.ignoredSignals(worker.pid) {
                     #expect(ignored & stopSignals == 0, "attempt \(attempt): SIGTERM or SIGINT ignored for a moment")
                 }
             }
-            kill(worker.processIdentifier, attempt.isMultiple(of: 2) ? SIGTERM : SIGINT)
+            worker.signal(attempt.isMultiple(of: 2) ? SIGTERM : SIGINT)
             try await waitForExit(worker, within: 20)
-            switch worker.terminationReason {
-            case .exit: #expect(worker.terminationStatus == 0); handled += 1
-            case .uncaughtSignal: #expect([SIGTERM, SIGINT].contains(worker.terminationStatus)); ended += 1
-            @unknown default: Issue.record("attempt \(attempt): \(worker.terminationStatus)")
+            switch worker.termination {
+            case .exited(let status): #expect(status == 0, "attempt \(attempt)"); handled += 1
+            case .signaled(let signal): #expect([SIGTERM, SIGINT].contains(signal), "attempt \(attempt)"); ended += 1
+            case nil: Issue.record("attempt \(attempt): still running")
             }
         }
         print("stop signals at start-up: \(handled) heard by the handler, \(ended) before it, none lost")
@@ -198,10 +191,10 @@ struct ResilienceTests {
                 try await Task.sleep(for: .milliseconds(20))
             }
             try await Task.sleep(for: .milliseconds(50 * round))
-            for worker in workers { kill(worker.processIdentifier, SIGTERM) }
+            for worker in workers { worker.signal(SIGTERM) }
             for worker in workers {
                 try await waitForExit(worker, within: 60)
-                #expect(worker.terminationStatus == 0, "round \(round): a clean stop")
+                #expect(worker.termination == .exited(0), "round \(round): a clean stop")
             }
             #expect(try await count(fixture.database, "SELECT count(*) FROM tasks WHERE state = 'running'") == 0,
                     "round \(round): no task left leased")

@@ -1,6 +1,7 @@
 import Backup
 import Foundation
 import S3
+import Spawn
 import TestSupport
 import Testing
 
@@ -62,20 +63,15 @@ struct RestoreTests {
         #expect(try await fixture.emulator.keys(fixture.primary) == [all[5], all[7]])
 
         // kill -9 a full restore and its workers mid-way; the same command then finishes it.
-        let process = Process()
-        process.executableURL = Repository.binary
-        process.arguments = ["restore", "--from", "s3://\(fixture.backup)", "--to", "s3://\(fixture.primary)", "--db",
-                             fixture.database, "--log-dir", fixture.logDirectory, "--lease-seconds", "2", "--workers", "2",
-                             "--concurrency", "2", "--yes"]
-        process.environment = fixture.environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(Repository.binary.path, [
+            "restore", "--from", "s3://\(fixture.backup)", "--to", "s3://\(fixture.primary)", "--db", fixture.database,
+            "--log-dir", fixture.logDirectory, "--lease-seconds", "2", "--workers", "2", "--concurrency", "2", "--yes",
+        ], environment: fixture.environment, stdin: .null, stdout: .null, stderr: .null)
         try await eventually("the restore's workers", within: .seconds(60)) {
             ProcessTable.workers(on: fixture.database).isEmpty ? nil : true
         }
-        _ = shellRun("pkill -9 -P \(process.processIdentifier)")
-        kill(process.processIdentifier, SIGKILL)
+        _ = shellRun("pkill -9 -P \(process.pid)")
+        process.signal(SIGKILL)
         process.waitUntilExit()
         #expect(try await fixture.emulator.keys(fixture.primary).count < all.count, "killed before the end")
         let resumed = try await fixture.restore(["--yes"])

@@ -1,5 +1,6 @@
 import Foundation
 import S3
+import Spawn
 import Testing
 
 /// `status --watch` on a pseudo-terminal (util-linux's `script`) while a backup runs: the screen names the worker
@@ -11,36 +12,29 @@ struct StatusWatchTests {
         let fixture = try await BackupFixture("watch")
         defer { fixture.remove() }
         try await fixture.seed(600)  // six tasks of 100, each held for a few frames even when the watch starts late
-        let backup = Process()
-        backup.executableURL = Repository.binary
-        backup.arguments = ["run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)", "--db", fixture.database,
-                            "--workers", "1", "--concurrency", "1", "--log-dir", fixture.logDirectory] + fixture.flags
-        backup.environment = fixture.environment
-        backup.standardOutput = FileHandle.nullDevice
-        backup.standardError = FileHandle.nullDevice
-        try backup.run()
+        let backup = try ChildProcess(Repository.binary.path, [
+            "run", "--source", "s3://\(fixture.primary)", "--backup", "s3://\(fixture.backup)", "--db", fixture.database,
+            "--workers", "1", "--concurrency", "1", "--log-dir", fixture.logDirectory,
+        ] + fixture.flags, environment: fixture.environment, stdin: .null, stdout: .null, stderr: .null)
         defer {
-            if backup.isRunning { kill(backup.processIdentifier, SIGKILL) }
+            if backup.isRunning { backup.signal(SIGKILL) }
             backup.waitUntilExit()
         }
         // The queue exists once the run has begun.
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: fixture.database) { try await Task.sleep(for: .milliseconds(50)) }
 
-        let watch = Process(), input = Pipe(), output = Pipe()
-        watch.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        watch.arguments = ["-qfec", "stty cols 160 rows 40; exec \(Repository.binary.path) status --db \(fixture.database) --watch", "/dev/null"]
-        watch.environment = fixture.environment.merging(["TERM": "xterm"]) { $1 }
-        watch.standardInput = input
-        watch.standardOutput = output
-        watch.standardError = FileHandle.nullDevice
+        let input = Pipe(), output = Pipe()
         let screen = LockedBox("")
         output.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             screen.mutate { $0 += String(decoding: data, as: UTF8.self) }
         }
-        try watch.run()
+        let watch = try ChildProcess("/usr/bin/script", [
+            "-qfec", "stty cols 160 rows 40; exec \(Repository.binary.path) status --db \(fixture.database) --watch", "/dev/null",
+        ], environment: fixture.environment.merging(["TERM": "xterm"]) { $1 }, stdin: .pipe(input), stdout: .pipe(output),
+           stderr: .null)
         defer {
-            if watch.isRunning { kill(watch.processIdentifier, SIGKILL) }
+            if watch.isRunning { watch.signal(SIGKILL) }
             watch.waitUntilExit()
             output.fileHandleForReading.readabilityHandler = nil
         }
@@ -65,7 +59,7 @@ struct StatusWatchTests {
         for _ in 0..<100 where watch.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!watch.isRunning, "Ctrl-C ended it")
         if !watch.isRunning {
-            #expect(watch.terminationStatus == 0)
+            #expect(watch.termination == .exited(0))
             #expect(screen.value.contains("\u{1B}[?25h\u{1B}[?1049l"), "the cursor and the screen are put back")
         }
     }

@@ -82,7 +82,7 @@ struct ReadOnlyPlace {
         self.path = path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         if getuid() == 0 {
-            mounted = shell("mount -t tmpfs -o ro,size=64k tmpfs '\(path)'")
+            mounted = shellRun("mount -t tmpfs -o ro,size=64k tmpfs '\(path)'")
             if !mounted { throw HarnessError("running as root but cannot mount a tmpfs at \(path)") }
         } else {
             mounted = false
@@ -90,7 +90,7 @@ struct ReadOnlyPlace {
         }
     }
     func remove() {
-        if mounted { _ = shell("umount '\(path)'") } else { chmod(path, 0o755) }
+        if mounted { _ = shellRun("umount '\(path)'") } else { chmod(path, 0o755) }
     }
 }
 
@@ -102,28 +102,17 @@ struct SmallDisk {
     init(_ path: String, bytes: Int) throws {
         self.path = path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        mounted = getuid() == 0 && shell("mount -t tmpfs -o size=\(bytes) tmpfs '\(path)'")
+        mounted = getuid() == 0 && shellRun("mount -t tmpfs -o size=\(bytes) tmpfs '\(path)'")
         if getuid() == 0 && !mounted { throw HarnessError("running as root but cannot mount a tmpfs at \(path)") }
     }
     func limit(_ queue: SQLiteQueue) async throws {
         guard !mounted else { return }
         try await queue.perform { try $0.execute("PRAGMA max_page_count = 128") }
     }
-    func remove() { if mounted { _ = shell("umount '\(path)'") } }
+    func remove() { if mounted { _ = shellRun("umount '\(path)'") } }
 }
 
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-@discardableResult
-func shell(_ command: String) -> Bool {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", command]
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return false }
-    process.waitUntilExit()
-    return process.terminationStatus == 0
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Queue
+import Spawn
 
 /// Local worker processes for one run (`s3backup work`, as the launcher spells it), started on demand and restarted while work remains
 /// (a worker that crashed leaves leases that expire and are finished by the next). They get the run's environment
@@ -7,7 +8,7 @@ import Queue
 final class WorkerProcesses: @unchecked Sendable {
     // @unchecked: `processes` and `started` are only touched under `lock`.
     private let lock = NSLock()
-    private var processes: [Process] = []
+    private var processes: [ChildProcess] = []
     private var started = false
     private var stopped = false
     private let count: Int
@@ -43,12 +44,10 @@ final class WorkerProcesses: @unchecked Sendable {
     /// `waitUntilDone` notice the work left and try again.
     private func spawn() {
         for _ in 0..<count {
-            let process = Process()
-            process.executableURL = launcher.executable
-            process.arguments = launcher.arguments(assignment)
-            process.environment = environment
-            process.standardInput = FileHandle.nullDevice
-            if (try? process.run()) != nil { processes.append(process) }
+            if let process = try? ChildProcess(launcher.executable.path, launcher.arguments(assignment), environment: environment,
+                                               stdin: .null) {
+                processes.append(process)
+            }
         }
     }
 
@@ -59,7 +58,7 @@ final class WorkerProcesses: @unchecked Sendable {
         while true {
             try await exited()
             if stopping() { return }
-            let crashed = lock.withLock { processes.filter { $0.terminationStatus != 0 }.count }
+            let crashed = lock.withLock { processes.filter { $0.termination?.succeeded == false }.count }
             let left = try await queue.outstanding(run: run)
             if left == 0 { return }
             guard round < WorkerProcesses.maxRounds else {
@@ -87,7 +86,7 @@ final class WorkerProcesses: @unchecked Sendable {
     func stop() {
         lock.withLock {
             stopped = true
-            processes.filter(\.isRunning).forEach { $0.terminate() }
+            processes.forEach { $0.signal(SIGTERM) }
         }
     }
 }

@@ -1,5 +1,6 @@
 #ifndef S3BACKUP_CLINUX_H
 #define S3BACKUP_CLINUX_H
+#include <spawn.h>
 #include <sys/prctl.h>
 
 // prctl is variadic, which Swift cannot call: one typed wrapper per use. https://man7.org/linux/man-pages/man2/prctl.2.html
@@ -12,4 +13,6 @@ int s3b_stop_signals_install(void);
 
 /// Blocks until a stop signal is handed on; returns its number, or -1 when the handler was never installed.
 int s3b_stop_signal_wait(void);
+/// Adds to `actions` the closing, in the child, of every descriptor from `from` up: 0, or an errno value.
+int s3b_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 #endif

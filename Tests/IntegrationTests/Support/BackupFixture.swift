@@ -69,6 +69,12 @@ struct BackupFixture {
     /// Where `run` writes its logs.
     var logDirectory: String { directory.appendingPathComponent("logs").path }
 
+    /// The last `bytes` of the test's file `name`, headed by its name, for a failure's message.
+    func tail(of name: String, bytes: Int = 2_000) -> String {
+        let text = (try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)) ?? "(unreadable)"
+        return "--- \(name):\n\(text.suffix(bytes))"
+    }
+
     /// Removes the test's files and gives its place back.
     func remove() {
         try? FileManager.default.removeItem(at: directory)

@@ -1,9 +1,11 @@
 import Foundation
+import Spawn
 import TestSupport
 import Testing
 
 /// The outcome of running a program to its end.
 struct CommandResult {
+    /// The exit status, or 128 plus the number of the signal that ended it.
     let status: Int32
     let stdout: [UInt8]
     let stderr: String
@@ -13,28 +15,22 @@ struct CommandResult {
 /// Runs `executable` with `arguments` and exactly `environment` (nothing inherited), bounded by `timeout`.
 func run(_ executable: URL, _ arguments: [String], environment: [String: String],
          timeout: Duration = .seconds(60)) async throws -> CommandResult {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.environment = environment
     let stdout = Pipe(), stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
+    let child = try ChildProcess(executable.path, arguments, environment: environment, stdin: .null,
+                                 stdout: .pipe(stdout), stderr: .pipe(stderr))
     // Read both pipes while the program runs, so a large output cannot block it; on threads of their own, so the
     // reads hold none of the cooperative pool's (one per core) for as long as the program runs.
     async let out = onThreadOfItsOwn { stdout.fileHandleForReading.readDataToEndOfFile() }
     async let err = onThreadOfItsOwn { stderr.fileHandleForReading.readDataToEndOfFile() }
     let deadline = ContinuousClock.now + timeout
-    while process.isRunning {
+    while child.isRunning {
         if ContinuousClock.now > deadline {
-            process.terminate()
+            child.signal(SIGTERM)
             throw HelperError("\(executable.lastPathComponent) \(arguments) ran longer than \(timeout)")
         }
         try await Task.sleep(for: .milliseconds(20))
     }
-    return CommandResult(status: process.terminationStatus, stdout: Array(try await out),
+    return CommandResult(status: child.termination!.shellStatus, stdout: Array(try await out),
                          stderr: String(decoding: try await err, as: UTF8.self))
 }
 

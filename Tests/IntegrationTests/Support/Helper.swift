@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import TestSupport
 
 /// A helper server for tests (the S3 emulator, a metadata stand-in): a script under ops/test that prints its
@@ -10,43 +11,41 @@ final class HelperServer: Sendable {
     let host: String
     /// `http://HOST:PORT`.
     var endpoint: String { "http://\(host):\(port)" }
-    private let process: Process
+    private let child: ChildProcess
     private let stdin: Pipe
 
     /// Starts `ops/test/<script>` (a script given with a folder is relative to the checkout) with `arguments` and
     /// waits (at most `startTimeout` seconds) for its port; `host` is the address the arguments told it to listen on.
     init(script: String, arguments: [String] = [], host: String = "127.0.0.1", startTimeout: Double = 30) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Repository.root.appendingPathComponent(script.contains("/") ? script : "ops/test/\(script)").path] + arguments
+        let path = Repository.root.appendingPathComponent(script.contains("/") ? script : "ops/test/\(script)").path
         let stdin = Pipe(), stdout = Pipe()
         // The server's own log (moto prints a traceback for every request it fails) goes to a file, read only
         // when the server does not start.
         let log = FileManager.default.temporaryDirectory
             .appendingPathComponent("s3backup-\(URL(fileURLWithPath: script).lastPathComponent)-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
+        let logHandle = try FileHandle(forWritingTo: log)
+        defer { try? logHandle.close() }
+        let child = try ChildProcess("/usr/bin/env", ["python3", path] + arguments, stdin: .pipe(stdin), stdout: .pipe(stdout),
+                                     stderr: .file(logHandle))
         // Waited for on a thread of its own: a server takes seconds to start, and the pool's threads are few.
         let reading = stdout.fileHandleForReading
         let line = try await onThreadOfItsOwn { try HelperServer.firstLine(of: reading, within: startTimeout) }
         guard let port = Int(line) else {
-            process.terminate()
+            child.signal(SIGTERM)
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             throw HelperError("\(script) did not start; are moto[server] and Ceph's radosgw installed? Run the README's test "
                 + "command, which installs them. Its output: \(output.suffix(2_000))")
         }
         self.port = port
         self.host = host
-        self.process = process
+        self.child = child
         self.stdin = stdin
     }
 
     deinit {
         try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
+        child.waitUntilExit()
     }
 
     private static func firstLine(of handle: FileHandle, within seconds: Double) throws -> String {

@@ -1,10 +1,11 @@
 import Foundation
+import Spawn
 import TestSupport
 
 /// A program a test started and stops by its pid however the test ends; its output goes to files, so it never
 /// blocks on a full pipe.
 final class Started {
-    private let process = Process()
+    private let child: ChildProcess
     private let stdout: URL, stderr: URL
 
     init(_ executable: URL, _ arguments: [String], environment: [String: String], output directory: URL) throws {
@@ -12,31 +13,28 @@ final class Started {
         stdout = directory.appendingPathComponent("\(name).out")
         stderr = directory.appendingPathComponent("\(name).err")
         for file in [stdout, stderr] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: stdout)
-        process.standardError = try FileHandle(forWritingTo: stderr)
-        try process.run()
+        let out = try FileHandle(forWritingTo: stdout), err = try FileHandle(forWritingTo: stderr)
+        defer { try? out.close(); try? err.close() }
+        child = try ChildProcess(executable.path, arguments, environment: environment, stdin: .null, stdout: .file(out),
+                                 stderr: .file(err))
     }
 
-    var pid: pid_t { process.processIdentifier }
+    var pid: pid_t { child.pid }
 
     /// Waits for the exit, at most `timeout` (then kills it and throws).
     func wait(timeout: Duration) async throws -> CommandResult {
-        try await eventually("\(process.executableURL?.lastPathComponent ?? "") to exit", within: timeout) {
-            process.isRunning ? nil : true
+        try await eventually("\(URL(fileURLWithPath: child.executable).lastPathComponent) to exit", within: timeout) {
+            child.isRunning ? nil : true
         }
-        return CommandResult(status: process.terminationStatus, stdout: Array((try? Data(contentsOf: stdout)) ?? Data()),
+        return CommandResult(status: child.termination!.shellStatus, stdout: Array((try? Data(contentsOf: stdout)) ?? Data()),
                              stderr: (try? String(contentsOf: stderr, encoding: .utf8)) ?? "")
     }
 
     /// Kills it if it still runs, and reaps it.
     func stop() {
-        guard process.isRunning else { return }
-        kill(pid, SIGKILL)
-        process.waitUntilExit()
+        guard child.isRunning else { return }
+        child.signal(SIGKILL)
+        child.waitUntilExit()
     }
 
     deinit { stop() }

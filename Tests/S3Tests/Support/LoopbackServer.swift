@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Synchronization
 
 /// A Python helper server for one test (Tests/Faults/hostile_endpoint.py, ops/test/metadata_standin.py): started on
@@ -9,22 +10,17 @@ final class LoopbackServer: Sendable {
     let port: Int
     /// `http://127.0.0.1:PORT`.
     var endpoint: String { "http://127.0.0.1:\(port)" }
-    private let process: Process
+    private let process: ChildProcess
     private let stdin: Pipe
     private let stopped = Mutex(false)
 
     /// Starts `script` (relative to the checkout) with `arguments` and waits at most `startTimeout` seconds for its port.
     init(script: String, arguments: [String] = [], startTimeout: Double = 30) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", LoopbackServer.root.appendingPathComponent(script).path] + arguments
         let stdin = Pipe(), stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess("/usr/bin/env", ["python3", LoopbackServer.root.appendingPathComponent(script).path] + arguments,
+                                       stdin: .pipe(stdin), stdout: .pipe(stdout), stderr: .null)
         guard let port = Int(LoopbackServer.firstLine(of: stdout.fileHandleForReading, within: startTimeout)) else {
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
             process.waitUntilExit()
             throw LoopbackServerError(description: "\(script) printed no port within \(startTimeout) s (is python3 installed?)")
         }
@@ -41,11 +37,11 @@ final class LoopbackServer: Sendable {
         return try await body(server)
     }
 
-    /// Kills the server by its pid and waits for it; connections it held close, so transfers to it end. SIGKILL,
-    /// because a child started from one of Swift's pool threads inherits that thread's mask, which blocks SIGTERM.
+    /// Kills the server (SIGKILL: at once, whatever it is doing) and waits for it; connections it held close, so
+    /// transfers to it end.
     func stop() {
         guard stopped.withLock({ wasStopped in defer { wasStopped = true }; return !wasStopped }) else { return }
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         process.waitUntilExit()
         try? stdin.fileHandleForWriting.close()
     }
