@@ -4,10 +4,11 @@ import Foundation
 /// A program started with `posix_spawn`, watched and reaped by its pid.
 ///
 /// Foundation's `Process.run()` on Linux reads past the end of each `readdir` record while it lists /proc/self/fd
-/// and crashes the parent now and then (about one run in five of a suite that starts many programs, measured in
-/// this project's CI and reported upstream: https://github.com/swiftlang/swift-corelibs-foundation/pull/5472, not
-/// in Swift 6.3). This asks the C library directly, and keeps what `Process` gave the child: its own process
-/// group, an empty signal mask, every signal at its default action, and no descriptor but 0, 1 and 2.
+/// and now and then crashes the parent (SIGSEGV in memcpy: once in this project's CI; about one run in five of a
+/// suite that starts many programs, as reported upstream with Swift 6.3.1:
+/// https://github.com/swiftlang/swift-corelibs-foundation/pull/5472). This asks the C library directly and gives
+/// the child what `Process` did (its own process group, an empty signal mask, every signal at its default action),
+/// and no descriptor but 0, 1 and 2.
 /// https://man7.org/linux/man-pages/man3/posix_spawn.3.html
 public final class ChildProcess: @unchecked Sendable {
     // @unchecked: `ended` is only touched under `lock`.
