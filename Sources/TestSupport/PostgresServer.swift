@@ -11,7 +11,7 @@ public final class PostgresServer: @unchecked Sendable {
     /// The directory holding the cluster (`data/`) and the socket.
     public var directory: String { temporary.path }
     private let temporary: TemporaryDirectory
-    /// The port the socket is named after (`.s.PGSQL.<port>`); nothing listens on TCP.
+    /// The port its socket is named after (`.s.PGSQL.<port>`), and its TCP listener's when it has `tcpAddress`.
     public let port: Int
     private let binaries: String
     private var process: ChildProcess?
@@ -38,7 +38,7 @@ public final class PostgresServer: @unchecked Sendable {
         }
         binaries = "/usr/lib/postgresql/\(newest)/bin"
         temporary = try TemporaryDirectory()
-        port = Int.random(in: 20_000...60_000)
+        port = Int.random(in: 10_000..<Self.firstEphemeralPort())
         if getuid() == 0 {
             try FileManager.default.setAttributes([.ownerAccountName: "postgres", .groupOwnerAccountName: "postgres"],
                                                   ofItemAtPath: directory)
@@ -58,6 +58,16 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     deinit { stop() }
+
+    /// The lowest port the kernel hands out by itself (to `bind` on port 0 and to `connect`), from
+    /// /proc/sys/net/ipv4/ip_local_port_range. The server's port is below it, so none of the other tests' sockets can
+    /// take it while the server is stopped: once, in CI, a restart two seconds after a stop found its port (in that
+    /// range then) taken: "could not bind IPv4 address: Address already in use".
+    /// https://www.kernel.org/doc/html/latest/networking/ip-sysctl.html
+    private static func firstEphemeralPort() -> Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        return range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) }.map { max($0, 10_001) } ?? 32_768
+    }
 
     /// Starts the postmaster (again, after `stop`) and waits until it accepts connections (at most 30 s).
     public func start() throws {
