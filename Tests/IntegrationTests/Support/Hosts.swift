@@ -25,7 +25,7 @@ final class Hosts: Sendable {
         try #require(getuid() == 0, "network namespaces need root, as CI has")
         Self.removeLeftovers()
         let owner = getpid(), serial = Self.made.add(1, ordering: .relaxed).newValue
-        let routed = Self.output("ip -4 route show")
+        let routed = Self.ip(["-4", "route", "show"])
         let subnets = (1...250).filter { !routed.contains("10.213.\($0).0/30") }.prefix(count)
         guard subnets.count == count else { throw HelperError("no free 10.213.N.0/30 subnets for the test's hosts: \(routed)") }
         names = (1...count).map { "s3b-\(owner)-\(serial)-h\($0)" }
@@ -53,7 +53,7 @@ final class Hosts: Sendable {
     /// Removes the namespaces named `s3b-…` whose owner's pid no longer runs (or that predate owners in names); the
     /// veth pairs with an end in them, and so their routes here, go with them.
     private static func removeLeftovers() {
-        for name in output("ip netns list").split(separator: "\n").compactMap({ $0.split(separator: " ").first }) {
+        for name in ip(["netns", "list"]).split(separator: "\n").compactMap({ $0.split(separator: " ").first }) {
             let parts = name.split(separator: "-")
             guard parts.first == "s3b" else { continue }
             if parts.count == 4, let pid = pid_t(parts[1]), pid == getpid() || kill(pid, 0) == 0 || errno == EPERM { continue }
@@ -61,9 +61,9 @@ final class Hosts: Sendable {
         }
     }
 
-    /// What `command` printed on stdout (empty when it failed).
-    private static func output(_ command: String) -> String {
-        (try? ChildProcess.output(of: "/bin/sh", ["-c", command])) ?? ""
+    /// What `ip ARGUMENTS` printed (empty when it failed).
+    private static func ip(_ arguments: [String]) -> String {
+        (try? ChildProcess.output(of: "/usr/sbin/ip", arguments)) ?? ""
     }
 
     /// Cuts host `index`'s link (0-based): its packets go nowhere, as when a cable is pulled.
